@@ -1,0 +1,186 @@
+"""The ``siege`` command line. Each command mirrors one Python API function.
+
+Bad input ends with one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from siege import __version__, settings
+from siege.errors import SiegeInputError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SiegeInputError as err:
+            click.echo(f"siege: error: {err}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="siege")
+def main() -> None:
+    """Model sieges on a road network: which towns are cut off from supply, how badly, and why.
+
+    The default network is the bundled schematic national road network of Mali; any OpenStreetMap
+    extract (.osm, .osm.gz, .osm.bz2, .osm.pbf) or a saved .graphml works in its place.
+    """
+
+
+@main.group(context_settings=CONTEXT)
+def network() -> None:
+    """Load, inspect, download and export road networks."""
+
+
+_SOURCE_HELP = "SOURCE: 'mali' (the bundled network, default), an OSM file (.osm/.osm.gz/.osm.bz2/.osm.pbf) or a .graphml."
+
+
+def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.argument("source", required=False, default=settings.BUNDLED_NETWORK, metavar="[SOURCE]")(func)
+    func = click.option(
+        "--road-classes",
+        default=",".join(settings.DEFAULT_ROAD_CLASSES),
+        show_default=True,
+        help="Comma-separated OSM highway classes to keep (their _link variants come along), "
+        "e.g. add 'unclassified,track' to widen.",
+    )(func)
+    func = click.option(
+        "--largest-component", is_flag=True, help="Keep only the largest strongly connected component."
+    )(func)
+    func = click.option(
+        "--tables",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="TOML file overriding the speed_kph and capacity_trucks_per_day tables.",
+    )(func)
+    return func
+
+
+def _load(source: str, road_classes: str, largest_component: bool, tables: Path | None):
+    from siege.network.attributes import read_tables
+    from siege.network.source import load_network
+
+    classes = [c.strip() for c in road_classes.split(",") if c.strip()]
+    if not classes:
+        raise SiegeInputError("--road-classes", "expected at least one OSM highway class")
+    speeds, capacities = read_tables(tables) if tables else (None, None)
+    return load_network(
+        source, road_classes=classes, largest_component=largest_component, speeds=speeds, capacities=capacities
+    )
+
+
+@network.command("info", context_settings=CONTEXT, epilog=_SOURCE_HELP)
+@_source_options
+@click.option("--max-snap-km", type=float, default=settings.MAX_SNAP_KM, show_default=True,
+              help="Places further than this from any road node are reported, not snapped.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_fail_cleanly
+def network_info(source, road_classes, largest_component, tables, max_snap_km, fmt) -> None:
+    """Summarise a network: size, km of road per class and per ref, components, snapped places."""
+    from siege.network.summary import network_summary
+    from siege.places import mali_gazetteer
+    from siege.report import format_network_summary
+
+    G = _load(source, road_classes, largest_component, tables)
+    summary = network_summary(G, mali_gazetteer(), max_snap_km=max_snap_km)
+    if fmt == "json":
+        click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_network_summary(summary))
+
+
+@network.command("export", context_settings=CONTEXT, epilog=_SOURCE_HELP)
+@_source_options
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Output file: .gpkg (layers edges, nodes, places), .geojson (edges and nodes) or .graphml.")
+@_fail_cleanly
+def network_export(source, road_classes, largest_component, tables, out) -> None:
+    """Export a network as GeoPackage, GeoJSON or GraphML."""
+    from siege.network.export import export_network
+    from siege.places import mali_gazetteer, snap_places
+
+    G = _load(source, road_classes, largest_component, tables)
+    export_network(G, out, places=snap_places(G, mali_gazetteer()))
+    click.echo(f"wrote {out} ({G.number_of_nodes()} nodes, {G.number_of_edges()} edges)")
+
+
+@network.command("download", context_settings=CONTEXT)
+@click.option("--place", help="A place name osmnx can geocode, e.g. 'Kati, Mali'.")
+@click.option("--bbox", help="WEST,SOUTH,EAST,NORTH in degrees.")
+@click.option("--polygon", type=click.Path(dir_okay=False, path_type=Path), help="A GeoJSON file of the area.")
+@click.option("--road-classes", default=",".join(settings.DEFAULT_ROAD_CLASSES), show_default=True,
+              help="Comma-separated OSM highway classes to download.")
+@click.option("--cache", "cache_folder", type=click.Path(file_okay=False, path_type=Path),
+              help="osmnx HTTP cache folder (default: osmnx's ./cache).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="GraphML file to save; later runs load it with no network.")
+@_fail_cleanly
+def network_download(place, bbox, polygon, road_classes, cache_folder, out) -> None:
+    """Download roads from OpenStreetMap (needs internet; answers are cached) and save as GraphML."""
+    from siege.io import check_writable_target
+    from siege.network.download import download_network, parse_bbox, read_polygon
+
+    check_writable_target(out)
+    G = download_network(
+        place=place,
+        bbox=parse_bbox(bbox) if bbox else None,
+        polygon=read_polygon(polygon) if polygon else None,
+        road_classes=[c.strip() for c in road_classes.split(",") if c.strip()],
+        cache_folder=cache_folder,
+        out=out,
+    )
+    click.echo(f"wrote {out} ({G.number_of_nodes()} nodes, {G.number_of_edges()} edges)")
+
+
+@network.command("build-bundled", context_settings=CONTEXT)
+@click.option("--check", is_flag=True, help="Only check that networks/mali/mali.osm.gz is up to date.")
+@_fail_cleanly
+def network_build_bundled(check) -> None:
+    """Regenerate the bundled Mali network's OSM file from its data (networks/mali/*.csv)."""
+    import gzip
+
+    from siege.network import bundled
+
+    if check:
+        text, _ = bundled.build_osm_xml()
+        current = gzip.decompress(bundled.osm_path().read_bytes()).decode("utf-8")
+        if current != text:
+            raise SiegeInputError(str(bundled.osm_path()), "out of date; run 'siege network build-bundled'")
+        click.echo(f"{bundled.osm_path()} is up to date")
+        return
+    legs = bundled.write_osm()
+    click.echo(f"wrote {bundled.osm_path()} ({len(legs)} legs)")
+    for cl in legs:
+        click.echo(f"  {cl.leg.start} – {cl.leg.end}: {cl.road_km:.1f} km (straight {cl.straight_km:.1f}; {cl.basis})")
+
+
+@main.command("place", context_settings=CONTEXT)
+@click.argument("name")
+@_fail_cleanly
+def place_cmd(name) -> None:
+    """Look a place up in the gazetteer (accents and case do not matter)."""
+    from siege.places import mali_gazetteer
+
+    p = mali_gazetteer().get(name)
+    pos = f"{p.lat:.5f}, {p.lon:.5f} ({p.position})" if p.located else "no known position"
+    click.echo(f"{p.name} — {p.kind.replace('_', ' ')}, {p.region or 'region unknown'}; {pos}")
+    if p.position_rule:
+        click.echo(f"  position rule: {p.position_rule}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Road networks: sources (bundled, OSM XML, PBF, download, GraphML), schema, summary, export."""

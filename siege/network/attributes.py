@@ -1,0 +1,129 @@
+"""Edge attributes of the siege schema: ``ref`` lists, surface class, speed, travel time, capacity.
+
+Pure functions that take a graph and return it with attributes set (the osmnx style).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import osmnx as ox
+from shapely.geometry import LineString
+
+from siege import settings
+from siege.errors import SiegeInputError
+
+Table = Mapping[str, Mapping[str, float]]
+
+
+def parse_ref(value: Any) -> list[str]:
+    """OSM ``ref`` value(s) to a list: ``"RN3;RN4"`` → ``["RN3", "RN4"]``; lists are flattened."""
+    if value is None or value == "" or (isinstance(value, float) and value != value):
+        return []
+    items = value if isinstance(value, (list, tuple)) else [value]
+    refs: list[str] = []
+    for item in items:
+        for part in str(item).split(";"):
+            part = part.strip()
+            if part and part not in refs:
+                refs.append(part)
+    return refs
+
+
+def road_class(highway: Any) -> str:
+    """The road class of an edge: its ``highway`` value without ``_link`` (first one if a list)."""
+    if isinstance(highway, (list, tuple)):
+        highway = highway[0] if highway else ""
+    return str(highway or "").removesuffix("_link")
+
+
+def surface_class(surface: Any) -> str:
+    """``paved``, ``unpaved`` or ``unknown`` for an OSM ``surface`` value (first one if a list)."""
+    if isinstance(surface, (list, tuple)):
+        classes = {surface_class(s) for s in surface}
+        return classes.pop() if len(classes) == 1 else "unknown"
+    return settings.SURFACE_CLASSES.get(str(surface or "").strip().lower(), "unknown")
+
+
+def read_tables(path: str | Path) -> tuple[Table, Table]:
+    """Read speed and capacity tables from TOML (sections ``speed_kph`` and ``capacity_trucks_per_day``).
+
+    Each section maps a road class to ``{paved = .., unpaved = .., unknown = ..}``; classes not
+    given keep their defaults.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SiegeInputError(str(path), "no such file (expected a TOML file of speed/capacity tables)") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SiegeInputError(str(path), f"not valid TOML ({err})") from None
+    unknown = set(data) - {"speed_kph", "capacity_trucks_per_day"}
+    if unknown:
+        raise SiegeInputError(
+            f"{path}, field {sorted(unknown)[0]!r}", "unknown section (expected speed_kph or capacity_trucks_per_day)"
+        )
+    speeds = _merge_table(path, "speed_kph", settings.SPEED_KPH, data.get("speed_kph", {}))
+    capacities = _merge_table(
+        path, "capacity_trucks_per_day", settings.CAPACITY_TRUCKS_PER_DAY, data.get("capacity_trucks_per_day", {})
+    )
+    return speeds, capacities
+
+
+def _merge_table(path: Path, section: str, default: Table, given: Mapping[str, Any]) -> Table:
+    merged = {k: dict(v) for k, v in default.items()}
+    for cls, row in given.items():
+        if not isinstance(row, Mapping):
+            raise SiegeInputError(f"{path}, field {section}.{cls}", "expected a table {paved=, unpaved=, unknown=}")
+        for surf, value in row.items():
+            if surf not in ("paved", "unpaved", "unknown"):
+                raise SiegeInputError(f"{path}, field {section}.{cls}.{surf}", "expected paved, unpaved or unknown")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise SiegeInputError(f"{path}, field {section}.{cls}.{surf}", "expected a positive number")
+            merged.setdefault(cls, {}).update({surf: float(value)})
+    return merged
+
+
+def _lookup(table: Table, fallback: Mapping[str, float], cls: str, surf: str) -> float:
+    row = table.get(cls, fallback)
+    return float(row.get(surf, fallback[surf]))
+
+
+def add_siege_attributes(
+    G: nx.MultiDiGraph,
+    *,
+    speeds: Table | None = None,
+    capacities: Table | None = None,
+) -> nx.MultiDiGraph:
+    """Set the siege edge schema on ``G`` in place and return it.
+
+    ``ref`` becomes a list, ``surface_class``, ``speed_kph`` (class × surface table),
+    ``travel_time`` (seconds, via osmnx), ``capacity`` (trucks/day) and a ``geometry`` on every
+    edge (straight between its nodes where the source had none).
+    """
+    speeds = speeds or settings.SPEED_KPH
+    capacities = capacities or settings.CAPACITY_TRUCKS_PER_DAY
+    for u, v, data in G.edges(data=True):
+        data["ref"] = parse_ref(data.get("ref"))
+        cls = road_class(data.get("highway"))
+        surf = surface_class(data.get("surface"))
+        data["surface_class"] = surf
+        data["speed_kph"] = _lookup(speeds, settings.FALLBACK_SPEED_KPH, cls, surf)
+        data["capacity"] = _lookup(capacities, settings.FALLBACK_CAPACITY_TRUCKS_PER_DAY, cls, surf)
+        if "geometry" not in data:
+            nu, nv = G.nodes[u], G.nodes[v]
+            data["geometry"] = LineString([(nu["x"], nu["y"]), (nv["x"], nv["y"])])
+    return ox.routing.add_edge_travel_times(G)
+
+
+def keep_road_classes(G: nx.MultiDiGraph, road_classes: Iterable[str]) -> nx.MultiDiGraph:
+    """Drop edges whose ``highway`` is not one of ``road_classes`` (or its ``_link``), then lone nodes."""
+    keep = set(road_classes)
+    drop = [(u, v, k) for u, v, k, hw in G.edges(keys=True, data="highway") if road_class(hw) not in keep]
+    G.remove_edges_from(drop)
+    G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
+    return G

@@ -1,0 +1,258 @@
+"""The bundled Mali network: a schematic national road network built from published facts.
+
+No OpenStreetMap extract of Mali can be had where siege is developed, so ``networks/mali/`` holds
+the project's own data (towns, the legs of each national road between located towns, published
+road distances) and this module turns it into an OSM XML file, ``networks/mali/mali.osm.gz``,
+that loads through the same osmnx path as real OSM data.
+
+Lengths are calibrated, not straight lines (see ``networks/mali/README.md``):
+
+1. a leg with a published road distance of its own (``legs.csv`` ``road_km``) has that length;
+2. ``spans.csv`` lists published distances over chains of legs, in order; the part of a span not
+   already fixed is shared among its other legs in proportion to their straight-line lengths;
+3. any other leg is its straight line times :data:`DEFAULT_SINUOSITY`.
+
+Each leg is drawn as a gentle wave between its two towns whose great-circle length equals the
+calibrated length, so osmnx measures the right ``length`` from the geometry.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import numpy as np
+import osmnx as ox
+
+from siege import settings
+from siege.errors import SiegeInputError
+from siege.places import Gazetteer, read_gazetteer
+
+#: Road length / straight-line length for legs without any published distance. Published legs of
+#: this network range from about 1.05 to 1.45; 1.2 is their typical value and the same ratio places interpolated towns.
+DEFAULT_SINUOSITY = 1.2
+#: Wavelength of the drawn wave, km (cosmetic: keeps bends gentle on the map).
+_HALF_WAVE_KM = 30.0
+_POINTS_PER_HALF_WAVE = 4
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One road section between two network towns."""
+
+    start: str
+    end: str
+    ref: str
+    highway: str
+    surface: str
+    bridge: bool
+    via: str
+    road_km: float | None
+    evidence: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class CalibratedLeg:
+    """A leg with its calibrated road length and how that length was obtained."""
+
+    leg: Leg
+    straight_km: float
+    road_km: float
+    basis: str
+
+    @property
+    def sinuosity(self) -> float:
+        """Road length over straight-line length."""
+        return self.road_km / self.straight_km if self.straight_km else 1.0
+
+
+def data_dir() -> Path:
+    """Folder of the bundled Mali network data."""
+    return settings.networks_dir() / settings.BUNDLED_NETWORK
+
+
+def osm_path() -> Path:
+    """Path of the generated OSM XML file of the bundled network."""
+    return data_dir() / "mali.osm.gz"
+
+
+def read_legs(path: Path) -> list[Leg]:
+    """Read ``legs.csv``."""
+    legs = []
+    with path.open(newline="", encoding="utf-8") as f:
+        for i, row in enumerate(csv.DictReader(f), start=2):
+            try:
+                km = float(row["road_km"]) if row["road_km"] else None
+            except ValueError:
+                raise SiegeInputError(f"{path}, line {i}, field 'road_km'", "expected a number of km") from None
+            legs.append(
+                Leg(
+                    start=row["from"], end=row["to"], ref=row["ref"], highway=row["highway"],
+                    surface=row["surface"], bridge=row["bridge"] == "yes", via=row["via"],
+                    road_km=km, evidence=row["evidence"], notes=row["notes"],
+                )
+            )
+    return legs
+
+
+def _straight_km(gaz: Gazetteer, a: str, b: str) -> float:
+    pa, pb = gaz.get(a), gaz.get(b)
+    return float(ox.distance.great_circle(pa.lat, pa.lon, pb.lat, pb.lon)) / 1000.0
+
+
+def calibrate(legs: list[Leg], spans_path: Path, gaz: Gazetteer) -> list[CalibratedLeg]:
+    """Give every leg a road length by the three rules of the module docstring."""
+    key = {frozenset((leg.start, leg.end)): leg for leg in legs}
+    straight = {k: _straight_km(gaz, leg.start, leg.end) for k, leg in key.items()}
+    length: dict[frozenset[str], tuple[float, str]] = {
+        k: (leg.road_km, f"published: {leg.evidence}") for k, leg in key.items() if leg.road_km is not None
+    }
+    with spans_path.open(newline="", encoding="utf-8") as f:
+        spans = list(csv.DictReader(f))
+    for i, span in enumerate(spans, start=2):
+        towns = span["towns"].split(";")
+        chain = [frozenset(p) for p in zip(towns, towns[1:], strict=False)]
+        unknown_legs = [k for k in chain if k not in key]
+        if unknown_legs:
+            raise SiegeInputError(f"{spans_path}, line {i}", f"no leg {'-'.join(sorted(unknown_legs[0]))} in legs.csv")
+        fixed = sum(length[k][0] for k in chain if k in length)
+        free = [k for k in chain if k not in length]
+        if not free:
+            continue
+        rest = float(span["road_km"]) - fixed
+        free_straight = sum(straight[k] for k in free)
+        if rest < free_straight:
+            raise SiegeInputError(
+                f"{spans_path}, line {i}",
+                f"{rest:.1f} km left for legs whose straight line is {free_straight:.1f} km",
+            )
+        for k in free:
+            length[k] = (rest * straight[k] / free_straight, f"span: {span['towns'].replace(';', ' > ')} = {span['road_km']} km ({span['source']})")
+    out = []
+    for k, leg in key.items():
+        km, basis = length.get(k, (straight[k] * DEFAULT_SINUOSITY, f"default: straight line × {DEFAULT_SINUOSITY}"))
+        out.append(CalibratedLeg(leg, straight[k], km, basis))
+    return out
+
+
+def _wave(lon0: float, lat0: float, lon1: float, lat1: float, road_km: float) -> np.ndarray:
+    """Points (lon, lat) of a sine wave from one town to the other with great-circle length ``road_km``."""
+    chord = float(ox.distance.great_circle(lat0, lon0, lat1, lon1)) / 1000.0
+    half_waves = max(1, round(chord / _HALF_WAVE_KM))
+    t = np.linspace(0.0, 1.0, half_waves * _POINTS_PER_HALF_WAVE + 1)
+    # local equirectangular frame around the midpoint; the length is measured on the sphere
+    kx = math.cos(math.radians((lat0 + lat1) / 2))
+    dx, dy = (lon1 - lon0) * kx, lat1 - lat0
+    norm = math.hypot(dx, dy)
+    px, py = -dy / norm, dx / norm  # unit perpendicular
+
+    def points(amplitude: float) -> np.ndarray:
+        offset = amplitude * np.sin(np.pi * half_waves * t)
+        x = dx * t + px * offset
+        y = dy * t + py * offset
+        return np.column_stack([lon0 + x / kx, lat0 + y])
+
+    def length_km(pts: np.ndarray) -> float:
+        d = ox.distance.great_circle(pts[:-1, 1], pts[:-1, 0], pts[1:, 1], pts[1:, 0])
+        return float(np.sum(d)) / 1000.0
+
+    if road_km <= length_km(points(0.0)) * 1.0005:
+        return points(0.0)
+    lo, hi = 0.0, norm
+    while length_km(points(hi)) < road_km:
+        hi *= 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if length_km(points(mid)) < road_km else (lo, mid)
+    return points((lo + hi) / 2)
+
+
+def _place_tag(kind: str) -> str:
+    return {"capital": "city", "regional_capital": "city", "port_or_foreign_city": "city"}.get(kind, "town")
+
+
+def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLeg]]:
+    """Build the bundled network's OSM XML text (negative ids, as for objects not from OSM).
+
+    Returns the XML and the calibrated legs. Deterministic: the same data gives the same bytes.
+    """
+    directory = directory or data_dir()
+    gaz = read_gazetteer(directory / "places.csv")
+    legs = calibrate(read_legs(directory / "legs.csv"), directory / "spans.csv", gaz)
+    town_node: dict[tuple[float, float], int] = {}
+    town_names: dict[int, list[str]] = {}
+    node_of: dict[str, int] = {}
+    extra_nodes: list[tuple[int, float, float]] = []
+    next_id = -1
+    for cl in legs:
+        for name in (cl.leg.start, cl.leg.end):
+            place = gaz.get(name)
+            if not place.located:
+                raise SiegeInputError(f"{directory / 'legs.csv'}", f"town {name!r} has no position")
+            pos = (place.lat, place.lon)
+            if pos not in town_node:
+                town_node[pos] = next_id
+                town_names[next_id] = []
+                next_id -= 1
+            node_of[place.name] = town_node[pos]
+            if place.name not in town_names[town_node[pos]]:
+                town_names[town_node[pos]].append(place.name)
+    ways = []
+    for way_id, cl in enumerate(legs, start=1):
+        a, b = gaz.get(cl.leg.start), gaz.get(cl.leg.end)
+        pts = _wave(a.lon, a.lat, b.lon, b.lat, cl.road_km)
+        refs = [node_of[a.name]]
+        for lon, lat in pts[1:-1]:
+            extra_nodes.append((next_id, float(lat), float(lon)))
+            refs.append(next_id)
+            next_id -= 1
+        refs.append(node_of[b.name])
+        ways.append((-way_id, refs, cl))
+
+    out = io.StringIO()
+    out.write("<?xml version='1.0' encoding='UTF-8'?>\n")
+    out.write('<osm version="0.6" generator="siege bundled Mali network (schematic; see networks/mali/README.md)">\n')
+    kinds = {p.name: p.kind for p in gaz}
+    for (lat, lon), nid in town_node.items():
+        names = town_names[nid]
+        out.write(f'  <node id="{nid}" lat="{lat:.6f}" lon="{lon:.6f}" version="1">\n')
+        out.write(f"    <tag k=\"name\" v={quoteattr(';'.join(names))}/>\n")
+        out.write(f'    <tag k="place" v="{_place_tag(kinds[names[0]])}"/>\n')
+        out.write("  </node>\n")
+    for nid, lat, lon in extra_nodes:
+        out.write(f'  <node id="{nid}" lat="{lat:.6f}" lon="{lon:.6f}" version="1"/>\n')
+    for wid, refs, cl in ways:
+        leg = cl.leg
+        out.write(f'  <way id="{wid}" version="1">\n')
+        out.writelines(f'    <nd ref="{r}"/>\n' for r in refs)
+        tags = {"highway": leg.highway, "name": f"{leg.start} – {leg.end}", "surface": leg.surface}
+        if leg.ref:
+            tags["ref"] = leg.ref
+        if leg.bridge:
+            tags["bridge"] = "yes"
+        if leg.via:
+            tags["note"] = f"via {leg.via}"
+        for k, v in tags.items():
+            out.write(f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>\n")
+        out.write("  </way>\n")
+    out.write("</osm>\n")
+    return out.getvalue(), legs
+
+
+def write_osm(path: Path | None = None, directory: Path | None = None) -> list[CalibratedLeg]:
+    """Write the bundled network's OSM XML, gzip-compressed with a fixed timestamp (reproducible)."""
+    from siege.io import atomic_path
+
+    text, legs = build_osm_xml(directory)
+    path = path or osm_path()
+    with atomic_path(path) as tmp, tmp.open("wb") as raw:
+        # no file name and a zero timestamp in the gzip header, so rebuilding gives the same bytes
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+            gz.write(text.encode("utf-8"))
+    return legs

@@ -1,0 +1,87 @@
+"""Settings in one place: road classes, speed and capacity tables, snapping limit, data paths.
+
+Every number here is a documented planning assumption, not a measurement. Override them per call
+(keyword arguments of the functions that use them) or from the CLI (``--tables FILE.toml``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: OSM ``highway`` classes kept by default (their ``*_link`` variants are kept with them).
+DEFAULT_ROAD_CLASSES: tuple[str, ...] = ("motorway", "trunk", "primary", "secondary", "tertiary")
+
+#: Surface classes used by the speed and capacity tables. OSM ``surface`` values map onto them
+#: through :data:`SURFACE_CLASSES`; a missing or unrecognised value is ``unknown``.
+SURFACE_CLASSES: dict[str, str] = {
+    "paved": "paved",
+    "asphalt": "paved",
+    "concrete": "paved",
+    "concrete:plates": "paved",
+    "paving_stones": "paved",
+    "sett": "paved",
+    "chipseal": "paved",
+    "unpaved": "unpaved",
+    "compacted": "unpaved",
+    "gravel": "unpaved",
+    "fine_gravel": "unpaved",
+    "dirt": "unpaved",
+    "earth": "unpaved",
+    "ground": "unpaved",
+    "sand": "unpaved",
+    "laterite": "unpaved",
+    "mud": "unpaved",
+}
+
+#: Typical speed of a laden truck in km/h by road class and surface class. Planning figures for
+#: the Sahel (an unpaved primary road is not an 80 km/h road); classes not listed use
+#: :data:`FALLBACK_SPEED_KPH`.
+SPEED_KPH: dict[str, dict[str, float]] = {
+    "motorway": {"paved": 80, "unpaved": 40, "unknown": 70},
+    "trunk": {"paved": 65, "unpaved": 35, "unknown": 50},
+    "primary": {"paved": 55, "unpaved": 30, "unknown": 40},
+    "secondary": {"paved": 45, "unpaved": 25, "unknown": 35},
+    "tertiary": {"paved": 40, "unpaved": 20, "unknown": 30},
+    "unclassified": {"paved": 35, "unpaved": 20, "unknown": 25},
+    "track": {"paved": 25, "unpaved": 15, "unknown": 15},
+}
+FALLBACK_SPEED_KPH: dict[str, float] = {"paved": 35, "unpaved": 20, "unknown": 25}
+
+#: Capacity in trucks per day per direction by road class and surface class. Planning figures: a
+#: two-lane paved national road carries a few thousand heavy vehicles a day; an unpaved one far
+#: fewer. For scale, the observed volumes in the facts are 440 trucks/day at Diboli-Kidira (JICA
+#: 2012) and ~700 trucks/day on Dakar-Bamako (Vallis).
+CAPACITY_TRUCKS_PER_DAY: dict[str, dict[str, float]] = {
+    "motorway": {"paved": 4000, "unpaved": 1000, "unknown": 3000},
+    "trunk": {"paved": 2000, "unpaved": 600, "unknown": 1200},
+    "primary": {"paved": 1500, "unpaved": 500, "unknown": 900},
+    "secondary": {"paved": 800, "unpaved": 300, "unknown": 500},
+    "tertiary": {"paved": 400, "unpaved": 150, "unknown": 250},
+    "unclassified": {"paved": 200, "unpaved": 100, "unknown": 150},
+    "track": {"paved": 100, "unpaved": 50, "unknown": 50},
+}
+FALLBACK_CAPACITY_TRUCKS_PER_DAY: dict[str, float] = {"paved": 200, "unpaved": 100, "unknown": 150}
+
+#: A place further than this from any network node is reported and not snapped.
+MAX_SNAP_KM: float = 10.0
+
+#: OSM way tags kept as edge attributes in addition to osmnx's defaults.
+EXTRA_WAY_TAGS: tuple[str, ...] = ("surface",)
+#: OSM node tags kept as node attributes in addition to osmnx's defaults. A node tagged ``place``
+#: on a road is kept as a graph node by simplification, so that towns stay addressable.
+EXTRA_NODE_TAGS: tuple[str, ...] = ("place", "name")
+
+#: Name of the bundled network (the default source).
+BUNDLED_NETWORK = "mali"
+
+
+def networks_dir() -> Path:
+    """Folder holding the bundled network data (``networks/`` at the repository root).
+
+    ``SIEGE_NETWORKS_DIR`` overrides it, for installs where the package and data live apart.
+    """
+    env = os.environ.get("SIEGE_NETWORKS_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "networks"
