@@ -146,6 +146,27 @@ def network_download(place, bbox, polygon, road_classes, cache_folder, out) -> N
     click.echo(f"wrote {out} ({G.number_of_nodes()} nodes, {G.number_of_edges()} edges)")
 
 
+@network.command("distances", context_settings=CONTEXT, epilog=_SOURCE_HELP)
+@_source_options
+@click.option("--published", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV of published distances (default: networks/mali/distances.csv).")
+@click.option("--tolerance", type=float, default=0.15, show_default=True)
+@_fail_cleanly
+def network_distances(source, road_classes, largest_component, tables, published, tolerance) -> None:
+    """Compare the network's road distances with published ones (quality A and B); exit 1 on a miss."""
+    from siege.network import bundled
+    from siege.network.distances import check_published_distances, failing_pairs, format_checks
+    from siege.places import mali_gazetteer
+
+    G = _load(source, road_classes, largest_component, tables)
+    checks = check_published_distances(G, mali_gazetteer(), published or bundled.data_dir() / "distances.csv")
+    click.echo(format_checks(checks, tolerance))
+    failing = failing_pairs(checks, tolerance)
+    click.echo(f"\n{len(checks)} published figures, {len(failing)} pair(s) outside ±{tolerance:.0%}")
+    if failing:
+        sys.exit(1)
+
+
 @network.command("build-bundled", context_settings=CONTEXT)
 @click.option("--check", is_flag=True, help="Only check that networks/mali/mali.osm.gz is up to date.")
 @_fail_cleanly

@@ -11,7 +11,7 @@ import osmnx as ox
 import pandas as pd
 
 from siege.errors import SiegeInputError
-from siege.io import atomic_path
+from siege.io import atomic_path, check_writable_target
 from siege.network.osm import save_graphml
 from siege.places import SnappedPlace
 
@@ -46,7 +46,7 @@ def places_gdf(snapped: Iterable[SnappedPlace]) -> gpd.GeoDataFrame:
 
 def export_network(G: nx.MultiDiGraph, out: str | Path, *, places: Iterable[SnappedPlace] = ()) -> Path:
     """Write ``G`` (and snapped places) to ``out``; the format follows the suffix. Atomic."""
-    out = Path(out)
+    out = check_writable_target(out)
     suffix = out.suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
         raise SiegeInputError(str(out), f"unknown export format (expected a file ending in {', '.join(EXPORT_SUFFIXES)})")

@@ -10,6 +10,7 @@ import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 from xml.sax import SAXParseException
 
 import networkx as nx
@@ -96,12 +97,15 @@ def _raw_graph_from_xml(path: Path, *, where: str) -> nx.MultiDiGraph:
         warnings.simplefilter("ignore", UserWarning)
         try:
             return ox.graph_from_xml(path, simplify=False, retain_all=True)
-        except (SAXParseException, OSError, EOFError, UnicodeDecodeError) as err:
-            raise SiegeInputError(where, f"not an OSM XML file ({_first_line(err)})") from None
-        except KeyError as err:
-            raise SiegeInputError(where, f"truncated OSM data: a way refers to missing node {err}") from None
         except ox._errors.InsufficientResponseError:
             raise SiegeInputError(where, "no OSM nodes or ways in the file (expected OSM XML with roads)") from None
+        except (ParseError, SAXParseException, OSError, EOFError, UnicodeDecodeError) as err:
+            raise SiegeInputError(where, f"not a valid OSM XML file ({_first_line(err)})") from None
+        except (KeyError, ValueError) as err:
+            # osmnx: "Some edges missing nodes, possibly due to input data clipping issue."
+            raise SiegeInputError(
+                where, f"truncated OSM data: ways refer to nodes that are not in the file ({_first_line(err)})"
+            ) from None
 
 
 def graph_from_pbf(
@@ -125,7 +129,7 @@ def graph_from_pbf(
                 for way in ways:
                     writer.add_way(way)
         except RuntimeError as err:
-            raise SiegeInputError(str(path), f"not an OSM PBF file ({_first_line(err)})") from None
+            raise SiegeInputError(str(path), f"could not read as an OSM PBF file ({_first_line(err)})") from None
         G = _raw_graph_from_xml(xml, where=str(path))
     return finish_graph(
         G, where=str(path), road_classes=road_classes, largest_component=largest_component,

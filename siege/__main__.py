@@ -1,0 +1,5 @@
+"""``python -m siege`` runs the command line."""
+
+from siege.cli import main
+
+main()

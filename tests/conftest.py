@@ -1,0 +1,60 @@
+"""Shared fixtures. No test may reach the internet: connections outside loopback fail loudly."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self, address):
+    host = address[0] if isinstance(address, tuple) else address
+    if self.family == socket.AF_UNIX or host in ("127.0.0.1", "::1", "localhost"):
+        return _real_connect(self, address)
+    raise RuntimeError(f"test tried to reach the network: {address!r}")
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Fail any test that opens a connection beyond this machine."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+    def no_dns(host, *args, **kwargs):
+        if host in ("127.0.0.1", "::1", "localhost", None):
+            return _real_getaddrinfo(host, *args, **kwargs)
+        raise RuntimeError(f"test tried to resolve {host!r}")
+
+    _real_getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    monkeypatch.setattr(socket, "gethostbyname", lambda host: no_dns(host)[0][4][0])
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m siege ARGS`` in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "siege", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd or REPO, timeout=300,
+    )
+
+
+@pytest.fixture(scope="session")
+def mali():
+    """The bundled Mali network, loaded once."""
+    from siege import load_network
+
+    return load_network()
+
+
+@pytest.fixture(scope="session")
+def gazetteer():
+    from siege import mali_gazetteer
+
+    return mali_gazetteer()
