@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -19,18 +20,18 @@ def _guarded_connect(self, address):
     host = address[0] if isinstance(address, tuple) else address
     if self.family == socket.AF_UNIX or host in ("127.0.0.1", "::1", "localhost"):
         return _real_connect(self, address)
-    raise RuntimeError(f"test tried to reach the network: {address!r}")
+    raise ConnectionRefusedError(f"test tried to reach the network: {address!r}")
 
 
 @pytest.fixture(autouse=True)
 def no_internet(monkeypatch):
-    """Fail any test that opens a connection beyond this machine."""
+    """Refuse any connection beyond this machine, as an offline machine would."""
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
 
     def no_dns(host, *args, **kwargs):
         if host in ("127.0.0.1", "::1", "localhost", None):
             return _real_getaddrinfo(host, *args, **kwargs)
-        raise RuntimeError(f"test tried to resolve {host!r}")
+        raise socket.gaierror(f"test tried to resolve {host!r}")
 
     _real_getaddrinfo = socket.getaddrinfo
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
@@ -38,10 +39,14 @@ def no_internet(monkeypatch):
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m siege ARGS`` in a subprocess, as a user would."""
+    """Run ``python -m siege ARGS`` in a subprocess, as a user would.
+
+    HTTP(S) goes to a dead loopback proxy, so the subprocess cannot download anything either.
+    """
+    env = {**os.environ, "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
     return subprocess.run(
         [sys.executable, "-m", "siege", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd or REPO, timeout=300,
+        capture_output=True, text=True, cwd=cwd or REPO, timeout=300, env=env,
     )
 
 

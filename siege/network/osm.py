@@ -124,7 +124,7 @@ def graph_from_pbf(
     with tempfile.TemporaryDirectory(prefix="siege-pbf-") as tmp:
         xml = Path(tmp) / "roads.osm"
         try:
-            with osmium.BackReferenceWriter(str(xml), ref_src=str(path), overwrite=True) as writer:
+            with osmium.BackReferenceWriter(str(xml), ref_src=str(path), overwrite=True, remove_tags=False) as writer:
                 ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("highway"))
                 for way in ways:
                     writer.add_way(way)
