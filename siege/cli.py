@@ -47,7 +47,9 @@ def network() -> None:
     """Load, inspect, download and export road networks."""
 
 
-_SOURCE_HELP = "SOURCE: 'mali' (the bundled network, default), an OSM file (.osm/.osm.gz/.osm.bz2/.osm.pbf) or a .graphml."
+_SOURCE_HELP = (
+    "SOURCE: 'mali' (the bundled network, default), an OSM file (.osm/.osm.gz/.osm.bz2/.osm.pbf) or a .graphml."
+)
 
 
 def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -85,8 +87,13 @@ def _load(source: str, road_classes: str, largest_component: bool, tables: Path 
 
 @network.command("info", context_settings=CONTEXT, epilog=_SOURCE_HELP)
 @_source_options
-@click.option("--max-snap-km", type=float, default=settings.MAX_SNAP_KM, show_default=True,
-              help="Places further than this from any road node are reported, not snapped.")
+@click.option(
+    "--max-snap-km",
+    type=float,
+    default=settings.MAX_SNAP_KM,
+    show_default=True,
+    help="Places further than this from any road node are reported, not snapped.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_fail_cleanly
 def network_info(source, road_classes, largest_component, tables, max_snap_km, fmt) -> None:
@@ -105,8 +112,12 @@ def network_info(source, road_classes, largest_component, tables, max_snap_km, f
 
 @network.command("export", context_settings=CONTEXT, epilog=_SOURCE_HELP)
 @_source_options
-@click.option("--out", required=True, type=click.Path(path_type=Path),
-              help="Output file: .gpkg (layers edges, nodes, places), .geojson (edges and nodes) or .graphml.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output file: .gpkg (layers edges, nodes, places), .geojson (edges and nodes) or .graphml.",
+)
 @_fail_cleanly
 def network_export(source, road_classes, largest_component, tables, out) -> None:
     """Export a network as GeoPackage, GeoJSON or GraphML."""
@@ -122,12 +133,24 @@ def network_export(source, road_classes, largest_component, tables, out) -> None
 @click.option("--place", help="A place name osmnx can geocode, e.g. 'Kati, Mali'.")
 @click.option("--bbox", help="WEST,SOUTH,EAST,NORTH in degrees.")
 @click.option("--polygon", type=click.Path(dir_okay=False, path_type=Path), help="A GeoJSON file of the area.")
-@click.option("--road-classes", default=",".join(settings.DEFAULT_ROAD_CLASSES), show_default=True,
-              help="Comma-separated OSM highway classes to download.")
-@click.option("--cache", "cache_folder", type=click.Path(file_okay=False, path_type=Path),
-              help="osmnx HTTP cache folder (default: osmnx's ./cache).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="GraphML file to save; later runs load it with no network.")
+@click.option(
+    "--road-classes",
+    default=",".join(settings.DEFAULT_ROAD_CLASSES),
+    show_default=True,
+    help="Comma-separated OSM highway classes to download.",
+)
+@click.option(
+    "--cache",
+    "cache_folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="osmnx HTTP cache folder (default: osmnx's ./cache).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GraphML file to save; later runs load it with no network.",
+)
 @_fail_cleanly
 def network_download(place, bbox, polygon, road_classes, cache_folder, out) -> None:
     """Download roads from OpenStreetMap (needs internet; answers are cached) and save as GraphML."""
@@ -148,8 +171,12 @@ def network_download(place, bbox, polygon, road_classes, cache_folder, out) -> N
 
 @network.command("distances", context_settings=CONTEXT, epilog=_SOURCE_HELP)
 @_source_options
-@click.option("--published", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="CSV of published distances (default: networks/mali/distances.csv).")
+@click.option(
+    "--published",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV of published distances (default: networks/mali/distances.csv).",
+)
 @click.option("--tolerance", type=float, default=0.15, show_default=True)
 @_fail_cleanly
 def network_distances(source, road_classes, largest_component, tables, published, tolerance) -> None:

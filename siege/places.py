@@ -184,7 +184,9 @@ def _interpolate(path: Path, row: dict[str, str], places: dict[str, Place]) -> t
     # circle intersection in the azimuthal frame of the anchor (distances of ~100 km)
     azimuth, _, d = _GEOD.inv(a.lon, a.lat, b.lon, b.lat)
     if not abs(r1 - r2) <= d <= r1 + r2:
-        raise SiegeInputError(where, f"no point lies {r1 / 1000:.1f} km from {a.name} and {r2 / 1000:.1f} km from {b.name}")
+        raise SiegeInputError(
+            where, f"no point lies {r1 / 1000:.1f} km from {a.name} and {r2 / 1000:.1f} km from {b.name}"
+        )
     along = (r1**2 - r2**2 + d**2) / (2 * d)
     angle = np.degrees(np.arccos(np.clip(along / r1, -1.0, 1.0)))
     side = refs[2]

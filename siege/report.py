@@ -34,5 +34,8 @@ def format_network_summary(s: NetworkSummary, *, top_refs: int = 30) -> str:
         lines += ["", f"places further than {s.max_snap_km:g} km from any road node (NOT snapped, {len(far)}):"]
         lines += [f"  {p.place.name:<28}{p.place.kind.replace('_', ' '):<22}{p.snap_km:>8.1f}" for p in far]
     if unlocated:
-        lines += ["", f"places with no known position ({len(unlocated)}): " + ", ".join(p.place.name for p in unlocated)]
+        lines += [
+            "",
+            f"places with no known position ({len(unlocated)}): " + ", ".join(p.place.name for p in unlocated),
+        ]
     return "\n".join(lines)

@@ -46,7 +46,11 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
     return subprocess.run(
         [sys.executable, "-m", "siege", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd or REPO, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        timeout=300,
+        env=env,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 
 import networkx as nx
 import pytest
@@ -48,13 +49,21 @@ def test_kwala_is_on_rn3_and_rn4(mali, gazetteer):
 def test_rn4_leads_from_kwala_to_nara(mali, gazetteer):
     kwala, nara = (s.node for s in snap_places(mali, [gazetteer.get("Kwala"), gazetteer.get("Nara")]))
     path = nx.shortest_path(mali, kwala, nara, weight="length")
-    assert all("RN4" in mali.get_edge_data(u, v)[0]["ref"] for u, v in zip(path, path[1:]))
+    assert all("RN4" in mali.get_edge_data(u, v)[0]["ref"] for u, v in itertools.pairwise(path))
 
 
 @pytest.mark.parametrize(
     "border_town",
-    ["Kidira (SN)", "Ayoun el Atrous (MR)", "Siguiri (GN)", "Bouaké (CI)", "Boundiali (CI)", "Orodara (BF)",
-     "Bobo-Dioulasso (BF)", "Ayorou (NE)"],
+    [
+        "Kidira (SN)",
+        "Ayoun el Atrous (MR)",
+        "Siguiri (GN)",
+        "Bouaké (CI)",
+        "Boundiali (CI)",
+        "Orodara (BF)",
+        "Bobo-Dioulasso (BF)",
+        "Ayorou (NE)",
+    ],
 )
 def test_corridors_cross_every_border(mali, gazetteer, border_town):
     bamako, other = (s.node for s in snap_places(mali, [gazetteer.get("Bamako"), gazetteer.get(border_town)]))

@@ -61,10 +61,13 @@ def _bad(tmp_path, name, text):
         ),
         (
             lambda t: [
-                "network", "info",
-                _bad(t, "trunc.osm", "\n".join(
-                    ln for ln in (DATA / "tiny.osm").read_text().splitlines() if 'id="-3"' not in ln
-                )),
+                "network",
+                "info",
+                _bad(
+                    t,
+                    "trunc.osm",
+                    "\n".join(ln for ln in (DATA / "tiny.osm").read_text().splitlines() if 'id="-3"' not in ln),
+                ),
             ],
             "truncated OSM data",
         ),
@@ -72,8 +75,10 @@ def _bad(tmp_path, name, text):
         (lambda t: ["network", "info", _bad(t, "roads.shp", "x")], "unknown network source"),
         (lambda t: ["network", "info", _bad(t, "x.osm.pbf", "not a pbf")], "OSM PBF"),
         (lambda t: ["network", "info", _bad(t, "x.graphml", "<graphml")], "not a GraphML road network"),
-        (lambda t: ["network", "info", "--tables", _bad(t, "t.toml", "[speed_kph.primary]\npaved = -1\n")],
-         "speed_kph.primary.paved"),
+        (
+            lambda t: ["network", "info", "--tables", _bad(t, "t.toml", "[speed_kph.primary]\npaved = -1\n")],
+            "speed_kph.primary.paved",
+        ),
         (lambda t: ["place", "Sikaso"], "did you mean 'Sikasso'"),
         (lambda t: ["network", "export", DATA / "tiny.osm", "--out", t / "x.shp"], "unknown export format"),
         (lambda t: ["network", "export", DATA / "tiny.osm", "--out", t], "is a folder"),

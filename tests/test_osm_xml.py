@@ -50,7 +50,7 @@ def test_oneway_and_reversed_oneway(tiny):
 
 
 def test_schema_attributes(tiny):
-    for u, v, d in tiny.edges(data=True):
+    for u, _v, d in tiny.edges(data=True):
         assert isinstance(d["ref"], list)
         assert d["length"] > 0 and d["speed_kph"] > 0 and d["capacity"] > 0
         assert d["travel_time"] == pytest.approx(d["length"] / (d["speed_kph"] / 3.6), rel=1e-3)

@@ -85,8 +85,14 @@ def test_download_command_uses_the_same_cache(tmp_path):
     finally:
         ox.settings.cache_folder, ox.settings.use_cache = saved
     out = run_cli(
-        "network", "download", "--bbox", ",".join(map(str, bbox)), "--cache", tmp_path / "cache",
-        "--out", tmp_path / "kati.graphml",
+        "network",
+        "download",
+        "--bbox",
+        ",".join(map(str, bbox)),
+        "--cache",
+        tmp_path / "cache",
+        "--out",
+        tmp_path / "kati.graphml",
     )
     assert out.returncode == 0, out.stderr
     info = run_cli("network", "info", tmp_path / "kati.graphml", "--format", "json")

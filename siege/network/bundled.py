@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ import osmnx as ox
 
 from siege import settings
 from siege.errors import SiegeInputError
+from siege.io import atomic_path
 from siege.places import Gazetteer, read_gazetteer
 
 #: Road length / straight-line length for legs without any published distance. Published legs of
@@ -93,9 +95,16 @@ def read_legs(path: Path) -> list[Leg]:
                 raise SiegeInputError(f"{path}, line {i}, field 'road_km'", "expected a number of km") from None
             legs.append(
                 Leg(
-                    start=row["from"], end=row["to"], ref=row["ref"], highway=row["highway"],
-                    surface=row["surface"], bridge=row["bridge"] == "yes", via=row["via"],
-                    road_km=km, evidence=row["evidence"], notes=row["notes"],
+                    start=row["from"],
+                    end=row["to"],
+                    ref=row["ref"],
+                    highway=row["highway"],
+                    surface=row["surface"],
+                    bridge=row["bridge"] == "yes",
+                    via=row["via"],
+                    road_km=km,
+                    evidence=row["evidence"],
+                    notes=row["notes"],
                 )
             )
     return legs
@@ -117,7 +126,7 @@ def calibrate(legs: list[Leg], spans_path: Path, gaz: Gazetteer) -> list[Calibra
         spans = list(csv.DictReader(f))
     for i, span in enumerate(spans, start=2):
         towns = span["towns"].split(";")
-        chain = [frozenset(p) for p in zip(towns, towns[1:], strict=False)]
+        chain = [frozenset(p) for p in itertools.pairwise(towns)]
         unknown_legs = [k for k in chain if k not in key]
         if unknown_legs:
             raise SiegeInputError(f"{spans_path}, line {i}", f"no leg {'-'.join(sorted(unknown_legs[0]))} in legs.csv")
@@ -133,7 +142,10 @@ def calibrate(legs: list[Leg], spans_path: Path, gaz: Gazetteer) -> list[Calibra
                 f"{rest:.1f} km left for legs whose straight line is {free_straight:.1f} km",
             )
         for k in free:
-            length[k] = (rest * straight[k] / free_straight, f"span: {span['towns'].replace(';', ' > ')} = {span['road_km']} km ({span['source']})")
+            length[k] = (
+                rest * straight[k] / free_straight,
+                f"span: {span['towns'].replace(';', ' > ')} = {span['road_km']} km ({span['source']})",
+            )
     out = []
     for k, leg in key.items():
         km, basis = length.get(k, (straight[k] * DEFAULT_SINUOSITY, f"default: straight line × {DEFAULT_SINUOSITY}"))
@@ -222,7 +234,7 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
     for (lat, lon), nid in town_node.items():
         names = town_names[nid]
         out.write(f'  <node id="{nid}" lat="{lat:.6f}" lon="{lon:.6f}" version="1">\n')
-        out.write(f"    <tag k=\"name\" v={quoteattr(';'.join(names))}/>\n")
+        out.write(f'    <tag k="name" v={quoteattr(";".join(names))}/>\n')
         out.write(f'    <tag k="place" v="{_place_tag(kinds[names[0]])}"/>\n')
         out.write("  </node>\n")
     for nid, lat, lon in extra_nodes:
@@ -247,12 +259,13 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
 
 def write_osm(path: Path | None = None, directory: Path | None = None) -> list[CalibratedLeg]:
     """Write the bundled network's OSM XML, gzip-compressed with a fixed timestamp (reproducible)."""
-    from siege.io import atomic_path
-
     text, legs = build_osm_xml(directory)
     path = path or osm_path()
-    with atomic_path(path) as tmp, tmp.open("wb") as raw:
-        # no file name and a zero timestamp in the gzip header, so rebuilding gives the same bytes
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
-            gz.write(text.encode("utf-8"))
+    # no file name and a zero timestamp in the gzip header, so rebuilding gives the same bytes
+    with (
+        atomic_path(path) as tmp,
+        tmp.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+    ):
+        gz.write(text.encode("utf-8"))
     return legs

@@ -11,6 +11,7 @@ are listed as ``impossible``, not failed.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,15 +80,18 @@ def check_published_distances(
             continue
         via = tuple(v for v in row.get("via_towns", "").split(";") if v)
         stops = [node[a], *(node[gaz.get(v).name] for v in via), node[b]]
-        km = sum(
-            nx.shortest_path_length(G, s, t, weight="length") for s, t in zip(stops, stops[1:], strict=False)
-        ) / 1000.0
+        km = sum(nx.shortest_path_length(G, s, t, weight="length") for s, t in itertools.pairwise(stops)) / 1000.0
         text = row["road_km"].strip()
         pa, pb = gaz.get(a), gaz.get(b)
         checks.append(
             DistanceCheck(
-                start=a, end=b, published_km=float(text.lstrip("<")), upper_bound=text.startswith("<"),
-                quality=row["quality"], via=via, network_km=round(km, 1),
+                start=a,
+                end=b,
+                published_km=float(text.lstrip("<")),
+                upper_bound=text.startswith("<"),
+                quality=row["quality"],
+                via=via,
+                network_km=round(km, 1),
                 straight_km=round(float(ox.distance.great_circle(pa.lat, pa.lon, pb.lat, pb.lon)) / 1000.0, 1),
                 source=row["source"].split(" | ")[0],
             )

@@ -80,7 +80,9 @@ def download_network(
                 polygon, custom_filter=road_class_filter(road_classes), simplify=False, retain_all=True
             )
     except requests.RequestException as err:
-        raise SiegeInputError(where, f"could not reach OpenStreetMap services ({type(err).__name__}); no cached answer") from None
+        raise SiegeInputError(
+            where, f"could not reach OpenStreetMap services ({type(err).__name__}); no cached answer"
+        ) from None
     except (ox._errors.InsufficientResponseError, TypeError, ValueError) as err:
         raise SiegeInputError(where, f"no road data found ({err})") from None
     finally:

@@ -33,9 +33,14 @@ def places_gdf(snapped: Iterable[SnappedPlace]) -> gpd.GeoDataFrame:
     """Places with their snapped node and snap distance."""
     rows = [
         {
-            "name": s.place.name, "kind": s.place.kind, "population": s.place.population,
-            "position": s.place.position, "node": s.node, "snap_km": s.snap_km,
-            "lon": s.place.lon, "lat": s.place.lat,
+            "name": s.place.name,
+            "kind": s.place.kind,
+            "population": s.place.population,
+            "position": s.place.position,
+            "node": s.node,
+            "snap_km": s.snap_km,
+            "lon": s.place.lon,
+            "lat": s.place.lat,
         }
         for s in snapped
         if s.place.located
@@ -49,7 +54,9 @@ def export_network(G: nx.MultiDiGraph, out: str | Path, *, places: Iterable[Snap
     out = check_writable_target(out)
     suffix = out.suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
-        raise SiegeInputError(str(out), f"unknown export format (expected a file ending in {', '.join(EXPORT_SUFFIXES)})")
+        raise SiegeInputError(
+            str(out), f"unknown export format (expected a file ending in {', '.join(EXPORT_SUFFIXES)})"
+        )
     if suffix == ".graphml":
         return save_graphml(G, out)
     nodes, edges = network_gdfs(G)

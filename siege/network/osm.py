@@ -18,6 +18,7 @@ import osmnx as ox
 
 from siege import settings
 from siege.errors import SiegeInputError
+from siege.io import atomic_path
 from siege.network.attributes import Table, add_siege_attributes, keep_road_classes, parse_ref
 
 OSM_XML_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".xml")
@@ -59,7 +60,9 @@ def finish_graph(
     road_classes = tuple(road_classes)
     G = keep_road_classes(G, road_classes)
     if G.number_of_edges() == 0:
-        raise SiegeInputError(where, f"no roads left after filtering (expected ways with highway in {', '.join(road_classes)})")
+        raise SiegeInputError(
+            where, f"no roads left after filtering (expected ways with highway in {', '.join(road_classes)})"
+        )
     missing = [n for n, d in G.nodes(data=True) if "x" not in d or "y" not in d]
     if missing:
         raise SiegeInputError(
@@ -87,8 +90,12 @@ def graph_from_osm_xml(
     _check_file(path, "an OSM XML file (.osm, .osm.gz, .osm.bz2)")
     G = _raw_graph_from_xml(path, where=str(path))
     return finish_graph(
-        G, where=str(path), road_classes=road_classes, largest_component=largest_component,
-        speeds=speeds, capacities=capacities,
+        G,
+        where=str(path),
+        road_classes=road_classes,
+        largest_component=largest_component,
+        speeds=speeds,
+        capacities=capacities,
     )
 
 
@@ -132,15 +139,17 @@ def graph_from_pbf(
             raise SiegeInputError(str(path), f"could not read as an OSM PBF file ({_first_line(err)})") from None
         G = _raw_graph_from_xml(xml, where=str(path))
     return finish_graph(
-        G, where=str(path), road_classes=road_classes, largest_component=largest_component,
-        speeds=speeds, capacities=capacities,
+        G,
+        where=str(path),
+        road_classes=road_classes,
+        largest_component=largest_component,
+        speeds=speeds,
+        capacities=capacities,
     )
 
 
 def save_graphml(G: nx.MultiDiGraph, path: str | Path) -> Path:
     """Save a siege graph as GraphML (``ref`` lists as ``"RN3;RN4"``), atomically."""
-    from siege.io import atomic_path
-
     H = G.copy()
     for _, _, data in H.edges(data=True):
         data["ref"] = ";".join(data.get("ref", []))

@@ -54,8 +54,10 @@ def load_network(
     """
     kind = source_kind(source)
     options = {
-        "road_classes": road_classes, "largest_component": largest_component,
-        "speeds": speeds, "capacities": capacities,
+        "road_classes": road_classes,
+        "largest_component": largest_component,
+        "speeds": speeds,
+        "capacities": capacities,
     }
     if kind == "bundled":
         G = graph_from_osm_xml(bundled.osm_path(), **options)

@@ -37,8 +37,12 @@ class NetworkSummary:
         data = {k: v for k, v in self.__dict__.items() if k != "places"}
         data["places"] = [
             {
-                "name": s.place.name, "kind": s.place.kind, "node": s.node, "snap_km": s.snap_km,
-                "snapped": s.snapped, "position": s.place.position,
+                "name": s.place.name,
+                "kind": s.place.kind,
+                "node": s.node,
+                "snap_km": s.snap_km,
+                "snapped": s.snapped,
+                "position": s.place.position,
             }
             for s in self.places
         ]
