@@ -77,11 +77,15 @@ BUNDLED_NETWORK = "mali"
 
 
 def networks_dir() -> Path:
-    """Folder holding the bundled network data (``networks/`` at the repository root).
+    """Folder holding the bundled network data (``networks/`` at the repository root, or in the wheel).
 
     ``SIEGE_NETWORKS_DIR`` overrides it, for installs where the package and data live apart.
     """
     env = os.environ.get("SIEGE_NETWORKS_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "networks"
+    checkout = Path(__file__).resolve().parent.parent / "networks"
+    if checkout.is_dir():
+        return checkout
+    # a wheel install ships the folder as the package data siege.bundled_networks
+    return Path(__file__).resolve().parent / "bundled_networks"
