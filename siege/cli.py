@@ -100,7 +100,7 @@ def network_info(source, road_classes, largest_component, tables, max_snap_km, f
     """Summarise a network: size, km of road per class and per ref, components, snapped places."""
     from siege.network.summary import network_summary
     from siege.places import mali_gazetteer
-    from siege.report import format_network_summary
+    from siege.outputs.network import format_network_summary
 
     G = _load(source, road_classes, largest_component, tables)
     summary = network_summary(G, mali_gazetteer(), max_snap_km=max_snap_km)

@@ -82,11 +82,17 @@ class Gazetteer:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and normalize_name(name) in self._index
 
-    def get(self, name: str) -> Place:
-        """The place called ``name`` (any accents or case); raises with suggestions if unknown."""
-        place = self._index.get(normalize_name(name))
+    def get(self, name: str, where: str | None = None) -> Place:
+        """The place called ``name`` (any accents or case); raises with suggestions if unknown.
+
+        ``where`` names the file and field the name came from, for the error message.
+        """
+        place = self._index.get(normalize_name(name)) if isinstance(name, str) else None
         if place is None:
-            raise SiegeInputError(f"place {name!r}", _unknown_message(name, self.suggest(name)))
+            message = _unknown_message(name, self.suggest(name) if isinstance(name, str) else [])
+            if where:
+                raise SiegeInputError(where, f"{name!r}: {message}")
+            raise SiegeInputError(f"place {name!r}", message)
         return place
 
     def suggest(self, name: str, n: int = 3) -> list[str]:

@@ -89,3 +89,30 @@ def networks_dir() -> Path:
         return checkout
     # a wheel install ships the folder as the package data siege.bundled_networks
     return Path(__file__).resolve().parent / "bundled_networks"
+
+#: Demand of a town in trucks per day per 10,000 inhabitants. With it the capital and the district
+#: capitals on the bundled network need about 750 trucks/day in all, the order of the observed corridor
+#: traffic (~700 trucks/day on Dakar-Bamako, 440 at Diboli-Kidira): a planning figure for food, fuel
+#: and goods together, not a measurement.
+TRUCKS_PER_10000_PEOPLE: float = 1.0
+#: Population assumed for a town whose population is not known (GeoNames has none for several seats).
+UNKNOWN_POPULATION: int = 20_000
+#: Smallest demand of a town, trucks/day.
+MIN_DEMAND_TRUCKS_PER_DAY: float = 1.0
+
+#: Status classes of a town, from its served fraction, route survival and travel-time ratio:
+#: ``isolated``  no open route from any supply point (nothing can be delivered);
+#: ``besieged``  served fraction below ``besieged_served_below`` or survival below ``besieged_survival_below``;
+#: ``degraded``  served fraction below ``degraded_served_below``, survival below
+#:               ``degraded_survival_below`` or travel time more than ``degraded_delay_ratio_above`` × baseline;
+#: ``open``      otherwise.
+STATUS_THRESHOLDS: dict[str, float] = {
+    "besieged_served_below": 0.5,
+    "besieged_survival_below": 0.5,
+    "degraded_served_below": 0.95,
+    "degraded_survival_below": 0.9,
+    "degraded_delay_ratio_above": 1.5,
+}
+
+#: The capital: a town like the others and the depot for the district capitals.
+CAPITAL = "Bamako"

@@ -1,0 +1,1 @@
+"""Outputs for planners: tables, GeoJSON, reports, console summaries (and, later, maps)."""

@@ -1,0 +1,214 @@
+"""``siege.run``: one scenario on its network → which towns are cut off, how badly, and why.
+
+The analysis is a config (:class:`~siege.scenario.Scenario`), a result (:class:`RunResult`) and this
+one function; ``siege run`` mirrors it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from siege import settings
+from siege.network.attributes import road_class
+from siege.places import Gazetteer, mali_gazetteer, snap_places
+from siege.scenario import Degradation, Scenario, degrade, load_scenario
+from siege.scenario.context import EdgeKey
+from siege.solver.arrays import RoadArrays
+from siege.solver.isolation import SupplyInput, TownInput, TownState, solve
+from siege.solver.status import classify, severity
+
+
+@dataclass
+class TownResult:
+    """One town's answer, in the planner's terms."""
+
+    town: str
+    kind: str
+    population: int | None
+    demand: float  # trucks/day
+    status: str
+    baseline_status: str
+    served_fraction: float
+    throughput: float  # trucks/day delivered
+    cut_off_from_imports: bool
+    cut_off_from_bamako: bool
+    hours_from_imports: float | None
+    baseline_hours_from_imports: float | None
+    travel_time_ratio: float | None
+    hours_from_bamako: float | None
+    baseline_hours_from_bamako: float | None
+    route_survival: float
+    supplied_from: str | None
+    route: list[str]
+    chokepoints: list[str]
+    chokepoint_capacity: float | None
+    lat: float | None
+    lon: float | None
+    route_edges: list[EdgeKey] = field(default_factory=list, repr=False)
+    chokepoint_edges: list[EdgeKey] = field(default_factory=list, repr=False)
+
+    def row(self) -> dict[str, Any]:
+        """A flat dictionary for tables (lists joined by ' > ' or '; ')."""
+        d = {k: v for k, v in asdict(self).items() if k not in ("route_edges", "chokepoint_edges")}
+        d["route"] = " > ".join(self.route)
+        d["chokepoints"] = "; ".join(self.chokepoints)
+        return d
+
+
+@dataclass
+class RunResult:
+    """Everything a run found; outputs are written from it."""
+
+    scenario: Scenario
+    day: dt.date | None
+    degradation: Degradation
+    towns: list[TownResult]
+    edge_flow: dict[EdgeKey, float]
+    node_labels: dict[int, str]
+    assumptions: list[str]
+
+    def town(self, name: str) -> TownResult:
+        """The result of one town (accents and case do not matter)."""
+        from siege.places import normalize_name
+
+        for t in self.towns:
+            if normalize_name(t.town) == normalize_name(name):
+                return t
+        raise KeyError(name)
+
+    @property
+    def changed(self) -> list[TownResult]:
+        """Towns whose status differs from the baseline (no events), worst first."""
+        towns = [t for t in self.towns if t.status != t.baseline_status]
+        return sorted(towns, key=lambda t: (-severity(t.status), t.town))
+
+    def edge_label(self, key: EdgeKey) -> str:
+        """E.g. ``RN4 Mourdiah – Nara``."""
+        return edge_label(self.scenario.G, key, self.node_labels)
+
+
+def node_labels(G: nx.MultiDiGraph, gazetteer: Gazetteer) -> dict[int, str]:
+    """Names for network nodes: the OSM ``name`` tag, else a gazetteer place within 1 km."""
+    labels = {n: str(d["name"]).replace(";", "/") for n, d in G.nodes(data=True) if d.get("name")}
+    for s in snap_places(G, gazetteer.located(), max_snap_km=1.0):
+        if s.snapped and s.node not in labels:
+            labels[s.node] = s.place.name
+    return labels
+
+
+def edge_label(G: nx.MultiDiGraph, key: EdgeKey, labels: dict[int, str]) -> str:
+    u, v, k = key
+    d = G.edges[u, v, k]
+    road = (d.get("ref") or [None])[0] or f"unnumbered {road_class(d.get('highway'))}"
+    return f"{road} {labels.get(u, f'node {u}')} – {labels.get(v, f'node {v}')}"
+
+
+def assumptions(scenario: Scenario) -> list[str]:
+    """The modelling choices a reader of the results must know."""
+    items = [
+        "Effective capacity of a segment = capacity × capacity_factor × (1 − risk): convoys that are stopped "
+        "deliver nothing; closed segments carry nothing.",
+        "Throughput is the max-min fair maximum flow from all supply points to all towns at once: a road's "
+        "capacity is shared, and no town gets a larger served fraction at the expense of a town served less.",
+        "Route survival is the probability that a convoy gets through on the most reliable route "
+        "(product of 1 − risk along it).",
+        f"Demand: {settings.TRUCKS_PER_10000_PEOPLE:g} truck/day per 10,000 inhabitants (unknown population: "
+        f"{settings.UNKNOWN_POPULATION:,}); supply capacities per networks/mali/supply.csv unless the scenario "
+        "sets them.",
+        "Speeds and capacities by road class × surface are planning assumptions (siege/settings.py).",
+        "Status thresholds: " + ", ".join(f"{k} = {v:g}" for k, v in scenario.thresholds.items()) + ".",
+    ]
+    if scenario.schematic:
+        from siege.network.source import SCHEMATIC_NOTE
+
+        items.insert(0, SCHEMATIC_NOTE)
+    return items + scenario.notes
+
+
+def _finite(x: float) -> float | None:
+    return round(x, 2) if math.isfinite(x) else None
+
+
+def run(
+    scenario: Scenario | str | Path,
+    *,
+    day: dt.date | None = None,
+    gazetteer: Gazetteer | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run a scenario (object or file path) on its network, against the baseline with no events.
+
+    ``day`` evaluates the events acting that day (default: the scenario's date; all events if none).
+    ``progress`` is called with 1 as each town is solved.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, gazetteer=gazetteer)
+    gazetteer = gazetteer or mali_gazetteer()
+    G = scenario.G
+    day = day if day is not None else scenario.date
+    base = RoadArrays.from_graph(G)
+    pos = base.index
+    supplies = [SupplyInput(s.name, pos[s.node], s.capacity) for s in scenario.supply]
+    towns = scenario.on_network
+    inputs = [TownInput(t.name, pos[t.node], t.demand) for t in towns]
+    capital = next((t for t in towns if t.name == settings.CAPITAL), None)
+    capital_pos = pos[capital.node] if capital else None
+
+    degradation = degrade(scenario.events, day)
+    before, _ = solve(base, supplies, inputs, capital=capital_pos, with_chokepoints=False)
+    degraded = base.degraded(degradation)
+    after, flow = solve(degraded, supplies, inputs, capital=capital_pos, progress=progress)
+
+    labels = node_labels(G, gazetteer)
+    keys = base.keys
+    results = []
+    for t, b, a in zip(towns, before, after, strict=True):
+        results.append(_town_result(t, b, a, scenario, keys, labels, base))
+    return RunResult(
+        scenario=scenario, day=day, degradation=degradation, towns=results,
+        edge_flow={keys[i]: float(f) for i, f in enumerate(flow) if f > 0}, node_labels=labels,
+        assumptions=assumptions(scenario),
+    )
+
+
+def _town_result(town, before: TownState, after: TownState, scenario, keys, labels, arrays) -> TownResult:
+    ratio = after.hours / before.hours if (after.reachable and before.hours > 0) else math.inf
+    if not after.reachable:
+        ratio = math.inf
+    elif before.hours == 0:
+        ratio = 1.0
+    thresholds = scenario.thresholds
+    status = classify(
+        reachable=after.reachable, served_fraction=after.served_fraction, survival=after.survival,
+        travel_time_ratio=ratio, thresholds=thresholds,
+    )
+    baseline_status = classify(
+        reachable=before.reachable, served_fraction=before.served_fraction, survival=before.survival,
+        travel_time_ratio=1.0, thresholds=thresholds,
+    )
+    is_capital = town.name == settings.CAPITAL
+    route_nodes = [int(arrays.nodes[p]) for p in after.route]
+    cut = [keys[i] for i in after.cut_edges]
+    G = scenario.G
+    return TownResult(
+        town=town.name, kind=town.kind, population=town.population, demand=town.demand, status=status,
+        baseline_status=baseline_status, served_fraction=round(after.served_fraction, 4),
+        throughput=round(after.delivered, 2), cut_off_from_imports=not after.reachable,
+        cut_off_from_bamako=False if is_capital else not after.reachable_from_capital,
+        hours_from_imports=_finite(after.hours), baseline_hours_from_imports=_finite(before.hours),
+        travel_time_ratio=_finite(ratio),
+        hours_from_bamako=None if is_capital else _finite(after.hours_from_capital),
+        baseline_hours_from_bamako=None if is_capital else _finite(before.hours_from_capital),
+        route_survival=round(after.survival, 4), supplied_from=after.route_origin,
+        route=[labels.get(n, f"node {n}") for n in route_nodes if n in labels or n in (route_nodes[0], route_nodes[-1])],
+        chokepoints=[edge_label(G, k, labels) for k in cut],
+        chokepoint_capacity=_finite(after.cut_capacity) if after.reachable else 0.0,
+        lat=town.lat, lon=town.lon, route_edges=[keys[i] for i in after.route_edges], chokepoint_edges=cut,
+    )

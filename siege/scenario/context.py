@@ -1,0 +1,137 @@
+"""What events need to know about the network: places, roads by ``ref``, and distances on the ground.
+
+Built once per scenario from the (never mutated) network. Segments are identified by their edge
+keys ``(u, v, key)``; a road segment is selected in both directions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import geopandas as gpd
+import networkx as nx
+import osmnx as ox
+from shapely.geometry import Point, box
+from shapely.geometry.base import BaseGeometry
+
+from siege import settings
+from siege.errors import SiegeInputError
+from siege.places import Gazetteer, snap_places
+
+EdgeKey = tuple[int, int, int]
+
+
+@dataclass
+class NetworkContext:
+    """The network, the gazetteer and lookups events use to find their road segments."""
+
+    G: nx.MultiDiGraph
+    gazetteer: Gazetteer
+    max_snap_km: float = settings.MAX_SNAP_KM
+    _nodes: dict[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def edges(self) -> gpd.GeoDataFrame:
+        """Edges with geometry, indexed by ``(u, v, key)``."""
+        return ox.convert.graph_to_gdfs(self.G, nodes=False)
+
+    @cached_property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(west, south, east, north)`` of the network."""
+        return tuple(self.edges.total_bounds)
+
+    def node_of(self, name: str, where: str, *, ref: str | None = None) -> int:
+        """The network node of a named place (on road ``ref`` if given); clear errors otherwise."""
+        place = self.gazetteer.get(name, where)
+        if not place.located:
+            raise SiegeInputError(where, f"{place.name} has no known position, so it cannot be placed on the network")
+        if ref is None:
+            if place.name not in self._nodes:
+                snapped = snap_places(self.G, [place], max_snap_km=self.max_snap_km)[0]
+                if not snapped.snapped:
+                    raise SiegeInputError(
+                        where,
+                        f"{place.name} is not on the network (nearest road node {snapped.snap_km:.0f} km away, "
+                        f"limit {self.max_snap_km:g} km)",
+                    )
+                self._nodes[place.name] = snapped.node
+            return self._nodes[place.name]
+        road = self.road(ref, where)
+        snapped = snap_places(road, [place], max_snap_km=self.max_snap_km)[0]
+        if not snapped.snapped:
+            raise SiegeInputError(
+                where, f"{place.name} is not on {ref} (nearest {ref} node {snapped.snap_km:.0f} km away)"
+            )
+        return snapped.node
+
+    def road(self, ref: str, where: str) -> nx.MultiDiGraph:
+        """The sub-network of edges carrying ``ref``."""
+        keys = [(u, v, k) for u, v, k, refs in self.G.edges(keys=True, data="ref") if ref in (refs or [])]
+        if not keys:
+            known = sorted({r for _, _, refs in self.G.edges(data="ref") for r in refs or []})
+            raise SiegeInputError(where, f"no road {ref!r} in the network (known refs: {', '.join(known[:40])})")
+        return self.G.edge_subgraph(keys)
+
+    def stretch(self, a: str, b: str, where: str, *, ref: str | None = None) -> set[EdgeKey]:
+        """Segments of the shortest road route from place ``a`` to place ``b`` (along ``ref`` if given)."""
+        graph = self.road(ref, where) if ref else self.G
+        u, v = self.node_of(a, where, ref=ref), self.node_of(b, where, ref=ref)
+        if u == v:
+            raise SiegeInputError(where, f"{a} and {b} are the same network node")
+        try:
+            path = nx.shortest_path(graph, u, v, weight="length")
+        except nx.NetworkXNoPath:
+            on = f" along {ref}" if ref else ""
+            raise SiegeInputError(where, f"no road{on} from {a} to {b}") from None
+        return self.both_ways(zip(path, path[1:], strict=False))
+
+    def both_ways(self, pairs: Iterable[tuple[int, int]]) -> set[EdgeKey]:
+        """All edge keys between each node pair, in both directions."""
+        keys: set[EdgeKey] = set()
+        for u, v in pairs:
+            for a, b in ((u, v), (v, u)):
+                for k in (self.G.get_edge_data(a, b) or {}):
+                    keys.add((a, b, k))
+        return keys
+
+    def check_in_extent(self, lon: float, lat: float, margin_km: float, where: str) -> None:
+        """Raise if a point lies outside the network's extent (plus a margin)."""
+        west, south, east, north = self.bounds
+        margin = margin_km / 111.0 + 0.05
+        if not (west - margin <= lon <= east + margin and south - margin <= lat <= north + margin):
+            raise SiegeInputError(
+                where,
+                f"point ({lat:.4f}, {lon:.4f}) is outside the network's extent "
+                f"({south:.2f}..{north:.2f} N, {west:.2f}..{east:.2f} E)",
+            )
+
+    def _local(self, lon: float, lat: float, radius_m: float) -> gpd.GeoSeries:
+        """Edge geometries near a point, in metres of an azimuthal equidistant projection centred on it."""
+        deg = radius_m / 100_000.0 + 0.05  # generous box: a degree is ≥ 100 km below 25° N/S
+        near = self.edges.sindex.query(box(lon - deg * 1.2, lat - deg, lon + deg * 1.2, lat + deg))
+        sub = self.edges.geometry.iloc[near]
+        return sub.to_crs(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +units=m +datum=WGS84")
+
+    def within(self, lon: float, lat: float, radius_km: float) -> set[EdgeKey]:
+        """Segments passing within ``radius_km`` of a point."""
+        local = self._local(lon, lat, radius_km * 1000.0)
+        hits = local[local.distance(Point(0, 0)) <= radius_km * 1000.0]
+        return self.both_ways((u, v) for u, v, _ in hits.index)
+
+    def nearest(self, lon: float, lat: float, max_km: float, *, keys: set[EdgeKey] | None = None) -> tuple[set[EdgeKey], float]:
+        """The segment nearest a point (among ``keys`` if given), both directions, and its distance in km."""
+        local = self._local(lon, lat, max_km * 1000.0)
+        if keys is not None:
+            local = local[local.index.isin(list(keys))]
+        if local.empty:
+            return set(), float("inf")
+        dist = local.distance(Point(0, 0))
+        u, v, _ = dist.idxmin()
+        return self.both_ways([(u, v)]), float(dist.min()) / 1000.0
+
+    def intersecting(self, geom: BaseGeometry) -> set[EdgeKey]:
+        """Segments that intersect a polygon (lon/lat)."""
+        hits = self.edges.iloc[self.edges.sindex.query(geom, predicate="intersects")]
+        return self.both_ways((u, v) for u, v, _ in hits.index)

@@ -1,0 +1,79 @@
+"""What an event does to a road segment, and how several effects on one segment compose."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from siege.errors import SiegeInputError
+
+EFFECT_FIELDS = ("capacity_factor", "delay_factor", "risk")
+
+
+@dataclass(frozen=True)
+class Effect:
+    """``closed`` segments carry nothing; otherwise capacity is multiplied by ``capacity_factor``
+    (0–1), travel time by ``delay_factor`` (≥ 1), and a convoy is stopped with probability ``risk``."""
+
+    closed: bool = False
+    capacity_factor: float = 1.0
+    delay_factor: float = 1.0
+    risk: float = 0.0
+
+    def describe(self) -> str:
+        """Short text for reports and tooltips."""
+        if self.closed:
+            return "closed"
+        parts = []
+        if self.capacity_factor != 1.0:
+            parts.append(f"capacity ×{self.capacity_factor:g}")
+        if self.delay_factor != 1.0:
+            parts.append(f"delay ×{self.delay_factor:g}")
+        if self.risk:
+            parts.append(f"risk {self.risk:.0%}")
+        return ", ".join(parts) or "no effect"
+
+
+CLOSE = Effect(closed=True)
+
+
+def parse_effect(value: object, where: str) -> Effect:
+    """``"close"`` or a table of any of ``capacity_factor``, ``delay_factor``, ``risk``."""
+    if value == "close":
+        return CLOSE
+    if not isinstance(value, Mapping):
+        raise SiegeInputError(where, 'expected "close" or a table like {capacity_factor = 0.5, risk = 0.2}')
+    unknown = set(value) - set(EFFECT_FIELDS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise SiegeInputError(f"{where}.{name}", f"unknown effect field (expected {', '.join(EFFECT_FIELDS)})")
+    if not value:
+        raise SiegeInputError(where, f"empty effect (expected \"close\" or any of {', '.join(EFFECT_FIELDS)})")
+    numbers = {}
+    for key, number in value.items():
+        if not isinstance(number, (int, float)) or isinstance(number, bool) or math.isnan(number):
+            raise SiegeInputError(f"{where}.{key}", f"expected a number, got {number!r}")
+        numbers[key] = float(number)
+    if not 0.0 <= numbers.get("capacity_factor", 1.0) <= 1.0:
+        raise SiegeInputError(f"{where}.capacity_factor", "expected a number from 0 to 1")
+    if not numbers.get("delay_factor", 1.0) >= 1.0:
+        raise SiegeInputError(f"{where}.delay_factor", "expected a number of at least 1")
+    if not 0.0 <= numbers.get("risk", 0.0) <= 1.0:
+        raise SiegeInputError(f"{where}.risk", "expected a probability from 0 to 1")
+    return Effect(**numbers)
+
+
+def compose(effects: Iterable[Effect]) -> Effect:
+    """Effects active together on one segment: closed if any closes it; capacity and delay factors
+    multiply; risks combine as independent stops, 1 − Π(1 − rᵢ). The one place this rule lives."""
+    closed, capacity, delay, survive = False, 1.0, 1.0, 1.0
+    for e in effects:
+        closed = closed or e.closed
+        capacity *= e.capacity_factor
+        delay *= e.delay_factor
+        survive *= 1.0 - e.risk
+    risk = 1.0 - survive
+    if risk >= 1.0 or capacity <= 0.0:
+        closed = True  # a segment nobody gets through is closed
+    return Effect(closed=closed, capacity_factor=capacity, delay_factor=delay, risk=risk)

@@ -1,0 +1,142 @@
+"""What every event has: a kind, a time window, an effect, its sources, and the segments it hits.
+
+An event kind is one small module with a subclass of :class:`Event` that declares its own fields
+and implements :meth:`Event.select`; it is registered in ``siege/scenario/events/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from siege.errors import SiegeInputError
+from siege.scenario.context import EdgeKey, NetworkContext
+from siege.scenario.dates import parse_date
+from siege.scenario.effects import Effect, parse_effect
+
+COMMON_FIELDS = ("kind", "name", "date", "start", "end", "duration_days", "effect", "source", "note")
+
+
+class Fields:
+    """Typed access to one event's TOML table, with errors naming file, event index and field."""
+
+    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
+        self.raw = raw
+        self.where = where
+
+    def at(self, name: str) -> str:
+        """Location text of a field, e.g. ``scenario.toml: events[2].radius_km``."""
+        return f"{self.where}.{name}"
+
+    def has(self, name: str) -> bool:
+        return name in self.raw
+
+    def text(self, name: str, default: str | None = None) -> str:
+        value = self.raw.get(name, default)
+        if not isinstance(value, str) or (not value.strip() and default is None):
+            raise SiegeInputError(self.at(name), f"expected text, got {value!r}")
+        return value
+
+    def number(self, name: str, default: float | None = None, *, positive: bool = True) -> float:
+        value = self.raw.get(name, default)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or (positive and value <= 0):
+            kind = "a positive number" if positive else "a number"
+            raise SiegeInputError(self.at(name), f"expected {kind}, got {value!r}")
+        return float(value)
+
+    def names(self, name: str, count: int | None = None) -> list[str]:
+        value = self.raw.get(name)
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value) and value
+        if not ok or (count is not None and len(value) != count):
+            shape = f"a list of {count} place names" if count else "a list of place names"
+            raise SiegeInputError(self.at(name), f"expected {shape}, got {value!r}")
+        return value
+
+    def point(self) -> tuple[float, float]:
+        """``(lon, lat)`` from ``lat`` and ``lon`` fields."""
+        lat, lon = self.number("lat", positive=False), self.number("lon", positive=False)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise SiegeInputError(self.at("lat"), "expected lat in -90..90 and lon in -180..180")
+        return lon, lat
+
+
+@dataclass(frozen=True)
+class Event:
+    """One attack, blockade, control zone or cut, resolved to the segments it hits."""
+
+    KIND: ClassVar[str] = ""
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+    DEFAULT_EFFECT: ClassVar[Effect] = Effect(closed=True)
+    #: how long a one-day event (``date`` without ``end``) keeps acting, in days
+    DEFAULT_DURATION_DAYS: ClassVar[int] = 1
+
+    index: int
+    kind: str
+    label: str
+    start: dt.date | None
+    end: dt.date | None
+    effect: Effect
+    source: str = ""
+    note: str = ""
+    edges: frozenset[EdgeKey] = field(default_factory=frozenset)
+    details: tuple[tuple[str, Any], ...] = ()
+
+    def active_on(self, day: dt.date | None) -> bool:
+        """Whether the event acts on ``day`` (every event acts when no day is given)."""
+        if day is None:
+            return True
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    def window(self) -> str:
+        """The time window as text."""
+        if self.start is None and self.end is None:
+            return "always"
+        return f"{self.start or '…'} to {self.end or 'open end'}"
+
+    @classmethod
+    def select(cls, f: Fields, ctx: NetworkContext) -> tuple[str, set[EdgeKey], dict[str, Any]]:
+        """Return a label, the segments hit, and details for reports. Subclasses implement it."""
+        raise NotImplementedError
+
+    @classmethod
+    def parse(cls, index: int, raw: Mapping[str, Any], where: str, ctx: NetworkContext) -> Event:
+        """Validate one ``[[events]]`` table and resolve it against the network."""
+        f = Fields(raw, where)
+        unknown = [k for k in raw if k not in COMMON_FIELDS + cls.FIELDS]
+        if unknown:
+            allowed = ", ".join(COMMON_FIELDS + cls.FIELDS)
+            raise SiegeInputError(f.at(unknown[0]), f"unknown field for a {raw['kind']} event (expected {allowed})")
+        start, end = _window(f, cls.DEFAULT_DURATION_DAYS)
+        effect = parse_effect(raw["effect"], f.at("effect")) if "effect" in raw else cls.DEFAULT_EFFECT
+        label, edges, details = cls.select(f, ctx)
+        if not edges:
+            raise SiegeInputError(where, f"{label}: the event hits no road segment")
+        if f.has("name"):
+            label = f.text("name")
+        return cls(
+            index=index, kind=raw["kind"], label=label, start=start, end=end, effect=effect,
+            source=f.text("source", ""), note=f.text("note", ""), edges=frozenset(edges),
+            details=tuple(details.items()),
+        )
+
+
+def _window(f: Fields, default_days: int) -> tuple[dt.date | None, dt.date | None]:
+    if f.has("date") and f.has("start"):
+        raise SiegeInputError(f.at("date"), "give either date (with duration_days) or start/end, not both")
+    start = parse_date(f.raw["date"] if f.has("date") else f.raw["start"], f.at("date" if f.has("date") else "start")) \
+        if (f.has("date") or f.has("start")) else None
+    end = parse_date(f.raw["end"], f.at("end"), end=True) if f.has("end") else None
+    if f.has("duration_days"):
+        if end is not None:
+            raise SiegeInputError(f.at("duration_days"), "give either end or duration_days, not both")
+        if start is None:
+            raise SiegeInputError(f.at("duration_days"), "duration_days needs a date or start")
+        days = f.number("duration_days")
+        end = start + dt.timedelta(days=int(days) - 1)
+    elif f.has("date") and end is None:
+        end = start + dt.timedelta(days=default_days - 1)
+    if start is not None and end is not None and end < start:
+        raise SiegeInputError(f.at("end"), f"ends ({end}) before it starts ({start})")
+    return start, end

@@ -1,0 +1,42 @@
+"""``cut``: one segment destroyed at a point — a bridge blown, a road cut by a trench.
+
+Fields: ``place`` or ``lat``/``lon``; optional ``ref`` (only segments of that road) and
+``bridge = true`` (only bridge segments); ``max_distance_km`` (default 10): the nearest such segment
+within that distance is cut. Default effect: close.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from siege.errors import SiegeInputError
+from siege.scenario.context import EdgeKey, NetworkContext
+from siege.scenario.events.attack import point_or_place
+from siege.scenario.events.base import Event, Fields
+
+
+class Cut(Event):
+    KIND: ClassVar[str] = "cut"
+    FIELDS: ClassVar[tuple[str, ...]] = ("place", "lat", "lon", "ref", "bridge", "max_distance_km")
+
+    @classmethod
+    def select(cls, f: Fields, ctx: NetworkContext) -> tuple[str, set[EdgeKey], dict[str, Any]]:
+        lon, lat, label = point_or_place(f, ctx)
+        max_km = f.number("max_distance_km", 10.0)
+        ctx.check_in_extent(lon, lat, max_km, f.at("lat" if f.has("lat") else "place"))
+        bridge = f.raw.get("bridge", False)
+        if not isinstance(bridge, bool):
+            raise SiegeInputError(f.at("bridge"), f"expected true or false, got {bridge!r}")
+        ref = f.text("ref") if f.has("ref") else None
+        candidates = None
+        if ref or bridge:
+            candidates = {
+                (u, v, k)
+                for u, v, k, d in ctx.G.edges(keys=True, data=True)
+                if (not ref or ref in (d.get("ref") or [])) and (not bridge or d.get("bridge") in ("yes", True))
+            }
+        edges, km = ctx.nearest(lon, lat, max_km, keys=candidates)
+        what = " ".join(x for x in ("bridge" if bridge else "segment", f"on {ref}" if ref else "") if x)
+        if not edges or km > max_km:
+            raise SiegeInputError(f.where, f"no {what} within {max_km:g} km of {label}")
+        return f"cut {what} at {label}", edges, {"lat": lat, "lon": lon, "distance_km": round(km, 2)}

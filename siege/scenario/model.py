@@ -1,0 +1,296 @@
+"""Scenario files (TOML): reading, strict validation, and resolution against the network.
+
+Every error names the file, the field (``events[2].radius_km``) and what was expected. A scenario is
+fully validated — including every event against the network — before anything runs or is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from siege import settings
+from siege.errors import SiegeInputError
+from siege.network import bundled
+from siege.network.source import load_network
+from siege.places import Gazetteer, mali_gazetteer, snap_places
+from siege.scenario.context import NetworkContext
+from siege.scenario.dates import parse_date
+from siege.scenario.events import EVENT_KINDS, Event
+
+TOP_FIELDS = (
+    "name", "description", "sources", "date", "start", "end", "network", "supply", "towns", "demand",
+    "thresholds", "events",
+)
+TOWN_KINDS = ("capital", "regional_capital", "cercle_capital")
+
+
+@dataclass(frozen=True)
+class SupplyPoint:
+    """Where supplies enter: a port, border post or depot, with its capacity in trucks/day."""
+
+    name: str
+    node: int
+    capacity: float
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class Town:
+    """A town of interest with its demand; ``node`` is ``None`` when it is not on the network."""
+
+    name: str
+    kind: str
+    population: int | None
+    demand: float
+    node: int | None
+    snap_km: float | None
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass
+class Scenario:
+    """A validated scenario, resolved against its network."""
+
+    name: str
+    description: str
+    sources: list[str]
+    date: dt.date | None
+    start: dt.date | None
+    end: dt.date | None
+    network_source: str
+    G: nx.MultiDiGraph
+    supply: list[SupplyPoint]
+    towns: list[Town]
+    thresholds: dict[str, float]
+    events: list[Event]
+    path: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def on_network(self) -> list[Town]:
+        """Towns that are on the network."""
+        return [t for t in self.towns if t.node is not None]
+
+    @property
+    def off_network(self) -> list[Town]:
+        """Towns too far from any road to be modelled."""
+        return [t for t in self.towns if t.node is None]
+
+    @property
+    def schematic(self) -> bool:
+        """Whether the network is the schematic bundled one."""
+        return bool(self.G.graph.get("schematic"))
+
+    def active_events(self, day: dt.date | None = None) -> list[Event]:
+        """Events acting on ``day`` (default: the scenario's date; all events if it has none)."""
+        day = day if day is not None else self.date
+        return [e for e in self.events if e.active_on(day)]
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file with one-line errors."""
+    if not path.exists():
+        raise SiegeInputError(str(path), "no such file (expected a scenario TOML file)")
+    if not path.is_file():
+        raise SiegeInputError(str(path), "not a file (expected a scenario TOML file)")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise SiegeInputError(str(path), f"malformed TOML ({err})") from None
+    except UnicodeDecodeError:
+        raise SiegeInputError(str(path), "not UTF-8 text (expected a scenario TOML file)") from None
+
+
+def load_scenario(
+    path: str | Path, *, network: nx.MultiDiGraph | None = None, gazetteer: Gazetteer | None = None
+) -> Scenario:
+    """Read and validate a scenario file; ``network`` skips loading the one the file names."""
+    path = Path(path)
+    return scenario_from_dict(read_toml(path), where=str(path), base=path.parent, network=network, gazetteer=gazetteer)
+
+
+def scenario_from_dict(
+    raw: Mapping[str, Any],
+    *,
+    where: str = "scenario",
+    base: Path = Path("."),
+    network: nx.MultiDiGraph | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> Scenario:
+    """Validate a scenario given as a dictionary (the parsed TOML)."""
+    unknown = [k for k in raw if k not in TOP_FIELDS]
+    if unknown:
+        raise SiegeInputError(f"{where}: {unknown[0]}", f"unknown field (expected {', '.join(TOP_FIELDS)})")
+    name = _text(raw, "name", where)
+    description = _text(raw, "description", where, default="")
+    sources = raw.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise SiegeInputError(f"{where}: sources", "expected a list of texts (report titles or URLs)")
+    date = parse_date(raw["date"], f"{where}: date") if "date" in raw else None
+    start = parse_date(raw["start"], f"{where}: start") if "start" in raw else None
+    end = parse_date(raw["end"], f"{where}: end", end=True) if "end" in raw else None
+    if start and end and end < start:
+        raise SiegeInputError(f"{where}: end", f"ends ({end}) before it starts ({start})")
+    if date is None and end is not None:
+        date = end  # a period without an evaluation day is judged on its last day
+
+    gazetteer = gazetteer or mali_gazetteer()
+    network_source = str(raw.get("network", settings.BUNDLED_NETWORK))
+    if network is None:
+        source = network_source
+        if source != settings.BUNDLED_NETWORK and not Path(source).is_absolute():
+            source = str(base / source)
+        network = load_network(source)
+    ctx = NetworkContext(network, gazetteer)
+
+    notes: list[str] = []
+    supply = _supply(raw.get("supply"), where, ctx, notes)
+    towns = _towns(raw.get("towns", {}), raw.get("demand", {}), where, ctx)
+    thresholds = _thresholds(raw.get("thresholds", {}), where)
+    events = _events(raw.get("events", []), where, ctx)
+    return Scenario(
+        name=name, description=description, sources=list(sources), date=date, start=start, end=end,
+        network_source=str(network.graph.get("source", network_source)), G=network, supply=supply, towns=towns,
+        thresholds=thresholds, events=events, path=Path(where) if where != "scenario" else None, notes=notes,
+    )
+
+
+def _text(raw: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = raw.get(key, default)
+    if not isinstance(value, str) or (default is None and not value.strip()):
+        raise SiegeInputError(f"{where}: {key}", f"expected text, got {value!r}")
+    return value
+
+
+def default_supply() -> list[dict[str, Any]]:
+    """Mali's import gateways with their capacities (``networks/mali/supply.csv``, sources inside)."""
+    with (bundled.data_dir() / "supply.csv").open(newline="", encoding="utf-8") as f:
+        return [
+            {"place": r["place"], "capacity": float(r["capacity_trucks_per_day"]), "basis": r["basis"]}
+            for r in csv.DictReader(f)
+        ]
+
+
+def _supply(raw: Any, where: str, ctx: NetworkContext, notes: list[str]) -> list[SupplyPoint]:
+    explicit = raw is not None
+    rows = raw if explicit else default_supply()
+    if not isinstance(rows, list) or not rows:
+        raise SiegeInputError(f"{where}: supply", "expected [[supply]] tables with place and capacity")
+    points = []
+    for i, row in enumerate(rows):
+        at = f"{where}: supply[{i}]"
+        if not isinstance(row, Mapping):
+            raise SiegeInputError(at, "expected a table with place and capacity")
+        unknown = [k for k in row if k not in ("place", "capacity", "basis", "note")]
+        if unknown:
+            raise SiegeInputError(f"{at}.{unknown[0]}", "unknown field (expected place, capacity, note)")
+        cap = row.get("capacity")
+        if not isinstance(cap, (int, float)) or isinstance(cap, bool) or cap <= 0:
+            raise SiegeInputError(f"{at}.capacity", f"expected a positive number of trucks/day, got {cap!r}")
+        try:
+            node = ctx.node_of(_text(row, "place", at), f"{at}.place")
+        except SiegeInputError:
+            if explicit:
+                raise
+            notes.append(f"default supply point {row['place']} is not on this network and was left out")
+            continue
+        place = ctx.gazetteer.get(row["place"])
+        points.append(SupplyPoint(place.name, node, float(cap), str(row.get("basis", row.get("note", "")))))
+    if not points:
+        raise SiegeInputError(f"{where}: supply", "no supply point lies on the network")
+    return points
+
+
+def demand_of(population: int | None, rule: Mapping[str, float]) -> float:
+    """Trucks per day a town needs, from its population by the documented rule."""
+    people = population if population else rule["unknown_population"]
+    return max(settings.MIN_DEMAND_TRUCKS_PER_DAY, people / 10_000 * rule["trucks_per_10000_people"])
+
+
+def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[Town]:
+    if not isinstance(raw, Mapping) or set(raw) - {"names", "add"}:
+        bad = sorted(set(raw) - {"names", "add"})[0] if isinstance(raw, Mapping) else ""
+        raise SiegeInputError(f"{where}: towns{'.' + bad if bad else ''}", "expected a [towns] table with names or add")
+    if not isinstance(demand_raw, Mapping):
+        raise SiegeInputError(f"{where}: demand", "expected a [demand] table")
+    rule = {"trucks_per_10000_people": settings.TRUCKS_PER_10000_PEOPLE, "unknown_population": settings.UNKNOWN_POPULATION}
+    for key in demand_raw:
+        if key not in (*rule, "trucks_per_day"):
+            raise SiegeInputError(
+                f"{where}: demand.{key}", "unknown field (expected trucks_per_10000_people, unknown_population, trucks_per_day)"
+            )
+        if key in rule:
+            value = demand_raw[key]
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise SiegeInputError(f"{where}: demand.{key}", f"expected a positive number, got {value!r}")
+            rule[key] = float(value)
+    if "names" in raw:
+        names = _names(raw["names"], f"{where}: towns.names")
+    else:
+        names = [p.name for p in ctx.gazetteer if p.kind in TOWN_KINDS]
+    names += _names(raw.get("add", []), f"{where}: towns.add", allow_empty=True)
+    places = []
+    for name in dict.fromkeys(names):
+        place = ctx.gazetteer.get(name, f"{where}: towns")
+        if place not in places:
+            places.append(place)
+    overrides = demand_raw.get("trucks_per_day", {})
+    if not isinstance(overrides, Mapping):
+        raise SiegeInputError(f"{where}: demand.trucks_per_day", "expected a table of town = trucks/day")
+    demand = {p.name: demand_of(p.population, rule) for p in places}
+    for name, value in overrides.items():
+        place = ctx.gazetteer.get(name, f"{where}: demand.trucks_per_day")
+        if place.name not in demand:
+            raise SiegeInputError(f"{where}: demand.trucks_per_day.{name}", "not one of the scenario's towns")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            raise SiegeInputError(f"{where}: demand.trucks_per_day.{name}", f"expected a positive number, got {value!r}")
+        demand[place.name] = float(value)
+    snapped = snap_places(ctx.G, places, max_snap_km=ctx.max_snap_km)
+    return [
+        Town(s.place.name, s.place.kind, s.place.population, round(demand[s.place.name], 2), s.node, s.snap_km,
+             s.place.lat, s.place.lon)
+        for s in snapped
+    ]
+
+
+def _names(value: Any, where: str, *, allow_empty: bool = False) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (not value and not allow_empty):
+        raise SiegeInputError(where, f"expected a list of place names, got {value!r}")
+    return list(value)
+
+
+def _thresholds(raw: Any, where: str) -> dict[str, float]:
+    if not isinstance(raw, Mapping):
+        raise SiegeInputError(f"{where}: thresholds", "expected a [thresholds] table")
+    thresholds = dict(settings.STATUS_THRESHOLDS)
+    for key, value in raw.items():
+        if key not in thresholds:
+            raise SiegeInputError(f"{where}: thresholds.{key}", f"unknown threshold (expected {', '.join(thresholds)})")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise SiegeInputError(f"{where}: thresholds.{key}", f"expected a non-negative number, got {value!r}")
+        thresholds[key] = float(value)
+    return thresholds
+
+
+def _events(raw: Any, where: str, ctx: NetworkContext) -> list[Event]:
+    if not isinstance(raw, list):
+        raise SiegeInputError(f"{where}: events", "expected [[events]] tables")
+    events = []
+    for i, item in enumerate(raw):
+        at = f"{where}: events[{i}]"
+        if not isinstance(item, Mapping):
+            raise SiegeInputError(at, "expected a table")
+        kind = item.get("kind")
+        if kind not in EVENT_KINDS:
+            raise SiegeInputError(f"{at}.kind", f"unknown event kind {kind!r} (expected {', '.join(EVENT_KINDS)})")
+        events.append(EVENT_KINDS[kind].parse(i, item, at, ctx))
+    return events

@@ -1,0 +1,111 @@
+"""The road network as arrays and sparse matrices for scipy.sparse.csgraph.
+
+One row per directed edge of the MultiDiGraph. Parallel edges are merged the way each question
+needs: the best one for routes (minimum weight), all of them for flow (capacities add up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import networkx as nx
+import numpy as np
+from scipy.sparse import csr_array
+
+from siege.scenario.context import EdgeKey
+from siege.scenario.degradation import Degradation
+
+
+@dataclass(frozen=True)
+class RoadArrays:
+    """Edges of a network with their base attributes and (optionally) a degradation applied."""
+
+    nodes: np.ndarray  # position -> node id
+    keys: tuple[EdgeKey, ...]
+    src: np.ndarray
+    dst: np.ndarray
+    length_m: np.ndarray
+    travel_s: np.ndarray
+    capacity: np.ndarray  # trucks/day
+    closed: np.ndarray
+    capacity_factor: np.ndarray
+    delay_factor: np.ndarray
+    risk: np.ndarray
+
+    @classmethod
+    def from_graph(cls, G: nx.MultiDiGraph) -> RoadArrays:
+        """Arrays of an undegraded network."""
+        nodes = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
+        index = {n: i for i, n in enumerate(nodes.tolist())}
+        keys, src, dst, length, travel, cap = [], [], [], [], [], []
+        for u, v, k, d in G.edges(keys=True, data=True):
+            keys.append((u, v, k))
+            src.append(index[u])
+            dst.append(index[v])
+            length.append(d["length"])
+            travel.append(d["travel_time"])
+            cap.append(d["capacity"])
+        m = len(keys)
+        return cls(
+            nodes=nodes, keys=tuple(keys), src=np.array(src, dtype=np.int64), dst=np.array(dst, dtype=np.int64),
+            length_m=np.array(length, dtype=float), travel_s=np.array(travel, dtype=float),
+            capacity=np.array(cap, dtype=float), closed=np.zeros(m, dtype=bool), capacity_factor=np.ones(m),
+            delay_factor=np.ones(m), risk=np.zeros(m),
+        )
+
+    @property
+    def n(self) -> int:
+        return len(self.nodes)
+
+    @cached_property
+    def index(self) -> dict[int, int]:
+        """Node id -> position."""
+        return {n: i for i, n in enumerate(self.nodes.tolist())}
+
+    def degraded(self, degradation: Degradation) -> RoadArrays:
+        """A copy with the degradation's factors on the affected edges."""
+        position = {k: i for i, k in enumerate(self.keys)}
+        closed, cf, df, risk = self.closed.copy(), self.capacity_factor.copy(), self.delay_factor.copy(), self.risk.copy()
+        for key, effect in degradation.effects.items():
+            i = position.get(key)
+            if i is None:
+                continue
+            closed[i], cf[i], df[i], risk[i] = effect.closed, effect.capacity_factor, effect.delay_factor, effect.risk
+        return replace(self, closed=closed, capacity_factor=cf, delay_factor=df, risk=risk)
+
+    @property
+    def open(self) -> np.ndarray:
+        """Edges a convoy can use."""
+        return ~self.closed
+
+    @property
+    def hours(self) -> np.ndarray:
+        """Travel time with delays, hours."""
+        return self.travel_s * self.delay_factor / 3600.0
+
+    @property
+    def survival_weight(self) -> np.ndarray:
+        """−log(1 − risk): adds up along a route to −log(survival)."""
+        with np.errstate(divide="ignore"):
+            return -np.log1p(-np.minimum(self.risk, 1.0))
+
+    @property
+    def effective_capacity(self) -> np.ndarray:
+        """Trucks/day that get through: capacity × capacity factor × (1 − risk); 0 when closed."""
+        return np.where(self.closed, 0.0, self.capacity * self.capacity_factor * (1.0 - self.risk))
+
+    def best_edges(self, weight: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Positions of the lowest-weight edge for every connected (src, dst) pair among ``mask``."""
+        pos = np.flatnonzero(self.open if mask is None else mask)
+        order = pos[np.lexsort((weight[pos], self.dst[pos], self.src[pos]))]
+        pair = self.src[order] * self.n + self.dst[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = pair[1:] != pair[:-1]
+        return order[first]
+
+    def weight_matrix(self, weight: np.ndarray, mask: np.ndarray | None = None) -> tuple[csr_array, np.ndarray]:
+        """A csgraph matrix of the lowest weight per node pair, and the edge position behind each entry."""
+        best = self.best_edges(weight, mask)
+        W = csr_array((weight[best], (self.src[best], self.dst[best])), shape=(self.n, self.n))
+        return W, best

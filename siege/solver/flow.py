@@ -1,0 +1,169 @@
+"""Throughput and chokepoints by maximum flow (scipy.sparse.csgraph.maximum_flow).
+
+Throughput is solved jointly for all towns: a road's capacity used for one town is not available to
+another. Among the many maximum flows, siege reports the **max-min fair** one (progressive filling):
+every town's served fraction rises together until a bottleneck stops a group of towns, which keep
+that fraction, and the others rise further. So no town is starved to feed another more than its
+share, and the result does not depend on the order of towns.
+
+Chokepoints of a town are a minimum cut between the supply points and the town: the segments whose
+closure would finish the job, weighted by the capacity they carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import breadth_first_order, maximum_flow
+
+from siege.solver.arrays import RoadArrays
+
+#: Capacities are integers for the max-flow algorithm: thousandths of a truck per day.
+SCALE = 1000
+_INT_MAX = np.iinfo(np.int32).max
+
+
+@dataclass(frozen=True)
+class FairFlow:
+    """Trucks/day delivered to each town, and the flow on each edge (trucks/day)."""
+
+    delivered: np.ndarray
+    edge_flow: np.ndarray
+    levels: int  # number of progressive-filling rounds
+
+
+class _FlowNetwork:
+    """Road edges plus a super-source (to supply nodes) and a super-sink (from one node per town)."""
+
+    def __init__(self, arrays: RoadArrays, capacity: np.ndarray, supplies, towns) -> None:
+        self.arrays = arrays
+        n = arrays.n
+        self.source, self.sink = n, n + 1
+        self.town_nodes = np.array([t for t, _ in towns], dtype=np.int64)
+        self.virtual = n + 2 + np.arange(len(towns))  # one node per town, so towns sharing a node stay apart
+        self.size = n + 2 + len(towns)
+        road_cap = np.floor(capacity * SCALE).astype(np.int64)
+        keep = road_cap > 0
+        self.road_rows, self.road_cols, self.road_cap = arrays.src[keep], arrays.dst[keep], road_cap[keep]
+        supply_nodes: dict[int, int] = {}
+        for node, cap in supplies:
+            supply_nodes[node] = supply_nodes.get(node, 0) + int(cap * SCALE)
+        self.supply_nodes = supply_nodes
+        # a finite "infinity": more than everything that can flow
+        self.big = int(min(_INT_MAX // 4, self.road_cap.sum() + sum(supply_nodes.values()) + 1))
+
+    def matrix(self, sink_caps: np.ndarray, *, unlimited_supply: bool = False) -> csr_array:
+        s_nodes = np.fromiter(self.supply_nodes, dtype=np.int64)
+        s_caps = np.fromiter(self.supply_nodes.values(), dtype=np.int64)
+        if unlimited_supply:
+            s_caps = np.full_like(s_caps, self.big)
+        rows = np.concatenate([self.road_rows, np.full(len(s_nodes), self.source), self.town_nodes, self.virtual])
+        cols = np.concatenate([self.road_cols, s_nodes, self.virtual, np.full(len(self.virtual), self.sink)])
+        caps = np.concatenate([self.road_cap, s_caps, np.full(len(self.virtual), self.big), sink_caps])
+        M = csr_array((np.minimum(caps, _INT_MAX).astype(np.int32), (rows, cols)), shape=(self.size, self.size))
+        M.sum_duplicates()
+        M.data = np.minimum(M.data, _INT_MAX).astype(np.int32)
+        return M
+
+    def reachable_in_residual(self, M: csr_array, flow: csr_array, *, to_sink: bool = False) -> np.ndarray:
+        """Nodes reachable from the super-source in the residual network (or, with ``to_sink``, the
+        nodes from which the super-sink is reachable)."""
+        R = (M.astype(np.int64) - flow.astype(np.int64)).tocsr()
+        R.data = (R.data > 0).astype(np.int8)
+        R.eliminate_zeros()
+        start = self.source
+        if to_sink:
+            R, start = R.T.tocsr(), self.sink
+        order = breadth_first_order(R, start, directed=True, return_predecessors=False)
+        mask = np.zeros(self.size, dtype=bool)
+        mask[order] = True
+        return mask
+
+
+def fair_throughput(
+    arrays: RoadArrays,
+    supplies: Sequence[tuple[int, float]],
+    towns: Sequence[tuple[int, float]],
+    *,
+    tolerance: float = 1e-4,
+) -> FairFlow:
+    """Max-min fair delivery (trucks/day) to ``towns`` = [(node position, demand)] from
+    ``supplies`` = [(node position, capacity)] over the effective edge capacities."""
+    net = _FlowNetwork(arrays, arrays.effective_capacity, supplies, towns)
+    demand = np.array([d for _, d in towns], dtype=float)
+    demand_int = np.floor(demand * SCALE).astype(np.int64)
+    alloc = np.zeros(len(towns), dtype=np.int64)
+    active = demand_int > 0
+    levels = 0
+
+    def flow_at(t: float):
+        caps = np.where(active, np.floor(t * demand_int).astype(np.int64), alloc)
+        M = net.matrix(caps)
+        result = maximum_flow(M, net.source, net.sink, method="dinic")
+        return result.flow_value >= caps.sum(), M, result
+
+    lo = 0.0
+    while active.any():
+        levels += 1
+        ok, _, _ = flow_at(1.0)
+        if ok:
+            alloc[active] = demand_int[active]
+            break
+        hi = 1.0
+        while hi - lo > tolerance:
+            mid = (lo + hi) / 2
+            if flow_at(mid)[0]:
+                lo = mid
+            else:
+                hi = mid
+        _, M, result = flow_at(hi)
+        reach = net.reachable_in_residual(M, result.flow)
+        blocked = active & ~reach[net.virtual]
+        if not blocked.any():  # rounding: the bottleneck is within tolerance of full service
+            blocked = active.copy()
+        alloc[blocked] = np.floor(lo * demand_int[blocked]).astype(np.int64)
+        active &= ~blocked
+
+    M = net.matrix(alloc)
+    result = maximum_flow(M, net.source, net.sink, method="dinic")
+    F = result.flow.tocsr()
+    edge_flow = np.zeros(len(arrays.keys))
+    pos = np.flatnonzero(arrays.effective_capacity * SCALE >= 1)
+    if len(pos):
+        # flow between a node pair is shared among its parallel edges in proportion to capacity
+        pair_flow = np.asarray(F[arrays.src[pos], arrays.dst[pos]]).ravel().astype(float)
+        cap = np.floor(arrays.effective_capacity[pos] * SCALE)
+        _, pair = np.unique(arrays.src[pos] * arrays.n + arrays.dst[pos], return_inverse=True)
+        share = cap / np.bincount(pair, weights=cap)[pair]
+        edge_flow[pos] = np.maximum(pair_flow, 0.0) * share / SCALE
+    virtual_in = np.asarray(F[net.town_nodes, net.virtual]).ravel()
+    return FairFlow(delivered=virtual_in / SCALE, edge_flow=edge_flow, levels=levels)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A minimum cut between the supply points and one town."""
+
+    edges: np.ndarray  # edge positions (directed, supply side -> town side)
+    capacity: float  # trucks/day across the cut
+
+
+def chokepoints(arrays: RoadArrays, supply_nodes: Sequence[int], town: int) -> Cut:
+    """Minimum-capacity cut of open roads between the supply points (unlimited) and ``town``.
+
+    Of the minimum cuts, the one nearest the town: the segments that decide *this* town's supply,
+    not a bottleneck shared with half the country at a distant port.
+    """
+    if town in set(supply_nodes):
+        return Cut(np.array([], dtype=np.int64), float("inf"))
+    cap = arrays.effective_capacity
+    net = _FlowNetwork(arrays, cap, [(s, 1.0) for s in supply_nodes], [(town, 0.0)])
+    M = net.matrix(np.array([net.big]), unlimited_supply=True)
+    result = maximum_flow(M, net.source, net.sink, method="dinic")
+    town_side = net.reachable_in_residual(M, result.flow, to_sink=True)
+    scaled = np.floor(cap * SCALE)
+    cut = np.flatnonzero(~town_side[arrays.src] & town_side[arrays.dst] & (scaled > 0))
+    return Cut(cut, result.flow_value / SCALE)

@@ -1,0 +1,63 @@
+"""Routes with scipy.sparse.csgraph: fastest travel time and most reliable route from many sources."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from siege.solver.arrays import RoadArrays
+
+#: Tie-break between equally reliable routes: prefer the faster one (hours × this, ≪ any real risk).
+_TIE_BREAK = 1e-9
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Shortest-path tree from a set of source nodes."""
+
+    dist: np.ndarray  # per node; inf where unreachable
+    pred: np.ndarray  # per node; -9999 at sources and unreachable nodes
+    origin: np.ndarray  # per node: the source it is reached from; -9999 if unreachable
+    edge_of: dict[tuple[int, int], int]  # (src pos, dst pos) -> edge position used
+
+    def path(self, target: int) -> list[int]:
+        """Node positions from the origin to ``target`` (empty if unreachable)."""
+        if not np.isfinite(self.dist[target]):
+            return []
+        nodes = [target]
+        while self.pred[nodes[-1]] >= 0:
+            nodes.append(int(self.pred[nodes[-1]]))
+        return nodes[::-1]
+
+    def edges(self, target: int) -> list[int]:
+        """Edge positions along the route to ``target``."""
+        p = self.path(target)
+        return [self.edge_of[(a, b)] for a, b in zip(p, p[1:], strict=False)]
+
+
+def shortest_from(arrays: RoadArrays, sources: Sequence[int], weight: np.ndarray) -> Routes:
+    """Multi-source Dijkstra over open edges with ``weight`` per edge (csgraph)."""
+    W, best = arrays.weight_matrix(weight)
+    dist, pred, origin = dijkstra(
+        W, directed=True, indices=np.asarray(sources, dtype=np.int64), min_only=True, return_predecessors=True
+    )
+    edge_of = dict(zip(zip(arrays.src[best].tolist(), arrays.dst[best].tolist(), strict=True), best.tolist(), strict=True))
+    return Routes(dist=dist, pred=pred, origin=origin, edge_of=edge_of)
+
+
+def fastest_from(arrays: RoadArrays, sources: Sequence[int]) -> Routes:
+    """Fastest routes (hours, delays included) from the nearest of ``sources``."""
+    return shortest_from(arrays, sources, arrays.hours)
+
+
+def most_reliable_from(arrays: RoadArrays, sources: Sequence[int]) -> Routes:
+    """Most reliable routes (highest probability a convoy gets through), the fastest among equals."""
+    return shortest_from(arrays, sources, arrays.survival_weight + _TIE_BREAK * arrays.hours)
+
+
+def survival_along(arrays: RoadArrays, edges: Sequence[int]) -> float:
+    """Probability that a convoy gets through every edge: Π(1 − riskᵢ)."""
+    return float(np.prod(1.0 - arrays.risk[list(edges)])) if len(edges) else 1.0
