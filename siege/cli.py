@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -214,6 +215,61 @@ def network_build_bundled(check) -> None:
     click.echo(f"wrote {bundled.osm_path()} ({len(legs)} legs)")
     for cl in legs:
         click.echo(f"  {cl.leg.start} – {cl.leg.end}: {cl.road_km:.1f} km (straight {cl.straight_km:.1f}; {cl.basis})")
+
+
+@main.command("validate", context_settings=CONTEXT)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@_fail_cleanly
+def validate_cmd(scenario) -> None:
+    """Check a scenario file (fields, dates, places, roads, every event against the network) without running it."""
+    from siege.scenario import load_scenario
+
+    s = load_scenario(scenario)
+    click.echo(f"{scenario}: ok — {s.name!r}")
+    click.echo(f"  network: {s.network_source}{' (schematic)' if s.schematic else ''}")
+    click.echo(f"  date: {s.date or 'none (all events at once)'}; supply points: {len(s.supply)}; "
+               f"towns: {len(s.towns)} ({len(s.off_network)} not on the network)")
+    for e in s.events:
+        click.echo(f"  event #{e.index} {e.kind}: {e.label} — {e.window()}, {e.effect.describe()}, "
+                   f"{len(e.edges)} segment(s)")
+
+
+@main.command("run", context_settings=CONTEXT)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Output folder (created if needed).")
+@click.option("--date", "day", help="Evaluate the events acting on this day (default: the scenario's date).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: print the results to stdout for scripts.")
+@_fail_cleanly
+def run_cmd(scenario, out, day, fmt) -> None:
+    """Run a scenario: which towns are cut off from supply, how badly, and which segments decide it.
+
+    Writes results.csv, results.geojson, routes.geojson, degradation.geojson, report.md and
+    report.json into --out.
+    """
+    from siege.outputs.run import check_output_dir, format_console, report_dict, write_run
+    from siege.run import run
+    from siege.scenario import load_scenario
+    from siege.scenario.dates import parse_date
+
+    if out is None and fmt == "text":
+        raise SiegeInputError("--out", "expected an output folder (or --format json to print results only)")
+    if out is not None:
+        check_output_dir(out)
+    date = parse_date(day, "--date") if day else None
+    s = load_scenario(scenario)
+    show = sys.stderr.isatty() and fmt == "text"
+    with click.progressbar(length=len(s.on_network), label="solving towns", file=sys.stderr if show else
+                           open(os.devnull, "w")) as bar:  # noqa: SIM115
+        result = run(s, day=date, progress=bar.update)
+    if out is not None:
+        write_run(result, out)
+    if fmt == "json":
+        click.echo(json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(format_console(result))
+        click.echo(f"\nwrote {', '.join(sorted(p.name for p in Path(out).iterdir() if not p.name.startswith('.')))} "
+                   f"in {out}")
 
 
 @main.command("place", context_settings=CONTEXT)

@@ -213,8 +213,10 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
                 town_names[next_id] = []
                 next_id -= 1
             node_of[place.name] = town_node[pos]
-            if place.name not in town_names[town_node[pos]]:
-                town_names[town_node[pos]].append(place.name)
+            # every gazetteer place at this very position names the node (Didiéni and Kwala share one)
+            for other in gaz.located():
+                if (other.lat, other.lon) == pos and other.name not in town_names[town_node[pos]]:
+                    town_names[town_node[pos]].append(other.name)
     ways = []
     for way_id, cl in enumerate(legs, start=1):
         a, b = gaz.get(cl.leg.start), gaz.get(cl.leg.end)

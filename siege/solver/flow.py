@@ -88,10 +88,13 @@ def fair_throughput(
     supplies: Sequence[tuple[int, float]],
     towns: Sequence[tuple[int, float]],
     *,
-    tolerance: float = 1e-4,
+    tolerance: float = 1e-6,
 ) -> FairFlow:
     """Max-min fair delivery (trucks/day) to ``towns`` = [(node position, demand)] from
-    ``supplies`` = [(node position, capacity)] over the effective edge capacities."""
+    ``supplies`` = [(node position, capacity)] over the effective edge capacities.
+
+    ``tolerance`` is the precision of each filling level as a fraction of demand (bisection).
+    """
     net = _FlowNetwork(arrays, arrays.effective_capacity, supplies, towns)
     demand = np.array([d for _, d in towns], dtype=float)
     demand_int = np.floor(demand * SCALE).astype(np.int64)

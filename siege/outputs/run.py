@@ -1,0 +1,233 @@
+"""Files of a ``siege run``: results (CSV, GeoJSON), routes and degradation (GeoJSON), report (MD, JSON).
+
+All files are first written into a staging folder beside the output folder and then renamed into
+place, so a failed run leaves no half-written output and a reader never sees a partial file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import LineString, Point
+
+from siege.errors import SiegeInputError
+from siege.run import RunResult
+from siege.scenario.context import EdgeKey
+from siege.solver.status import STATUSES
+
+OUTPUT_FILES = ("results.csv", "results.geojson", "routes.geojson", "degradation.geojson", "report.md", "report.json")
+
+
+def results_frame(result: RunResult) -> pd.DataFrame:
+    """One row per town on the network."""
+    return pd.DataFrame([t.row() for t in result.towns])
+
+
+def _route_line(result: RunResult, keys: list[EdgeKey]) -> LineString | None:
+    coords: list[tuple[float, float]] = []
+    G = result.scenario.G
+    for u, v, k in keys:
+        d = G.edges[u, v, k]
+        line = list(d["geometry"].coords)
+        if coords and coords[-1] != line[0]:
+            line = line[::-1] if coords[-1] == line[-1] else line
+        coords += line if not coords else line[1:]
+    return LineString(coords) if len(coords) >= 2 else None
+
+
+def degradation_frame(result: RunResult) -> gpd.GeoDataFrame:
+    """Every segment with its state (open/degraded/closed), factors, causes and flow."""
+    G = result.scenario.G
+    deg = result.degradation
+    rows = []
+    for u, v, k, d in G.edges(keys=True, data=True):
+        key = (u, v, k)
+        e = deg.effects.get(key)
+        rows.append({
+            "u": u, "v": v, "key": k, "label": result.edge_label(key), "ref": ";".join(d.get("ref", [])),
+            "highway": d.get("highway"), "surface": d.get("surface"), "length_km": round(d["length"] / 1000, 2),
+            "capacity": d["capacity"], "state": deg.state(key), "closed": bool(e.closed) if e else False,
+            "capacity_factor": e.capacity_factor if e else 1.0, "delay_factor": e.delay_factor if e else 1.0,
+            "risk": round(e.risk, 4) if e else 0.0, "events": "; ".join(deg.causes.get(key, ())),
+            "flow_trucks_per_day": round(result.edge_flow.get(key, 0.0), 2), "geometry": d["geometry"],
+        })
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def report_dict(result: RunResult) -> dict[str, Any]:
+    """The JSON report: scenario, network, assumptions, events, results, changes."""
+    s = result.scenario
+    counts = {status: sum(t.status == status for t in result.towns) for status in STATUSES}
+    return {
+        "scenario": {
+            "name": s.name, "description": s.description.strip(), "sources": s.sources,
+            "file": str(s.path) if s.path else None, "date": str(result.day) if result.day else None,
+            "period": [str(s.start) if s.start else None, str(s.end) if s.end else None],
+        },
+        "network": {
+            "source": s.network_source, "schematic": s.schematic, "nodes": s.G.number_of_nodes(),
+            "edges": s.G.number_of_edges(),
+        },
+        "supply": [{"place": p.name, "capacity_trucks_per_day": p.capacity, "basis": p.basis} for p in s.supply],
+        "assumptions": result.assumptions,
+        "events": [
+            {
+                "index": e.index, "kind": e.kind, "label": e.label, "window": e.window(),
+                "active": e.active_on(result.day), "effect": e.effect.describe(), "segments": len(e.edges) ,
+                "source": e.source, "note": e.note,
+            }
+            for e in s.events
+        ],
+        "status_counts": counts,
+        "results": [{k: _clean(v) for k, v in t.row().items()} for t in result.towns],
+        "changed_vs_baseline": [
+            {"town": t.town, "baseline": t.baseline_status, "scenario": t.status} for t in result.changed
+        ],
+        "towns_not_on_network": [
+            {"town": t.name, "kind": t.kind, "nearest_road_km": t.snap_km} for t in s.off_network
+        ],
+    }
+
+
+def _md(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0%}"
+
+
+def _num(x: float | None, fmt: str = ".1f") -> str:
+    return "–" if x is None else format(x, fmt)
+
+
+def report_markdown(result: RunResult) -> str:
+    """The Markdown report a planner reads."""
+    s = result.scenario
+    lines = [f"# {_md(s.name)}", ""]
+    if s.schematic:
+        lines += ["> **Schematic network.** " + _md(result.assumptions[0]), ""]
+    lines += [
+        f"- Scenario file: `{s.path}`" if s.path else "- Scenario: (in memory)",
+        f"- Evaluated on: {result.day or 'all events at once (no date)'}",
+        f"- Network: {_md(s.network_source)} ({s.G.number_of_nodes()} nodes, {s.G.number_of_edges()} edges)",
+        "",
+    ]
+    if s.description.strip():
+        lines += [_md(s.description.strip()), ""]
+    if s.sources:
+        lines += ["## Sources", "", *[f"- {_md(src)}" for src in s.sources], ""]
+    counts = report_dict(result)["status_counts"]
+    lines += ["## Summary", "", ", ".join(f"**{n}** {status}" for status, n in counts.items()), ""]
+    if result.changed:
+        lines += ["Status changed against the baseline (no events):", ""]
+        lines += [f"- {_md(t.town)}: {t.baseline_status} → **{t.status}**" for t in result.changed]
+        lines.append("")
+    lines += [
+        "## Towns", "",
+        "| town | status | served | trucks/day (demand) | hours from imports (× baseline) | route survival "
+        "| cut off: imports / Bamako | supplied from | chokepoints |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = sorted(result.towns, key=lambda t: (-STATUSES.index(t.status), t.served_fraction, t.town))
+    for t in order:
+        hours = f"{_num(t.hours_from_imports)} (×{_num(t.travel_time_ratio, '.2f')})"
+        cut = f"{'yes' if t.cut_off_from_imports else 'no'} / {'yes' if t.cut_off_from_bamako else 'no'}"
+        lines.append(
+            f"| {_md(t.town)} | {t.status} | {_pct(t.served_fraction)} | {t.throughput:.1f} ({t.demand:.1f}) | "
+            f"{hours} | {_pct(t.route_survival)} | {cut} | {_md(t.supplied_from or '–')} | "
+            f"{_md('; '.join(t.chokepoints) or '–')} |"
+        )
+    lines += ["", "## Events", ""]
+    for e in s.events:
+        active = "active" if e.active_on(result.day) else "not active on this date"
+        lines.append(f"- #{e.index} **{_md(e.label)}** ({e.kind}; {e.window()}; {active}): {_md(e.effect.describe())} "
+                     f"on {len(e.edges)} segment(s).")
+        if e.source:
+            lines.append(f"  Source: {_md(e.source)}")
+        if e.note:
+            lines.append(f"  Note: {_md(e.note)}")
+    if s.off_network:
+        lines += ["", "## Towns not on the network", "",
+                  "No documented road reaches them within the snapping limit; they are not modelled:", ""]
+        lines += [f"- {_md(t.name)} ({t.kind.replace('_', ' ')}; nearest road node "
+                  f"{_num(t.snap_km, '.0f')} km)" for t in s.off_network]
+    lines += ["", "## Assumptions", "", *[f"- {_md(a)}" for a in result.assumptions], ""]
+    return "\n".join(lines)
+
+
+def format_console(result: RunResult, *, limit: int = 60) -> str:
+    """A compact table for the terminal, worst towns first."""
+    order = sorted(result.towns, key=lambda t: (-STATUSES.index(t.status), t.served_fraction, t.town))
+    head = f"{'town':<20}{'status':<10}{'base':<10}{'served':>7}{'survival':>9}{'hours':>7}{'×base':>7}  chokepoints"
+    lines = [f"{result.scenario.name} — {result.day or 'all events'}", head, "-" * len(head)]
+    for t in order[:limit]:
+        lines.append(
+            f"{t.town[:19]:<20}{t.status:<10}{t.baseline_status:<10}{_pct(t.served_fraction):>7}"
+            f"{_pct(t.route_survival):>9}{_num(t.hours_from_imports, '.0f'):>7}{_num(t.travel_time_ratio, '.2f'):>7}"
+            f"  {'; '.join(t.chokepoints[:2])}{' …' if len(t.chokepoints) > 2 else ''}"
+        )
+    if result.scenario.schematic:
+        lines.append("(schematic network: see report.md)")
+    return "\n".join(lines)
+
+
+def check_output_dir(out: str | Path) -> Path:
+    """Raise a clear error if ``out`` cannot be an output folder."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SiegeInputError(str(out), "is a file (expected an output folder)")
+    parent = out if out.exists() else out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK):
+        raise SiegeInputError(str(out), f"cannot write into {parent} (expected a writable output folder)")
+    return out
+
+
+def write_run(result: RunResult, out: str | Path, *, extra: dict[str, Callable[[Path], None]] | None = None) -> Path:
+    """Write all output files of a run into ``out`` (created if needed). ``extra`` maps further file
+    names to writer functions (e.g. the map), staged and moved in the same way."""
+    out = check_output_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".siege-run-", dir=out))
+    try:
+        results = results_frame(result)
+        results.to_csv(stage / "results.csv", index=False)
+        points = gpd.GeoDataFrame(
+            results, geometry=[Point(t.lon, t.lat) for t in result.towns], crs="EPSG:4326"
+        )
+        points.to_file(stage / "results.geojson", driver="GeoJSON")
+        routes = gpd.GeoDataFrame(
+            [{"town": t.town, "supplied_from": t.supplied_from, "route_survival": t.route_survival,
+              "geometry": _route_line(result, t.route_edges)} for t in result.towns if t.route_edges],
+            geometry="geometry", crs="EPSG:4326",
+        )
+        routes.to_file(stage / "routes.geojson", driver="GeoJSON")
+        degradation_frame(result).to_file(stage / "degradation.geojson", driver="GeoJSON")
+        (stage / "report.md").write_text(report_markdown(result), encoding="utf-8")
+        (stage / "report.json").write_text(
+            json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        )
+        for name, writer in (extra or {}).items():
+            writer(stage / name)
+        for f in stage.iterdir():
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out
