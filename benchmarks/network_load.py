@@ -101,15 +101,19 @@ def main() -> None:
         generated = Path(tmp) / "grid.osm"
         t = time.perf_counter()
         n_ways = generate_osm_xml(generated, ways=args.ways)
-        print(f"generated {generated.name}: {n_ways:,} ways, {generated.stat().st_size / 1e6:.1f} MB "
-              f"in {time.perf_counter() - t:.1f} s")
+        print(
+            f"generated {generated.name}: {n_ways:,} ways, {generated.stat().st_size / 1e6:.1f} MB "
+            f"in {time.perf_counter() - t:.1f} s"
+        )
         print(f"{'network':<22}{'loader':<8}{'seconds':>9}{'peak MB':>9}{'nodes':>9}{'edges':>9}")
         for label, path in (("bundled Mali", bundled.osm_path()), (f"generated {n_ways:,} ways", generated)):
             base, ours = run("osmnx", path), run("siege", path)
             for name, r in (("osmnx", base), ("siege", ours)):
                 print(f"{label:<22}{name:<8}{r['seconds']:>9.2f}{r['peak_mb']:>9.0f}{r['nodes']:>9,}{r['edges']:>9,}")
-            print(f"{label:<22}{'ratio':<8}{ours['seconds'] / base['seconds']:>9.2f}"
-                  f"{ours['peak_mb'] / base['peak_mb']:>9.2f}   (siege / plain osmnx.graph_from_xml)")
+            print(
+                f"{label:<22}{'ratio':<8}{ours['seconds'] / base['seconds']:>9.2f}"
+                f"{ours['peak_mb'] / base['peak_mb']:>9.2f}   (siege / plain osmnx.graph_from_xml)"
+            )
 
 
 if __name__ == "__main__":

@@ -100,8 +100,8 @@ def _load(source: str, road_classes: str, largest_component: bool, tables: Path 
 def network_info(source, road_classes, largest_component, tables, max_snap_km, fmt) -> None:
     """Summarise a network: size, km of road per class and per ref, components, snapped places."""
     from siege.network.summary import network_summary
-    from siege.places import mali_gazetteer
     from siege.outputs.network import format_network_summary
+    from siege.places import mali_gazetteer
 
     G = _load(source, road_classes, largest_component, tables)
     summary = network_summary(G, mali_gazetteer(), max_snap_km=max_snap_km)
@@ -227,19 +227,28 @@ def validate_cmd(scenario) -> None:
     s = load_scenario(scenario)
     click.echo(f"{scenario}: ok — {s.name!r}")
     click.echo(f"  network: {s.network_source}{' (schematic)' if s.schematic else ''}")
-    click.echo(f"  date: {s.date or 'none (all events at once)'}; supply points: {len(s.supply)}; "
-               f"towns: {len(s.towns)} ({len(s.off_network)} not on the network)")
+    click.echo(
+        f"  date: {s.date or 'none (all events at once)'}; supply points: {len(s.supply)}; "
+        f"towns: {len(s.towns)} ({len(s.off_network)} not on the network)"
+    )
     for e in s.events:
-        click.echo(f"  event #{e.index} {e.kind}: {e.label} — {e.window()}, {e.effect.describe()}, "
-                   f"{len(e.edges)} segment(s)")
+        click.echo(
+            f"  event #{e.index} {e.kind}: {e.label} — {e.window()}, {e.effect.describe()}, {len(e.edges)} segment(s)"
+        )
 
 
 @main.command("run", context_settings=CONTEXT)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Output folder (created if needed).")
 @click.option("--date", "day", help="Evaluate the events acting on this day (default: the scenario's date).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json: print the results to stdout for scripts.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: print the results to stdout for scripts.",
+)
 @_fail_cleanly
 def run_cmd(scenario, out, day, fmt) -> None:
     """Run a scenario: which towns are cut off from supply, how badly, and which segments decide it.
@@ -247,8 +256,8 @@ def run_cmd(scenario, out, day, fmt) -> None:
     Writes results.csv, results.geojson, routes.geojson, degradation.geojson, report.md and
     report.json into --out.
     """
+    from siege.analyses.isolation import run
     from siege.outputs.run import check_output_dir, format_console, report_dict, write_run
-    from siege.run import run
     from siege.scenario import load_scenario
     from siege.scenario.dates import parse_date
 
@@ -259,8 +268,9 @@ def run_cmd(scenario, out, day, fmt) -> None:
     date = parse_date(day, "--date") if day else None
     s = load_scenario(scenario)
     show = sys.stderr.isatty() and fmt == "text"
-    with click.progressbar(length=len(s.on_network), label="solving towns", file=sys.stderr if show else
-                           open(os.devnull, "w")) as bar:  # noqa: SIM115
+    with click.progressbar(
+        length=len(s.on_network), label="solving towns", file=sys.stderr if show else open(os.devnull, "w")
+    ) as bar:
         result = run(s, day=date, progress=bar.update)
     if out is not None:
         write_run(result, out)
@@ -268,8 +278,9 @@ def run_cmd(scenario, out, day, fmt) -> None:
         click.echo(json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str))
     else:
         click.echo(format_console(result))
-        click.echo(f"\nwrote {', '.join(sorted(p.name for p in Path(out).iterdir() if not p.name.startswith('.')))} "
-                   f"in {out}")
+        click.echo(
+            f"\nwrote {', '.join(sorted(p.name for p in Path(out).iterdir() if not p.name.startswith('.')))} in {out}"
+        )
 
 
 @main.command("place", context_settings=CONTEXT)

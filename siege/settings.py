@@ -90,6 +90,7 @@ def networks_dir() -> Path:
     # a wheel install ships the folder as the package data siege.bundled_networks
     return Path(__file__).resolve().parent / "bundled_networks"
 
+
 #: Demand of a town in trucks per day per 10,000 inhabitants. With it the capital and the district
 #: capitals on the bundled network need about 750 trucks/day in all, the order of the observed corridor
 #: traffic (~700 trucks/day on Dakar-Bamako, 440 at Diboli-Kidira): a planning figure for food, fuel

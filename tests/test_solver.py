@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siege.run import run
+from siege.analyses.isolation import run
 from siege.scenario import degrade, load_scenario
 from siege.solver import reference as ref
 from siege.solver.arrays import RoadArrays
@@ -96,8 +96,7 @@ def all_routes(G: nx.MultiDiGraph, sources, target):
         if s == target:
             yield []
             continue
-        for path in nx.all_simple_edge_paths(G, s, target):
-            yield path
+        yield from nx.all_simple_edge_paths(G, s, target)
 
 
 @pytest.mark.parametrize("seed", range(8))

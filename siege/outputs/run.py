@@ -19,8 +19,8 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString, Point
 
+from siege.analyses.isolation import RunResult
 from siege.errors import SiegeInputError
-from siege.run import RunResult
 from siege.scenario.context import EdgeKey
 from siege.solver.status import STATUSES
 
@@ -52,14 +52,27 @@ def degradation_frame(result: RunResult) -> gpd.GeoDataFrame:
     for u, v, k, d in G.edges(keys=True, data=True):
         key = (u, v, k)
         e = deg.effects.get(key)
-        rows.append({
-            "u": u, "v": v, "key": k, "label": result.edge_label(key), "ref": ";".join(d.get("ref", [])),
-            "highway": d.get("highway"), "surface": d.get("surface"), "length_km": round(d["length"] / 1000, 2),
-            "capacity": d["capacity"], "state": deg.state(key), "closed": bool(e.closed) if e else False,
-            "capacity_factor": e.capacity_factor if e else 1.0, "delay_factor": e.delay_factor if e else 1.0,
-            "risk": round(e.risk, 4) if e else 0.0, "events": "; ".join(deg.causes.get(key, ())),
-            "flow_trucks_per_day": round(result.edge_flow.get(key, 0.0), 2), "geometry": d["geometry"],
-        })
+        rows.append(
+            {
+                "u": u,
+                "v": v,
+                "key": k,
+                "label": result.edge_label(key),
+                "ref": ";".join(d.get("ref", [])),
+                "highway": d.get("highway"),
+                "surface": d.get("surface"),
+                "length_km": round(d["length"] / 1000, 2),
+                "capacity": d["capacity"],
+                "state": deg.state(key),
+                "closed": bool(e.closed) if e else False,
+                "capacity_factor": e.capacity_factor if e else 1.0,
+                "delay_factor": e.delay_factor if e else 1.0,
+                "risk": round(e.risk, 4) if e else 0.0,
+                "events": "; ".join(deg.causes.get(key, ())),
+                "flow_trucks_per_day": round(result.edge_flow.get(key, 0.0), 2),
+                "geometry": d["geometry"],
+            }
+        )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 
@@ -75,21 +88,32 @@ def report_dict(result: RunResult) -> dict[str, Any]:
     counts = {status: sum(t.status == status for t in result.towns) for status in STATUSES}
     return {
         "scenario": {
-            "name": s.name, "description": s.description.strip(), "sources": s.sources,
-            "file": str(s.path) if s.path else None, "date": str(result.day) if result.day else None,
+            "name": s.name,
+            "description": s.description.strip(),
+            "sources": s.sources,
+            "file": str(s.path) if s.path else None,
+            "date": str(result.day) if result.day else None,
             "period": [str(s.start) if s.start else None, str(s.end) if s.end else None],
         },
         "network": {
-            "source": s.network_source, "schematic": s.schematic, "nodes": s.G.number_of_nodes(),
+            "source": s.network_source,
+            "schematic": s.schematic,
+            "nodes": s.G.number_of_nodes(),
             "edges": s.G.number_of_edges(),
         },
         "supply": [{"place": p.name, "capacity_trucks_per_day": p.capacity, "basis": p.basis} for p in s.supply],
         "assumptions": result.assumptions,
         "events": [
             {
-                "index": e.index, "kind": e.kind, "label": e.label, "window": e.window(),
-                "active": e.active_on(result.day), "effect": e.effect.describe(), "segments": len(e.edges) ,
-                "source": e.source, "note": e.note,
+                "index": e.index,
+                "kind": e.kind,
+                "label": e.label,
+                "window": e.window(),
+                "active": e.active_on(result.day),
+                "effect": e.effect.describe(),
+                "segments": len(e.edges),
+                "source": e.source,
+                "note": e.note,
             }
             for e in s.events
         ],
@@ -98,9 +122,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
         "changed_vs_baseline": [
             {"town": t.town, "baseline": t.baseline_status, "scenario": t.status} for t in result.changed
         ],
-        "towns_not_on_network": [
-            {"town": t.name, "kind": t.kind, "nearest_road_km": t.snap_km} for t in s.off_network
-        ],
+        "towns_not_on_network": [{"town": t.name, "kind": t.kind, "nearest_road_km": t.snap_km} for t in s.off_network],
     }
 
 
@@ -139,7 +161,8 @@ def report_markdown(result: RunResult) -> str:
         lines += [f"- {_md(t.town)}: {t.baseline_status} → **{t.status}**" for t in result.changed]
         lines.append("")
     lines += [
-        "## Towns", "",
+        "## Towns",
+        "",
         "| town | status | served | trucks/day (demand) | hours from imports (× baseline) | route survival "
         "| cut off: imports / Bamako | supplied from | chokepoints |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -156,17 +179,26 @@ def report_markdown(result: RunResult) -> str:
     lines += ["", "## Events", ""]
     for e in s.events:
         active = "active" if e.active_on(result.day) else "not active on this date"
-        lines.append(f"- #{e.index} **{_md(e.label)}** ({e.kind}; {e.window()}; {active}): {_md(e.effect.describe())} "
-                     f"on {len(e.edges)} segment(s).")
+        lines.append(
+            f"- #{e.index} **{_md(e.label)}** ({e.kind}; {e.window()}; {active}): {_md(e.effect.describe())} "
+            f"on {len(e.edges)} segment(s)."
+        )
         if e.source:
             lines.append(f"  Source: {_md(e.source)}")
         if e.note:
             lines.append(f"  Note: {_md(e.note)}")
     if s.off_network:
-        lines += ["", "## Towns not on the network", "",
-                  "No documented road reaches them within the snapping limit; they are not modelled:", ""]
-        lines += [f"- {_md(t.name)} ({t.kind.replace('_', ' ')}; nearest road node "
-                  f"{_num(t.snap_km, '.0f')} km)" for t in s.off_network]
+        lines += [
+            "",
+            "## Towns not on the network",
+            "",
+            "No documented road reaches them within the snapping limit; they are not modelled:",
+            "",
+        ]
+        lines += [
+            f"- {_md(t.name)} ({t.kind.replace('_', ' ')}; nearest road node {_num(t.snap_km, '.0f')} km)"
+            for t in s.off_network
+        ]
     lines += ["", "## Assumptions", "", *[f"- {_md(a)}" for a in result.assumptions], ""]
     return "\n".join(lines)
 
@@ -195,6 +227,8 @@ def check_output_dir(out: str | Path) -> Path:
     parent = out if out.exists() else out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
+    if not parent.is_dir():
+        raise SiegeInputError(str(out), f"{parent} is a file (expected an output folder)")
     if not os.access(parent, os.W_OK):
         raise SiegeInputError(str(out), f"cannot write into {parent} (expected a writable output folder)")
     return out
@@ -209,14 +243,21 @@ def write_run(result: RunResult, out: str | Path, *, extra: dict[str, Callable[[
     try:
         results = results_frame(result)
         results.to_csv(stage / "results.csv", index=False)
-        points = gpd.GeoDataFrame(
-            results, geometry=[Point(t.lon, t.lat) for t in result.towns], crs="EPSG:4326"
-        )
+        points = gpd.GeoDataFrame(results, geometry=[Point(t.lon, t.lat) for t in result.towns], crs="EPSG:4326")
         points.to_file(stage / "results.geojson", driver="GeoJSON")
         routes = gpd.GeoDataFrame(
-            [{"town": t.town, "supplied_from": t.supplied_from, "route_survival": t.route_survival,
-              "geometry": _route_line(result, t.route_edges)} for t in result.towns if t.route_edges],
-            geometry="geometry", crs="EPSG:4326",
+            [
+                {
+                    "town": t.town,
+                    "supplied_from": t.supplied_from,
+                    "route_survival": t.route_survival,
+                    "geometry": _route_line(result, t.route_edges),
+                }
+                for t in result.towns
+                if t.route_edges
+            ],
+            geometry="geometry",
+            crs="EPSG:4326",
         )
         routes.to_file(stage / "routes.geojson", driver="GeoJSON")
         degradation_frame(result).to_file(stage / "degradation.geojson", driver="GeoJSON")

@@ -5,6 +5,13 @@ from siege.scenario.effects import Effect, compose
 from siege.scenario.model import Scenario, SupplyPoint, Town, load_scenario, scenario_from_dict
 
 __all__ = [
-    "Degradation", "Effect", "Scenario", "SupplyPoint", "Town", "compose", "degrade", "load_scenario",
+    "Degradation",
+    "Effect",
+    "Scenario",
+    "SupplyPoint",
+    "Town",
+    "compose",
+    "degrade",
+    "load_scenario",
     "scenario_from_dict",
 ]

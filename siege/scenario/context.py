@@ -6,6 +6,7 @@ keys ``(u, v, key)``; a road segment is selected in both directions.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -85,14 +86,14 @@ class NetworkContext:
         except nx.NetworkXNoPath:
             on = f" along {ref}" if ref else ""
             raise SiegeInputError(where, f"no road{on} from {a} to {b}") from None
-        return self.both_ways(zip(path, path[1:], strict=False))
+        return self.both_ways(itertools.pairwise(path))
 
     def both_ways(self, pairs: Iterable[tuple[int, int]]) -> set[EdgeKey]:
         """All edge keys between each node pair, in both directions."""
         keys: set[EdgeKey] = set()
         for u, v in pairs:
             for a, b in ((u, v), (v, u)):
-                for k in (self.G.get_edge_data(a, b) or {}):
+                for k in self.G.get_edge_data(a, b) or {}:
                     keys.add((a, b, k))
         return keys
 
@@ -120,7 +121,9 @@ class NetworkContext:
         hits = local[local.distance(Point(0, 0)) <= radius_km * 1000.0]
         return self.both_ways((u, v) for u, v, _ in hits.index)
 
-    def nearest(self, lon: float, lat: float, max_km: float, *, keys: set[EdgeKey] | None = None) -> tuple[set[EdgeKey], float]:
+    def nearest(
+        self, lon: float, lat: float, max_km: float, *, keys: set[EdgeKey] | None = None
+    ) -> tuple[set[EdgeKey], float]:
         """The segment nearest a point (among ``keys`` if given), both directions, and its distance in km."""
         local = self._local(lon, lat, max_km * 1000.0)
         if keys is not None:

@@ -49,7 +49,7 @@ def parse_effect(value: object, where: str) -> Effect:
         name = sorted(unknown)[0]
         raise SiegeInputError(f"{where}.{name}", f"unknown effect field (expected {', '.join(EFFECT_FIELDS)})")
     if not value:
-        raise SiegeInputError(where, f"empty effect (expected \"close\" or any of {', '.join(EFFECT_FIELDS)})")
+        raise SiegeInputError(where, f'empty effect (expected "close" or any of {", ".join(EFFECT_FIELDS)})')
     numbers = {}
     for key, number in value.items():
         if not isinstance(number, (int, float)) or isinstance(number, bool) or math.isnan(number):

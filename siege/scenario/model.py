@@ -26,8 +26,18 @@ from siege.scenario.dates import parse_date
 from siege.scenario.events import EVENT_KINDS, Event
 
 TOP_FIELDS = (
-    "name", "description", "sources", "date", "start", "end", "network", "supply", "towns", "demand",
-    "thresholds", "events",
+    "name",
+    "description",
+    "sources",
+    "date",
+    "start",
+    "end",
+    "network",
+    "supply",
+    "towns",
+    "demand",
+    "thresholds",
+    "events",
 )
 TOWN_KINDS = ("capital", "regional_capital", "cercle_capital")
 
@@ -158,9 +168,20 @@ def scenario_from_dict(
     thresholds = _thresholds(raw.get("thresholds", {}), where)
     events = _events(raw.get("events", []), where, ctx)
     return Scenario(
-        name=name, description=description, sources=list(sources), date=date, start=start, end=end,
-        network_source=str(network.graph.get("source", network_source)), G=network, supply=supply, towns=towns,
-        thresholds=thresholds, events=events, path=Path(where) if where != "scenario" else None, notes=notes,
+        name=name,
+        description=description,
+        sources=list(sources),
+        date=date,
+        start=start,
+        end=end,
+        network_source=str(network.graph.get("source", network_source)),
+        G=network,
+        supply=supply,
+        towns=towns,
+        thresholds=thresholds,
+        events=events,
+        path=Path(where) if where != "scenario" else None,
+        notes=notes,
     )
 
 
@@ -222,11 +243,15 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
         raise SiegeInputError(f"{where}: towns{'.' + bad if bad else ''}", "expected a [towns] table with names or add")
     if not isinstance(demand_raw, Mapping):
         raise SiegeInputError(f"{where}: demand", "expected a [demand] table")
-    rule = {"trucks_per_10000_people": settings.TRUCKS_PER_10000_PEOPLE, "unknown_population": settings.UNKNOWN_POPULATION}
+    rule = {
+        "trucks_per_10000_people": settings.TRUCKS_PER_10000_PEOPLE,
+        "unknown_population": settings.UNKNOWN_POPULATION,
+    }
     for key in demand_raw:
         if key not in (*rule, "trucks_per_day"):
             raise SiegeInputError(
-                f"{where}: demand.{key}", "unknown field (expected trucks_per_10000_people, unknown_population, trucks_per_day)"
+                f"{where}: demand.{key}",
+                "unknown field (expected trucks_per_10000_people, unknown_population, trucks_per_day)",
             )
         if key in rule:
             value = demand_raw[key]
@@ -252,12 +277,22 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
         if place.name not in demand:
             raise SiegeInputError(f"{where}: demand.trucks_per_day.{name}", "not one of the scenario's towns")
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-            raise SiegeInputError(f"{where}: demand.trucks_per_day.{name}", f"expected a positive number, got {value!r}")
+            raise SiegeInputError(
+                f"{where}: demand.trucks_per_day.{name}", f"expected a positive number, got {value!r}"
+            )
         demand[place.name] = float(value)
     snapped = snap_places(ctx.G, places, max_snap_km=ctx.max_snap_km)
     return [
-        Town(s.place.name, s.place.kind, s.place.population, round(demand[s.place.name], 2), s.node, s.snap_km,
-             s.place.lat, s.place.lon)
+        Town(
+            s.place.name,
+            s.place.kind,
+            s.place.population,
+            round(demand[s.place.name], 2),
+            s.node,
+            s.snap_km,
+            s.place.lat,
+            s.place.lon,
+        )
         for s in snapped
     ]
 

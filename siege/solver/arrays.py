@@ -48,10 +48,17 @@ class RoadArrays:
             cap.append(d["capacity"])
         m = len(keys)
         return cls(
-            nodes=nodes, keys=tuple(keys), src=np.array(src, dtype=np.int64), dst=np.array(dst, dtype=np.int64),
-            length_m=np.array(length, dtype=float), travel_s=np.array(travel, dtype=float),
-            capacity=np.array(cap, dtype=float), closed=np.zeros(m, dtype=bool), capacity_factor=np.ones(m),
-            delay_factor=np.ones(m), risk=np.zeros(m),
+            nodes=nodes,
+            keys=tuple(keys),
+            src=np.array(src, dtype=np.int64),
+            dst=np.array(dst, dtype=np.int64),
+            length_m=np.array(length, dtype=float),
+            travel_s=np.array(travel, dtype=float),
+            capacity=np.array(cap, dtype=float),
+            closed=np.zeros(m, dtype=bool),
+            capacity_factor=np.ones(m),
+            delay_factor=np.ones(m),
+            risk=np.zeros(m),
         )
 
     @property
@@ -66,7 +73,12 @@ class RoadArrays:
     def degraded(self, degradation: Degradation) -> RoadArrays:
         """A copy with the degradation's factors on the affected edges."""
         position = {k: i for i, k in enumerate(self.keys)}
-        closed, cf, df, risk = self.closed.copy(), self.capacity_factor.copy(), self.delay_factor.copy(), self.risk.copy()
+        closed, cf, df, risk = (
+            self.closed.copy(),
+            self.capacity_factor.copy(),
+            self.delay_factor.copy(),
+            self.risk.copy(),
+        )
         for key, effect in degradation.effects.items():
             i = position.get(key)
             if i is None:

@@ -24,8 +24,13 @@ def graph_from_arrays(arrays: RoadArrays) -> nx.MultiDiGraph:
     surv = arrays.survival_weight
     for i in np.flatnonzero(arrays.open):
         H.add_edge(
-            int(arrays.src[i]), int(arrays.dst[i]), key=i, hours=float(arrays.hours[i]), risk=float(arrays.risk[i]),
-            survival_weight=float(surv[i]), capacity=float(cap[i]),
+            int(arrays.src[i]),
+            int(arrays.dst[i]),
+            key=i,
+            hours=float(arrays.hours[i]),
+            risk=float(arrays.risk[i]),
+            survival_weight=float(surv[i]),
+            capacity=float(cap[i]),
         )
     return H
 
@@ -63,7 +68,10 @@ def _flow_graph(H: nx.MultiDiGraph, supplies, towns, sink_caps) -> nx.DiGraph:
 
 
 def fair_delivery(
-    H: nx.MultiDiGraph, supplies: Sequence[tuple[int, float]], towns: Sequence[tuple[int, float]], *,
+    H: nx.MultiDiGraph,
+    supplies: Sequence[tuple[int, float]],
+    towns: Sequence[tuple[int, float]],
+    *,
     tolerance: float = 1e-4,
 ) -> np.ndarray:
     """Max-min fair delivery by progressive filling with networkx maximum flows."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ class Routes:
     def edges(self, target: int) -> list[int]:
         """Edge positions along the route to ``target``."""
         p = self.path(target)
-        return [self.edge_of[(a, b)] for a, b in zip(p, p[1:], strict=False)]
+        return [self.edge_of[(a, b)] for a, b in itertools.pairwise(p)]
 
 
 def shortest_from(arrays: RoadArrays, sources: Sequence[int], weight: np.ndarray) -> Routes:
@@ -44,7 +45,9 @@ def shortest_from(arrays: RoadArrays, sources: Sequence[int], weight: np.ndarray
     dist, pred, origin = dijkstra(
         W, directed=True, indices=np.asarray(sources, dtype=np.int64), min_only=True, return_predecessors=True
     )
-    edge_of = dict(zip(zip(arrays.src[best].tolist(), arrays.dst[best].tolist(), strict=True), best.tolist(), strict=True))
+    edge_of = dict(
+        zip(zip(arrays.src[best].tolist(), arrays.dst[best].tolist(), strict=True), best.tolist(), strict=True)
+    )
     return Routes(dist=dist, pred=pred, origin=origin, edge_of=edge_of)
 
 

@@ -9,7 +9,12 @@ STATUSES = ("open", "degraded", "besieged", "isolated")
 
 
 def classify(
-    *, reachable: bool, served_fraction: float, survival: float, travel_time_ratio: float, thresholds: Mapping[str, float]
+    *,
+    reachable: bool,
+    served_fraction: float,
+    survival: float,
+    travel_time_ratio: float,
+    thresholds: Mapping[str, float],
 ) -> str:
     """``open`` / ``degraded`` / ``besieged`` / ``isolated`` (see settings.STATUS_THRESHOLDS)."""
     if not reachable or served_fraction <= 0.0:

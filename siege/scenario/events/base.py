@@ -116,8 +116,15 @@ class Event:
         if f.has("name"):
             label = f.text("name")
         return cls(
-            index=index, kind=raw["kind"], label=label, start=start, end=end, effect=effect,
-            source=f.text("source", ""), note=f.text("note", ""), edges=frozenset(edges),
+            index=index,
+            kind=raw["kind"],
+            label=label,
+            start=start,
+            end=end,
+            effect=effect,
+            source=f.text("source", ""),
+            note=f.text("note", ""),
+            edges=frozenset(edges),
             details=tuple(details.items()),
         )
 
@@ -125,8 +132,11 @@ class Event:
 def _window(f: Fields, default_days: int) -> tuple[dt.date | None, dt.date | None]:
     if f.has("date") and f.has("start"):
         raise SiegeInputError(f.at("date"), "give either date (with duration_days) or start/end, not both")
-    start = parse_date(f.raw["date"] if f.has("date") else f.raw["start"], f.at("date" if f.has("date") else "start")) \
-        if (f.has("date") or f.has("start")) else None
+    start = (
+        parse_date(f.raw["date"] if f.has("date") else f.raw["start"], f.at("date" if f.has("date") else "start"))
+        if (f.has("date") or f.has("start"))
+        else None
+    )
     end = parse_date(f.raw["end"], f.at("end"), end=True) if f.has("end") else None
     if f.has("duration_days"):
         if end is not None:

@@ -38,4 +38,8 @@ class Blockade(Event):
             if not f.has(name):
                 raise SiegeInputError(f.at(name), "a blockade needs ref, from and to (or segments)")
         ref, a, b = f.text("ref"), f.text("from"), f.text("to")
-        return f"blockade of {ref} {a} – {b}", ctx.stretch(a, b, f.at("from"), ref=ref), {"ref": ref, "from": a, "to": b}
+        return (
+            f"blockade of {ref} {a} – {b}",
+            ctx.stretch(a, b, f.at("from"), ref=ref),
+            {"ref": ref, "from": a, "to": b},
+        )

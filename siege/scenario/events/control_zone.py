@@ -52,7 +52,9 @@ def _geometry(value: Any, where: str):
     try:
         geom = shape(value)
     except Exception:  # shapely raises several kinds on a malformed mapping
-        raise SiegeInputError(where, 'expected a GeoJSON geometry table {type = "Polygon", coordinates = [...]}') from None
+        raise SiegeInputError(
+            where, 'expected a GeoJSON geometry table {type = "Polygon", coordinates = [...]}'
+        ) from None
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid:
         raise SiegeInputError(where, "expected a valid Polygon or MultiPolygon in lon/lat")
     return geom

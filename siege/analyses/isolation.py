@@ -172,8 +172,12 @@ def run(
     for t, b, a in zip(towns, before, after, strict=True):
         results.append(_town_result(t, b, a, scenario, keys, labels, base))
     return RunResult(
-        scenario=scenario, day=day, degradation=degradation, towns=results,
-        edge_flow={keys[i]: float(f) for i, f in enumerate(flow) if f > 0}, node_labels=labels,
+        scenario=scenario,
+        day=day,
+        degradation=degradation,
+        towns=results,
+        edge_flow={keys[i]: float(f) for i, f in enumerate(flow) if f > 0},
+        node_labels=labels,
         assumptions=assumptions(scenario),
     )
 
@@ -186,29 +190,48 @@ def _town_result(town, before: TownState, after: TownState, scenario, keys, labe
         ratio = 1.0
     thresholds = scenario.thresholds
     status = classify(
-        reachable=after.reachable, served_fraction=after.served_fraction, survival=after.survival,
-        travel_time_ratio=ratio, thresholds=thresholds,
+        reachable=after.reachable,
+        served_fraction=after.served_fraction,
+        survival=after.survival,
+        travel_time_ratio=ratio,
+        thresholds=thresholds,
     )
     baseline_status = classify(
-        reachable=before.reachable, served_fraction=before.served_fraction, survival=before.survival,
-        travel_time_ratio=1.0, thresholds=thresholds,
+        reachable=before.reachable,
+        served_fraction=before.served_fraction,
+        survival=before.survival,
+        travel_time_ratio=1.0,
+        thresholds=thresholds,
     )
     is_capital = town.name == settings.CAPITAL
     route_nodes = [int(arrays.nodes[p]) for p in after.route]
     cut = [keys[i] for i in after.cut_edges]
     G = scenario.G
     return TownResult(
-        town=town.name, kind=town.kind, population=town.population, demand=town.demand, status=status,
-        baseline_status=baseline_status, served_fraction=round(after.served_fraction, 4),
-        throughput=round(after.delivered, 2), cut_off_from_imports=not after.reachable,
+        town=town.name,
+        kind=town.kind,
+        population=town.population,
+        demand=town.demand,
+        status=status,
+        baseline_status=baseline_status,
+        served_fraction=round(after.served_fraction, 4),
+        throughput=round(after.delivered, 2),
+        cut_off_from_imports=not after.reachable,
         cut_off_from_bamako=False if is_capital else not after.reachable_from_capital,
-        hours_from_imports=_finite(after.hours), baseline_hours_from_imports=_finite(before.hours),
+        hours_from_imports=_finite(after.hours),
+        baseline_hours_from_imports=_finite(before.hours),
         travel_time_ratio=_finite(ratio),
         hours_from_bamako=None if is_capital else _finite(after.hours_from_capital),
         baseline_hours_from_bamako=None if is_capital else _finite(before.hours_from_capital),
-        route_survival=round(after.survival, 4), supplied_from=after.route_origin,
-        route=[labels.get(n, f"node {n}") for n in route_nodes if n in labels or n in (route_nodes[0], route_nodes[-1])],
+        route_survival=round(after.survival, 4),
+        supplied_from=after.route_origin,
+        route=[
+            labels.get(n, f"node {n}") for n in route_nodes if n in labels or n in (route_nodes[0], route_nodes[-1])
+        ],
         chokepoints=[edge_label(G, k, labels) for k in cut],
         chokepoint_capacity=_finite(after.cut_capacity) if after.reachable else 0.0,
-        lat=town.lat, lon=town.lon, route_edges=[keys[i] for i in after.route_edges], chokepoint_edges=cut,
+        lat=town.lat,
+        lon=town.lon,
+        route_edges=[keys[i] for i in after.route_edges],
+        chokepoint_edges=cut,
     )

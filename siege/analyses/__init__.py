@@ -1,0 +1,1 @@
+"""Analyses: each is a config, a result and one function (isolation: ``run``)."""
