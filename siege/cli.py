@@ -253,10 +253,10 @@ def validate_cmd(scenario) -> None:
 def run_cmd(scenario, out, day, fmt) -> None:
     """Run a scenario: which towns are cut off from supply, how badly, and which segments decide it.
 
-    Writes results.csv, results.geojson, routes.geojson, degradation.geojson, report.md and
-    report.json into --out.
+    Writes results.csv, results.geojson, routes.geojson, degradation.geojson, report.md,
+    report.json and map.html (opens in any browser, no internet needed) into --out.
     """
-    from siege.analyses.isolation import run
+    from siege.analyses.isolation import run, run_steps, step_days
     from siege.outputs.run import check_output_dir, format_console, report_dict, write_run
     from siege.scenario import load_scenario
     from siege.scenario.dates import parse_date
@@ -273,7 +273,8 @@ def run_cmd(scenario, out, day, fmt) -> None:
     ) as bar:
         result = run(s, day=date, progress=bar.update)
     if out is not None:
-        write_run(result, out)
+        steps = run_steps(s, step_days(s)[:-1]) if date is None else []
+        write_run(result, out, steps=[*steps, result])
     if fmt == "json":
         click.echo(json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str))
     else:
@@ -281,6 +282,39 @@ def run_cmd(scenario, out, day, fmt) -> None:
         click.echo(
             f"\nwrote {', '.join(sorted(p.name for p in Path(out).iterdir() if not p.name.startswith('.')))} in {out}"
         )
+
+
+@main.command("map", context_settings=CONTEXT)
+@click.argument("scenario", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--compare",
+    nargs=2,
+    type=click.Path(path_type=Path),
+    metavar="A.toml B.toml",
+    help="Map what changed from scenario A to scenario B.",
+)
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="HTML file to write."
+)
+@_fail_cleanly
+def map_cmd(scenario, compare, out) -> None:
+    """Write the HTML map of a scenario, or of the changes between two scenarios (--compare A B)."""
+    from siege.analyses.isolation import run, run_steps, step_days
+    from siege.io import check_writable_target
+    from siege.outputs.map import write_map
+    from siege.scenario import load_scenario
+
+    if (scenario is None) == (not compare):
+        raise SiegeInputError("siege map", "give a SCENARIO, or --compare A.toml B.toml")
+    check_writable_target(out)
+    if compare:
+        a, b = (load_scenario(p) for p in compare)
+        write_map(run(b), out, compare=run(a))
+    else:
+        s = load_scenario(scenario)
+        result = run(s)
+        write_map(result, out, steps=[*run_steps(s, step_days(s)[:-1]), result])
+    click.echo(f"wrote {out}")
 
 
 @main.command("place", context_settings=CONTEXT)

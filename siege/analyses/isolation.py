@@ -142,11 +142,13 @@ def run(
     day: dt.date | None = None,
     gazetteer: Gazetteer | None = None,
     progress: Callable[[int], None] | None = None,
+    with_chokepoints: bool = True,
 ) -> RunResult:
     """Run a scenario (object or file path) on its network, against the baseline with no events.
 
     ``day`` evaluates the events acting that day (default: the scenario's date; all events if none).
-    ``progress`` is called with 1 as each town is solved.
+    ``progress`` is called with 1 as each town is solved. ``with_chokepoints=False`` skips the
+    per-town minimum cuts (for quick intermediate states).
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, gazetteer=gazetteer)
@@ -164,7 +166,9 @@ def run(
     degradation = degrade(scenario.events, day)
     before, _ = solve(base, supplies, inputs, capital=capital_pos, with_chokepoints=False)
     degraded = base.degraded(degradation)
-    after, flow = solve(degraded, supplies, inputs, capital=capital_pos, progress=progress)
+    after, flow = solve(
+        degraded, supplies, inputs, capital=capital_pos, progress=progress, with_chokepoints=with_chokepoints
+    )
 
     labels = node_labels(G, gazetteer)
     keys = base.keys
@@ -235,3 +239,21 @@ def _town_result(town, before: TownState, after: TownState, scenario, keys, labe
         route_edges=[keys[i] for i in after.route_edges],
         chokepoint_edges=cut,
     )
+
+
+def step_days(scenario: Scenario, *, max_steps: int = 8) -> list[dt.date]:
+    """The days on which the set of active events changes, up to the scenario's date (that day last).
+
+    Empty for an undated scenario. At most ``max_steps`` days, the latest ones.
+    """
+    if scenario.date is None:
+        return []
+    days = {e.start for e in scenario.events if e.start is not None}
+    days |= {e.end + dt.timedelta(days=1) for e in scenario.events if e.end is not None}
+    before = sorted(d for d in days if d < scenario.date)
+    return [*before[-(max_steps - 1) :], scenario.date] if max_steps > 1 else [scenario.date]
+
+
+def run_steps(scenario: Scenario, days: list[dt.date], *, gazetteer: Gazetteer | None = None) -> list[RunResult]:
+    """Quick runs (no chokepoints) of the scenario on each of ``days``, for the map's time slider."""
+    return [run(scenario, day=d, gazetteer=gazetteer, with_chokepoints=False) for d in days]

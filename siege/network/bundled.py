@@ -39,7 +39,7 @@ from siege.places import Gazetteer, read_gazetteer
 #: this network range from about 1.05 to 1.45; 1.2 is their typical value and the same ratio places interpolated towns.
 DEFAULT_SINUOSITY = 1.2
 #: Wavelength of the drawn wave, km (cosmetic: keeps bends gentle on the map).
-_HALF_WAVE_KM = 30.0
+_HALF_WAVE_KM = 12.0
 _POINTS_PER_HALF_WAVE = 4
 
 

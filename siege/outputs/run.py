@@ -24,7 +24,15 @@ from siege.errors import SiegeInputError
 from siege.scenario.context import EdgeKey
 from siege.solver.status import STATUSES
 
-OUTPUT_FILES = ("results.csv", "results.geojson", "routes.geojson", "degradation.geojson", "report.md", "report.json")
+OUTPUT_FILES = (
+    "results.csv",
+    "results.geojson",
+    "routes.geojson",
+    "degradation.geojson",
+    "report.md",
+    "report.json",
+    "map.html",
+)
 
 
 def results_frame(result: RunResult) -> pd.DataFrame:
@@ -234,9 +242,18 @@ def check_output_dir(out: str | Path) -> Path:
     return out
 
 
-def write_run(result: RunResult, out: str | Path, *, extra: dict[str, Callable[[Path], None]] | None = None) -> Path:
-    """Write all output files of a run into ``out`` (created if needed). ``extra`` maps further file
-    names to writer functions (e.g. the map), staged and moved in the same way."""
+def write_run(
+    result: RunResult,
+    out: str | Path,
+    *,
+    steps: list[RunResult] | None = None,
+    extra: dict[str, Callable[[Path], None]] | None = None,
+) -> Path:
+    """Write all output files of a run into ``out`` (created if needed), the map included (with a
+    time slider over ``steps``). ``extra`` maps further file names to writer functions, staged and
+    moved in the same way."""
+    from siege.outputs.map import write_map
+
     out = check_output_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".siege-run-", dir=out))
@@ -265,6 +282,7 @@ def write_run(result: RunResult, out: str | Path, *, extra: dict[str, Callable[[
         (stage / "report.json").write_text(
             json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )
+        write_map(result, stage / "map.html", steps=steps)
         for name, writer in (extra or {}).items():
             writer(stage / name)
         for f in stage.iterdir():

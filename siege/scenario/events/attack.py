@@ -38,7 +38,7 @@ class Attack(Event):
         edges = ctx.within(lon, lat, radius)
         if ref:
             edges = {e for e in edges if ref in (ctx.G.edges[e].get("ref") or [])}
-        return f"{kind} at {label}", edges, {"lat": lat, "lon": lon, "radius_km": radius}
+        return f"{kind} at {label}", edges, {"circles": ((lon, lat, radius),)}
 
 
 def point_or_place(f: Fields, ctx: NetworkContext) -> tuple[float, float, str]:

@@ -81,6 +81,7 @@ class Event:
     source: str = ""
     note: str = ""
     edges: frozenset[EdgeKey] = field(default_factory=frozenset)
+    #: what to draw: ``circles`` ((lon, lat, radius_km), ...), ``polygon`` (GeoJSON), ``point`` (lon, lat)
     details: tuple[tuple[str, Any], ...] = ()
 
     def active_on(self, day: dt.date | None) -> bool:

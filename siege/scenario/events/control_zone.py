@@ -32,20 +32,22 @@ class ControlZone(Event):
         if f.has("towns"):
             radius = f.number("radius_km", cls.DEFAULT_RADIUS_KM)
             edges: set[EdgeKey] = set()
+            circles = []
             for name in f.names("towns"):
                 place = ctx.gazetteer.get(name, f.at("towns"))
                 if not place.located:
                     raise SiegeInputError(f.at("towns"), f"{place.name} has no known position")
                 edges |= ctx.within(place.lon, place.lat, radius)
+                circles.append((place.lon, place.lat, radius))
             towns = ", ".join(f.names("towns"))
-            return f"control zone around {towns}", edges, {"towns": towns, "radius_km": radius}
+            return f"control zone around {towns}", edges, {"circles": tuple(circles)}
         if f.has("polygon"):
             geom = _geometry(f.raw["polygon"], f.at("polygon"))
         else:
             geom = _geometry_file(Path(f.text("polygon_file")), f, ctx)
         west, south, east, north = geom.bounds
         ctx.check_in_extent((west + east) / 2, (south + north) / 2, max(east - west, north - south) * 111, f.where)
-        return "control zone", ctx.intersecting(geom), {"area_deg2": round(geom.area, 4)}
+        return "control zone", ctx.intersecting(geom), {"polygon": geom.__geo_interface__}
 
 
 def _geometry(value: Any, where: str):

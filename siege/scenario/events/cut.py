@@ -39,4 +39,4 @@ class Cut(Event):
         what = " ".join(x for x in ("bridge" if bridge else "segment", f"on {ref}" if ref else "") if x)
         if not edges or km > max_km:
             raise SiegeInputError(f.where, f"no {what} within {max_km:g} km of {label}")
-        return f"cut {what} at {label}", edges, {"lat": lat, "lon": lon, "distance_km": round(km, 2)}
+        return f"cut {what} at {label}", edges, {"point": (lon, lat), "distance_km": round(km, 2)}

@@ -1,0 +1,256 @@
+"""The HTML map of a run: a single self-contained file that works with no internet.
+
+Leaflet and its styles come inlined from the ``folium-offline`` package (a folium build with its web
+assets embedded). siege's own drawing code (``map_assets/siege-map.js``) builds every layer in the
+browser from the run's data, embedded as JSON; all scenario and data text reaches the page through
+``textContent``, so a note like ``<script>alert(1)</script>`` shows as text and runs nothing.
+OpenStreetMap tiles are an optional base layer; the default is a plain background.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import offlinefolium as folium
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from siege import settings
+from siege.analyses.isolation import RunResult
+from siege.io import atomic_path
+from siege.network.attributes import road_class
+from siege.solver.status import severity
+
+_STATE_ORDER = {"open": 0, "degraded": 1, "closed": 2}
+
+
+def _asset(name: str) -> str:
+    return resources.files("siege.outputs").joinpath("map_assets", name).read_text(encoding="utf-8")
+
+
+def _round(coords) -> list[list[float]]:
+    return [[round(x, 5), round(y, 5)] for x, y, *_ in coords]
+
+
+def _road_groups(result: RunResult) -> list[list[tuple[int, int, int]]]:
+    """Edges grouped into two-way road segments (both directions of one way drawn once)."""
+    groups: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}
+    for u, v, k in result.scenario.G.edges(keys=True):
+        groups.setdefault((min(u, v), max(u, v), k), []).append((u, v, k))
+    return list(groups.values())
+
+
+def _road_state(result: RunResult, keys) -> dict[str, Any]:
+    deg = result.degradation
+    worst = max(keys, key=lambda key: _STATE_ORDER[deg.state(key)])
+    effect = deg.effects.get(worst)
+    events = sorted({c for key in keys for c in deg.causes.get(key, ())})
+    return {"state": deg.state(worst), "effect": effect.describe() if effect else "none", "events": events}
+
+
+def _town_state(t) -> dict[str, Any]:
+    return {
+        "status": t.status,
+        "served_fraction": t.served_fraction,
+        "throughput": t.throughput,
+        "hours_from_imports": t.hours_from_imports,
+        "travel_time_ratio": t.travel_time_ratio,
+        "route_survival": t.route_survival,
+        "cut_off_from_imports": t.cut_off_from_imports,
+        "cut_off_from_bamako": t.cut_off_from_bamako,
+    }
+
+
+def _line(G, keys) -> list[list[float]]:
+    coords: list[list[float]] = []
+    for u, v, k in keys:
+        part = _round(G.edges[u, v, k]["geometry"].coords)
+        if coords and coords[-1] != part[0] and coords[-1] == part[-1]:
+            part = part[::-1]
+        coords += part if not coords else part[1:]
+    return coords
+
+
+def _event_data(result: RunResult, event) -> dict[str, Any]:
+    G = result.scenario.G
+    details = dict(event.details)
+    circles = [{"lon": lon, "lat": lat, "radius_m": r * 1000} for lon, lat, r in details.get("circles", ())]
+    pairs = {(min(u, v), max(u, v), k): (u, v, k) for u, v, k in sorted(event.edges)}
+    segments = [_line(G, [key]) for key in pairs.values()]
+    if circles:  # the symbol sits on the circle's northern edge, clear of the town it surrounds
+        anchor = [circles[0]["lon"], circles[0]["lat"] + circles[0]["radius_m"] / 111_000]
+    elif "point" in details:
+        anchor = list(details["point"])
+    elif segments:
+        mid = segments[0][len(segments[0]) // 2]
+        anchor = mid
+    else:
+        anchor = [0.0, 0.0]
+    return {
+        "kind": event.kind,
+        "label": event.label,
+        "window": event.window(),
+        "active": event.active_on(result.day),
+        "effect": event.effect.describe(),
+        "segments": segments if not circles and "polygon" not in details else [],
+        "segments_hit": len(pairs),
+        "circles": circles,
+        "polygon": details.get("polygon"),
+        "anchor": anchor,
+        "source": event.source,
+        "note": event.note,
+    }
+
+
+def map_data(
+    result: RunResult, *, steps: list[RunResult] | None = None, compare: RunResult | None = None
+) -> dict[str, Any]:
+    """Everything the page draws, as JSON-ready data."""
+    s = result.scenario
+    G = s.G
+    steps = [*(steps or []), result] if not steps or steps[-1] is not result else steps
+    groups = _road_groups(result)
+    roads = []
+    for keys in groups:
+        d = G.edges[keys[0]]
+        roads.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": _round(d["geometry"].coords)},
+                "properties": {
+                    "label": result.edge_label(keys[0]),
+                    "ref": ";".join(d.get("ref", [])),
+                    "name": d.get("name") if isinstance(d.get("name"), str) else None,
+                    "road_class": road_class(d.get("highway")),
+                    "surface": d.get("surface"),
+                    "length_km": round(d["length"] / 1000, 1),
+                    "state": _road_state(result, keys)["state"],
+                },
+            }
+        )
+    towns = []
+    for t in result.towns:
+        towns.append(
+            {
+                "name": t.town,
+                "lat": t.lat,
+                "lon": t.lon,
+                "population": t.population,
+                "demand": t.demand,
+                "status": t.status,
+                "baseline_status": t.baseline_status,
+                "baseline_hours_from_imports": t.baseline_hours_from_imports,
+                "supplied_from": t.supplied_from,
+                "chokepoints": t.chokepoints,
+                "route": _line(G, t.route_edges),
+                "chokepoint_lines": [_line(G, [k]) for k in t.chokepoint_edges],
+            }
+        )
+    # the town whose route is shown first: the capital if it is hit, else the worst-hit town
+    worst = sorted(
+        result.towns,
+        key=lambda t: (t.status == "open", t.town != settings.CAPITAL, -severity(t.status), t.served_fraction),
+    )
+    when = f"Evaluated on {result.day}" if result.day else "All events at once (no date)"
+    if s.start or s.end:
+        when += f" · period {s.start or '…'} to {s.end or '…'}"
+    data: dict[str, Any] = {
+        "title": {
+            "name": s.name,
+            "when": when,
+            "network": "bundled schematic Mali network" if s.schematic else s.network_source,
+            "schematic": (
+                "Schematic network: built from published facts (town positions, road orders, published "
+                "distances), not OpenStreetMap geometry. Road shapes are drawn; lengths are calibrated."
+                if s.schematic
+                else ""
+            ),
+            "sources": s.sources,
+        },
+        "capital": settings.CAPITAL,
+        "focus": worst[0].town if worst else None,
+        "roads": {"type": "FeatureCollection", "features": roads},
+        "towns": towns,
+        "events": [_event_data(result, e) for e in s.events],
+        "supply": [
+            {
+                "name": p.name,
+                "lat": G.nodes[p.node]["y"],
+                "lon": G.nodes[p.node]["x"],
+                "capacity": p.capacity,
+                "basis": p.basis,
+            }
+            for p in s.supply
+        ],
+        "steps": [
+            {
+                "date": str(r.day) if r.day else None,
+                "roads": [_road_state(r, keys) for keys in groups],
+                "towns": [_town_state(t) for t in r.towns],
+            }
+            for r in steps
+        ],
+        "compare": None,
+    }
+    if compare is not None:
+        before = {t.town: t.status for t in compare.towns}
+        data["compare"] = {
+            "a": compare.scenario.name,
+            "b": s.name,
+            "towns": {t.town: [before.get(t.town, "–"), t.status] for t in result.towns},
+            "roads": [
+                [compare.degradation.state(keys[0]) if keys else "open", _road_state(result, keys)["state"]]
+                for keys in groups
+            ],
+        }
+    return data
+
+
+def _json_for_script(data: Any) -> str:
+    # no "<", ">" or "&" survive, so the data can never close the <script> element it sits in
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _SiegeLayers(MacroElement):
+    """Runs siege-map.js on the folium map with the embedded data."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        siegeRender({{ this._parent.get_name() }},
+                    JSON.parse(document.getElementById("siege-data").textContent));
+        {% endmacro %}
+        """
+    )
+
+
+def build_map(
+    result: RunResult, *, steps: list[RunResult] | None = None, compare: RunResult | None = None
+) -> folium.Map:
+    """A folium map of the run (see module docstring)."""
+    m = folium.Map(location=[14.0, -6.0], zoom_start=6, tiles=None, control_scale=False, prefer_canvas=False)
+    root = m.get_root()
+    root.header.add_child(Element(f"<style>{_asset('siege-map.css')}</style>"), name="siege_css")
+    root.html.add_child(
+        Element(
+            f'<script id="siege-data" type="application/json">{_json_for_script(map_data(result, steps=steps, compare=compare))}</script>'
+        ),
+        name="siege_data",
+    )
+    root.html.add_child(Element(f"<script>{_asset('siege-map.js')}</script>"), name="siege_js")
+    m.add_child(_SiegeLayers())
+    return m
+
+
+def write_map(
+    result: RunResult, path: str | Path, *, steps: list[RunResult] | None = None, compare: RunResult | None = None
+) -> Path:
+    """Write the map as one self-contained HTML file, atomically."""
+    html = build_map(result, steps=steps, compare=compare).get_root().render()
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return Path(path)

@@ -1,0 +1,311 @@
+/* siege map: draws a run's roads, towns, events, supply points and the selected town's route from
+   the JSON data embedded in the page. Every text from scenarios or data files is put into the page
+   with textContent / createTextNode, never parsed as HTML. */
+(function () {
+  "use strict";
+
+  var ROAD_COLORS = { open: "#5b6770", degraded: "#f28e2b", closed: "#d62728" };
+  var STATUS_COLORS = { open: "#1a9850", degraded: "#fdae61", besieged: "#f46d43", isolated: "#7f0000" };
+  var EVENT_COLORS = { attack: "#b10026", ambush: "#b10026", blockade: "#54278f", control_zone: "#6a51a3", cut: "#000000" };
+  var EVENT_SYMBOLS = { attack: "✹", ambush: "✹", blockade: "⊘", control_zone: "▦", cut: "✂" };
+  var CLASS_WIDTH = { motorway: 5, trunk: 4, primary: 3, secondary: 2, tertiary: 1.5 };
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function rows(pairs) {
+    var table = el("table", null, "siege-rows");
+    pairs.forEach(function (p) {
+      if (p[1] === undefined || p[1] === null || p[1] === "") return;
+      var tr = el("tr");
+      tr.appendChild(el("th", p[0]));
+      var td = el("td");
+      if (Array.isArray(p[1])) {
+        var ul = el("ul");
+        p[1].forEach(function (item) { ul.appendChild(el("li", item)); });
+        td.appendChild(ul);
+      } else {
+        td.textContent = String(p[1]);
+      }
+      tr.appendChild(td);
+      table.appendChild(tr);
+    });
+    return table;
+  }
+
+  function card(title, pairs, extraClass) {
+    var div = el("div", null, "siege-card " + (extraClass || ""));
+    div.appendChild(el("h3", title));
+    div.appendChild(rows(pairs));
+    return div;
+  }
+
+  function pct(x) { return x === null || x === undefined ? "–" : Math.round(x * 100) + " %"; }
+  function num(x, d) { return x === null || x === undefined ? "–" : Number(x).toFixed(d === undefined ? 1 : d); }
+  function latlngs(coords) { return coords.map(function (c) { return [c[1], c[0]]; }); }
+  function safeUrl(text) { return /^https?:\/\/[^\s]+$/.test(text) ? text : null; }
+
+  window.siegeRender = function (map, data) {
+    var step = data.steps.length - 1;
+    var overlays = {};
+    map.getContainer().classList.add("siege-map");
+    // panes keep towns above routes, routes above roads, whatever order layers are drawn in
+    [["siegeRoutes", 420], ["siegeEvents", 430], ["siegeTowns", 450]].forEach(function (p) {
+      map.createPane(p[0]).style.zIndex = p[1];
+    });
+
+    // ---- roads ----------------------------------------------------------------------------------
+    var roads = L.featureGroup();
+    var roadLayers = [];
+    data.roads.features.forEach(function (f, i) {
+      var p = f.properties;
+      var line = L.polyline(latlngs(f.geometry.coordinates), {
+        color: ROAD_COLORS[p.state], weight: CLASS_WIDTH[p.road_class] || 1.5, opacity: 0.9,
+        className: "siege-road siege-road-" + p.state,
+      });
+      line.bindTooltip(function () {
+        var s = data.steps[step].roads[i];
+        return card(p.label, [
+          ["road", p.ref || "unnumbered"], ["name", p.name], ["class", p.road_class], ["surface", p.surface],
+          ["length", num(p.length_km) + " km"], ["state", s.state], ["effect", s.effect], ["events", s.events],
+        ]);
+      }, { sticky: true });
+      line.addTo(roads);
+      roadLayers.push(line);
+    });
+    roads.addTo(map);
+    overlays["Roads (state)"] = roads;
+
+    // ---- selected town: route and chokepoints ----------------------------------------------------
+    var selected = L.featureGroup().addTo(map);
+    overlays["Selected town: route and chokepoints"] = selected;
+    function select(t) {
+      selected.clearLayers();
+      if (t.route.length > 1) {
+        L.polyline(latlngs(t.route), { color: "#1f78b4", weight: 7, opacity: 0.75, className: "siege-route", pane: "siegeRoutes" })
+          .bindTooltip(el("span", "best surviving route to " + t.name + (t.supplied_from ? " from " + t.supplied_from : "")))
+          .addTo(selected);
+      }
+      t.chokepoint_lines.forEach(function (c) {
+        L.polyline(latlngs(c), { color: "#e7298a", weight: 9, opacity: 0.85, className: "siege-chokepoint", pane: "siegeRoutes" })
+          .bindTooltip(el("span", "chokepoint of " + t.name)).addTo(selected);
+      });
+      selectedName.textContent = t.name;
+    }
+
+    // ---- towns -----------------------------------------------------------------------------------
+    var towns = L.featureGroup();
+    var townLayers = [];
+    data.towns.forEach(function (t, i) {
+      var radius = 4 + Math.sqrt((t.population || 20000) / 20000) * 2.2;
+      var m = L.circleMarker([t.lat, t.lon], {
+        radius: Math.min(radius, 24), color: "#222", weight: t.status === "open" ? 1 : 2.5,
+        fillColor: STATUS_COLORS[t.status], fillOpacity: 0.92, className: "siege-town siege-town-" + i, pane: "siegeTowns",
+      });
+      m.bindTooltip(el("span", t.name));
+      m.bindPopup(function () {
+        var s = data.steps[step].towns[i];
+        var pairs = [
+          ["status", s.status + (t.baseline_status !== s.status ? " (baseline: " + t.baseline_status + ")" : "")],
+          ["served fraction", pct(s.served_fraction)],
+          ["trucks/day", num(s.throughput) + " of " + num(t.demand) + " needed"],
+          ["hours from imports", num(s.hours_from_imports) + " (baseline " + num(t.baseline_hours_from_imports) + ", ×" + num(s.travel_time_ratio, 2) + ")"],
+          ["route survival", pct(s.route_survival)],
+          ["cut off from imports", s.cut_off_from_imports ? "yes" : "no"],
+          ["cut off from Bamako", t.name === data.capital ? "(the capital)" : (s.cut_off_from_bamako ? "yes" : "no")],
+          ["supplied from", t.supplied_from],
+          ["chokepoints", t.chokepoints.length ? t.chokepoints : "–"],
+        ];
+        if (data.compare && data.compare.towns[t.name]) {
+          pairs.unshift(["change", data.compare.a + ": " + data.compare.towns[t.name][0] + " → " + data.compare.b + ": " + data.compare.towns[t.name][1]]);
+        }
+        return card(t.name, pairs, "siege-town-popup");
+      }, { maxWidth: 420 });
+      m.on("click", function () { select(t); });
+      m.addTo(towns);
+      townLayers.push(m);
+    });
+    towns.addTo(map);
+    overlays["Towns (status)"] = towns;
+
+    // ---- events ----------------------------------------------------------------------------------
+    var events = L.featureGroup();
+    data.events.forEach(function (e) {
+      var color = EVENT_COLORS[e.kind] || "#333";
+      var cls = "siege-event siege-event-" + e.kind + (e.active ? "" : " siege-event-inactive");
+      var popup = function () {
+        return card(e.label, [["kind", e.kind], ["when", e.window], ["active on this date", e.active ? "yes" : "no"],
+          ["effect", e.effect], ["segments hit", e.segments], ["source", e.source], ["note", e.note]], "siege-event-popup");
+      };
+      var style = { color: color, weight: 2, opacity: e.active ? 0.9 : 0.35, fillOpacity: e.active ? 0.12 : 0.04, className: cls, pane: "siegeEvents" };
+      e.circles.forEach(function (c) { L.circle([c.lat, c.lon], Object.assign({ radius: c.radius_m }, style)).bindPopup(popup).addTo(events); });
+      if (e.polygon) { L.geoJSON(e.polygon, { style: function () { return style; } }).bindPopup(popup).addTo(events); }
+      e.segments.forEach(function (s) {
+        L.polyline(latlngs(s), Object.assign({}, style, { weight: 6, dashArray: "6 6", fill: false })).bindPopup(popup).addTo(events);
+      });
+      var icon = L.divIcon({ className: "siege-event-icon", html: "", iconSize: [22, 22] });
+      var marker = L.marker([e.anchor[1], e.anchor[0]], { icon: icon, title: e.label });
+      marker.on("add", function () {
+        var node = marker.getElement();
+        node.textContent = EVENT_SYMBOLS[e.kind] || "!";
+        node.style.color = color;
+        node.style.opacity = e.active ? 1 : 0.45;
+      });
+      marker.bindPopup(popup).addTo(events);
+    });
+    events.addTo(map);
+    overlays["Events"] = events;
+
+    // ---- supply points ---------------------------------------------------------------------------
+    var supply = L.featureGroup();
+    data.supply.forEach(function (s) {
+      var icon = L.divIcon({ className: "siege-supply-icon", html: "", iconSize: [18, 18] });
+      var marker = L.marker([s.lat, s.lon], { icon: icon, title: s.name });
+      marker.on("add", function () { marker.getElement().textContent = "⚓"; });
+      marker.bindPopup(function () {
+        return card(s.name, [["supply point", "import gateway"], ["capacity", num(s.capacity, 0) + " trucks/day"], ["basis", s.basis]]);
+      });
+      marker.addTo(supply);
+    });
+    supply.addTo(map);
+    overlays["Supply points"] = supply;
+
+    // ---- compare: what changed -------------------------------------------------------------------
+    if (data.compare) {
+      var changes = L.featureGroup();
+      data.towns.forEach(function (t) {
+        var c = data.compare.towns[t.name];
+        if (!c || c[0] === c[1]) return;
+        L.circleMarker([t.lat, t.lon], { radius: 16, color: "#000", weight: 3, fill: false, dashArray: "3 3", className: "siege-change" })
+          .bindTooltip(el("span", t.name + ": " + c[0] + " → " + c[1])).addTo(changes);
+      });
+      data.roads.features.forEach(function (f, i) {
+        var c = data.compare.roads[i];
+        if (!c || c[0] === c[1]) return;
+        L.polyline(latlngs(f.geometry.coordinates), { color: "#000", weight: 8, opacity: 0.35, className: "siege-change" })
+          .bindTooltip(el("span", f.properties.label + ": " + c[0] + " → " + c[1])).addTo(changes);
+      });
+      changes.addTo(map);
+      overlays["Changes: " + data.compare.a + " → " + data.compare.b] = changes;
+    }
+
+    // ---- base layers, controls -------------------------------------------------------------------
+    var plain = L.layerGroup().addTo(map);
+    var osm = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
+      maxZoom: 19, attribution: "© OpenStreetMap contributors",
+    });
+    L.control.layers({ "Plain background (offline)": plain, "OpenStreetMap tiles (online)": osm }, overlays, { collapsed: false }).addTo(map);
+    L.control.scale({ metric: true, imperial: false }).addTo(map);
+
+    var title = L.control({ position: "topleft" });
+    var selectedName;
+    title.onAdd = function () {
+      var div = el("div", null, "siege-title leaflet-control");
+      div.appendChild(el("h1", data.title.name));
+      div.appendChild(el("div", data.title.when, "siege-when"));
+      div.appendChild(el("div", "Network: " + data.title.network, "siege-network"));
+      if (data.title.schematic) div.appendChild(el("div", data.title.schematic, "siege-schematic"));
+      if (data.title.sources.length) {
+        var details = el("details");
+        details.appendChild(el("summary", "Sources (" + data.title.sources.length + ")"));
+        var ul = el("ul");
+        data.title.sources.forEach(function (s) {
+          var li = el("li", s);
+          var m = s.match(/https?:\/\/\S+/);
+          if (m && safeUrl(m[0])) {
+            li.textContent = s.replace(m[0], "");
+            var a = el("a", m[0]);
+            a.href = m[0];
+            a.rel = "noopener noreferrer";
+            a.target = "_blank";
+            li.appendChild(a);
+          }
+          ul.appendChild(li);
+        });
+        details.appendChild(ul);
+        div.appendChild(details);
+      }
+      var sel = el("div", null, "siege-selected");
+      sel.appendChild(document.createTextNode("Selected town (click a town): "));
+      selectedName = el("strong", "–");
+      sel.appendChild(selectedName);
+      div.appendChild(sel);
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    title.addTo(map);
+
+    var legend = L.control({ position: "bottomright" });
+    legend.onAdd = function () {
+      var div = el("div", null, "siege-legend leaflet-control");
+      div.appendChild(el("h4", "Towns"));
+      Object.keys(STATUS_COLORS).forEach(function (k) {
+        var row = el("div"); var sw = el("span", null, "siege-swatch siege-dot"); sw.style.background = STATUS_COLORS[k];
+        row.appendChild(sw); row.appendChild(document.createTextNode(k)); div.appendChild(row);
+      });
+      div.appendChild(el("h4", "Roads"));
+      Object.keys(ROAD_COLORS).forEach(function (k) {
+        var row = el("div"); var sw = el("span", null, "siege-swatch siege-line"); sw.style.background = ROAD_COLORS[k];
+        row.appendChild(sw); row.appendChild(document.createTextNode(k)); div.appendChild(row);
+      });
+      div.appendChild(el("div", "width: road class; size of a town: population", "siege-note"));
+      div.appendChild(el("h4", "Events"));
+      [["attack", "attack / ambush"], ["blockade", "blockade"], ["control_zone", "control zone"], ["cut", "cut"]].forEach(function (k) {
+        var row = el("div"); var sym = el("span", EVENT_SYMBOLS[k[0]], "siege-symbol"); sym.style.color = EVENT_COLORS[k[0]];
+        row.appendChild(sym); row.appendChild(document.createTextNode(k[1])); div.appendChild(row);
+      });
+      var sup = el("div"); sup.appendChild(el("span", "⚓", "siege-symbol")); sup.appendChild(document.createTextNode("supply point")); div.appendChild(sup);
+      var r = el("div"); var sw1 = el("span", null, "siege-swatch siege-line"); sw1.style.background = "#1f78b4";
+      r.appendChild(sw1); r.appendChild(document.createTextNode("best surviving route")); div.appendChild(r);
+      var c = el("div"); var sw2 = el("span", null, "siege-swatch siege-line"); sw2.style.background = "#e7298a";
+      c.appendChild(sw2); c.appendChild(document.createTextNode("chokepoint")); div.appendChild(c);
+      return div;
+    };
+    legend.addTo(map);
+
+    // ---- time: one state per date step -----------------------------------------------------------
+    function showStep(k) {
+      step = k;
+      var s = data.steps[k];
+      roadLayers.forEach(function (layer, i) {
+        var st = s.roads[i].state;
+        layer.setStyle({ color: ROAD_COLORS[st] });
+        var path = layer.getElement && layer.getElement();
+        if (path) path.setAttribute("class", path.getAttribute("class").replace(/siege-road-(open|degraded|closed)/, "siege-road-" + st));
+      });
+      townLayers.forEach(function (layer, i) {
+        var st = s.towns[i].status;
+        layer.setStyle({ fillColor: STATUS_COLORS[st], weight: st === "open" ? 1 : 2.5 });
+      });
+      if (stepLabel) stepLabel.textContent = s.date || "all events";
+    }
+    var stepLabel = null;
+    if (data.steps.length > 1) {
+      var slider = L.control({ position: "bottomleft" });
+      slider.onAdd = function () {
+        var div = el("div", null, "siege-slider leaflet-control");
+        div.appendChild(el("div", "State on"));
+        stepLabel = el("strong", data.steps[step].date);
+        div.appendChild(stepLabel);
+        var input = el("input");
+        input.type = "range"; input.min = 0; input.max = data.steps.length - 1; input.step = 1; input.value = step;
+        input.setAttribute("aria-label", "date step");
+        input.addEventListener("input", function () { showStep(Number(input.value)); });
+        div.appendChild(input);
+        L.DomEvent.disableClickPropagation(div);
+        return div;
+      };
+      slider.addTo(map);
+    }
+
+    var focus = data.towns.filter(function (t) { return t.name === data.focus; })[0];
+    if (focus) select(focus);
+    map.fitBounds(towns.getBounds().pad(0.05), { animate: false });
+    window.siegeMap = { map: map, data: data, overlays: overlays, select: select, showStep: showStep };
+  };
+})();

@@ -1,0 +1,194 @@
+"""The HTML map, opened in a real browser (Debian's Chromium driven by Playwright), with no network."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+
+import pytest
+
+from .conftest import REPO, run_cli
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM, "Debian's chromium is needed for the map tests (.ci/run installs it)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page that records console errors, dialogs and every request it makes."""
+
+    def __init__(self, browser, path):
+        self.errors, self.requests, self.dialogs = [], [], []
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.url = path.resolve().as_uri()
+        self.page.goto(self.url)
+        self.page.wait_for_function("window.siegeMap !== undefined")
+
+    def outside_requests(self):
+        return [u for u in self.requests if u != self.url and not u.startswith("data:")]
+
+    def count(self, selector):
+        return self.page.locator(selector).count()
+
+
+@pytest.fixture(scope="module")
+def nara_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("nara")
+    res = run_cli("run", REPO / "scenarios" / "nara-rn4-2024.toml", "--out", out)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def embedded_data(path):
+    html = path.read_text(encoding="utf-8")
+    m = re.search(r'<script id="siege-data" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(m.group(1))
+
+
+def test_map_renders_offline_with_every_feature(browser, nara_run, tmp_path):
+    path = nara_run / "map.html"
+    data = embedded_data(path)
+    p = Page(browser, path)
+    assert p.errors == []
+    assert p.outside_requests() == []  # Leaflet, styles and data are all in the file
+    assert p.count("path.siege-road") == len(data["roads"]["features"]) == 88
+    assert p.count("path.siege-town") == len(data["towns"]) == 36
+    assert p.count(".siege-event-icon") == len(data["events"]) == 3
+    assert p.count(".siege-supply-icon") == 7
+    assert p.count("path.siege-road-degraded") > 0
+    # the worst-hit town is pre-selected: its route and chokepoints are drawn
+    assert p.page.locator(".siege-selected strong").inner_text() == "Nara"
+    assert p.count("path.siege-route") == 1 and p.count("path.siege-chokepoint") >= 1
+    # the title block says the network is schematic; the legend and scale bar are there
+    assert "Schematic network" in p.page.locator(".siege-title").inner_text()
+    assert "besieged" in p.page.locator(".siege-legend").inner_text()
+    assert p.count(".leaflet-control-scale") == 1
+    p.page.screenshot(path=str(tmp_path / "nara.png"))
+    assert (tmp_path / "nara.png").stat().st_size > 50_000
+
+
+def test_town_popup_and_layer_toggle(browser, nara_run):
+    p = Page(browser, nara_run / "map.html")
+    nara = [t["name"] for t in embedded_data(nara_run / "map.html")["towns"]].index("Nara")
+    p.page.locator(f"path.siege-town-{nara}").click(force=True)
+    popup = p.page.locator(".siege-town-popup")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "besieged" in text and "route survival" in text and "RN4" in text and "cut off from Bamako" in text
+    # toggle the events layer off and on in the layer control
+    events = p.page.locator(".leaflet-control-layers-overlays label", has_text="Events").locator("input")
+    assert p.count(".siege-event-icon") == 3
+    events.click()
+    assert p.count(".siege-event-icon") == 0 and p.count("path.siege-event") == 0
+    events.click()
+    assert p.count(".siege-event-icon") == 3
+    assert p.errors == [] and p.outside_requests() == []
+
+
+def test_time_slider_shows_earlier_states(browser, nara_run):
+    p = Page(browser, nara_run / "map.html")
+    data = embedded_data(nara_run / "map.html")
+    assert [s["date"] for s in data["steps"]] == ["2023-12-01", "2024-02-01", "2024-03-07"]
+
+    def degraded(k):
+        return sum(r["state"] == "degraded" for r in data["steps"][k]["roads"])
+
+    # the Kwala attack (from 1 February 2024) degrades the RN3 around the junction too
+    assert degraded(0) < degraded(2)
+    assert p.count("path.siege-road-degraded") == degraded(2)
+    slider = p.page.locator(".siege-slider input")
+    slider.fill("0")
+    assert p.page.locator(".siege-slider strong").inner_text() == "2023-12-01"
+    assert p.count("path.siege-road-degraded") == degraded(0)
+    slider.fill("2")
+    assert p.count("path.siege-road-degraded") == degraded(2)
+    assert p.errors == []
+
+
+HOSTILE = "<script>alert(1)</script>"
+HOSTILE_ATTR = '"><img src=x onerror=alert(2)>'
+HOSTILE_JS = "`); alert(3); (`${alert(4)}"
+
+
+def test_scenario_text_is_shown_literally_and_runs_nothing(browser, tmp_path):
+    scenario = tmp_path / "hostile.toml"
+    scenario.write_text(
+        f"""
+name = {json.dumps(HOSTILE_ATTR + " siege")}
+description = {json.dumps(HOSTILE)}
+sources = [{json.dumps(HOSTILE_JS)}, "https://example.org/x?a=1&b=<b>"]
+date = 2024-03-07
+
+[[events]]
+kind = "attack"
+name = {json.dumps(HOSTILE_ATTR)}
+place = "Kwala"
+radius_km = 10
+start = 2024-02-01
+note = {json.dumps(HOSTILE)}
+source = {json.dumps(HOSTILE_JS)}
+""",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    res = run_cli("run", scenario, "--out", out)
+    assert res.returncode == 0, res.stderr
+    p = Page(browser, out / "map.html")
+    p.page.locator(".siege-event-icon").first.click(force=True)
+    popup = p.page.locator(".siege-event-popup")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert HOSTILE in text and HOSTILE_ATTR in text and HOSTILE_JS in text
+    assert HOSTILE_ATTR in p.page.locator(".siege-title h1").inner_text()
+    p.page.locator(".siege-title summary").click()
+    assert HOSTILE_JS in p.page.locator(".siege-title").inner_text()
+    time.sleep(0.3)
+    assert p.dialogs == []  # no alert ran
+    assert p.count('img[src="x"]') == 0
+    assert p.errors == [] and p.outside_requests() == []
+
+
+def test_compare_map_shows_changes(browser, tmp_path):
+    out = tmp_path / "compare.html"
+    res = run_cli(
+        "map",
+        "--compare",
+        REPO / "scenarios" / "baseline.toml",
+        REPO / "scenarios" / "nara-rn4-2024.toml",
+        "--out",
+        out,
+    )
+    assert res.returncode == 0, res.stderr
+    p = Page(browser, out)
+    assert p.errors == [] and p.outside_requests() == []
+    label = p.page.locator(".leaflet-control-layers-overlays label", has_text="Changes")
+    assert "Baseline (no events)" in label.inner_text()
+    assert p.count("path.siege-change") >= 2  # Nara's ring and the degraded RN4 segments
+
+
+def test_map_file_is_small(nara_run):
+    assert (nara_run / "map.html").stat().st_size < 5_000_000
