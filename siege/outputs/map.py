@@ -235,12 +235,8 @@ def build_map(
     m = folium.Map(location=[14.0, -6.0], zoom_start=6, tiles=None, control_scale=False, prefer_canvas=False)
     root = m.get_root()
     root.header.add_child(Element(f"<style>{_asset('siege-map.css')}</style>"), name="siege_css")
-    root.html.add_child(
-        Element(
-            f'<script id="siege-data" type="application/json">{_json_for_script(map_data(result, steps=steps, compare=compare))}</script>'
-        ),
-        name="siege_data",
-    )
+    data = _json_for_script(map_data(result, steps=steps, compare=compare))
+    root.html.add_child(Element(f'<script id="siege-data" type="application/json">{data}</script>'), name="siege_data")
     root.html.add_child(Element(f"<script>{_asset('siege-map.js')}</script>"), name="siege_js")
     m.add_child(_SiegeLayers())
     return m
