@@ -272,9 +272,14 @@ def run_cmd(scenario, out, day, fmt) -> None:
         length=len(s.on_network), label="solving towns", file=sys.stderr if show else open(os.devnull, "w")
     ) as bar:
         result = run(s, day=date, progress=bar.update)
+    timeline = None
     if out is not None:
         steps = run_steps(s, step_days(s)[:-1]) if date is None else []
-        write_run(result, out, steps=[*steps, result])
+        if s.start is not None and s.end is not None:
+            from siege.analyses.timeline import simulate
+
+            timeline = simulate(s)
+        write_run(result, out, steps=[*steps, result], timeline=timeline)
     if fmt == "json":
         click.echo(json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str))
     else:
@@ -282,6 +287,65 @@ def run_cmd(scenario, out, day, fmt) -> None:
         click.echo(
             f"\nwrote {', '.join(sorted(p.name for p in Path(out).iterdir() if not p.name.startswith('.')))} in {out}"
         )
+
+
+@main.command("sweep", context_settings=CONTEXT)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option(
+    "--runs",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="Variants to draw (per grid point with --grid).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same variants, on any backend.")
+@click.option(
+    "--vary",
+    "vary",
+    multiple=True,
+    metavar="PATH=LOW..HIGH",
+    help="Vary a field of the scenario file, e.g. events.3.end=2025-10-01..2026-03-01 or "
+    "events.0.effect.risk=0.2,0.4,0.6 (repeatable).",
+)
+@click.option(
+    "--grid",
+    type=click.IntRange(1),
+    help="Take this many evenly spaced values on each --vary axis and run every combination --runs times.",
+)
+@click.option("--workers", type=click.IntRange(1), help="Local processes (default: all cores).")
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster.",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@_fail_cleanly
+def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out) -> None:
+    """Run many variants of a scenario and report, per town, the probability of isolation and of running
+    out, and the spread of days to stock-out.
+
+    Uncertainty comes from the scenario (event probability, effect ranges [low, high], rate_per_week)
+    and from --vary axes. Writes sweep.csv, sweep_summary.csv, failures.csv, report.md, report.json
+    and map.html (towns coloured by probability).
+    """
+    from siege.analyses.sweep import SweepConfig, parse_axis, sweep
+    from siege.outputs.run import check_output_dir
+    from siege.outputs.sweep import write_sweep
+
+    check_output_dir(out)
+    config = SweepConfig(scenario, runs=runs, seed=seed, vary=tuple(parse_axis(v) for v in vary), grid=grid)
+    total = len(config.variants())
+    show = sys.stderr.isatty()
+    with click.progressbar(
+        length=total, label=f"{total} variants", file=sys.stderr if show else open(os.devnull, "w")
+    ) as bar:
+        result = sweep(config, workers=workers, dask=dask_address, progress=bar.update)
+    write_sweep(result, out)
+    click.echo(result.summary.head(15).to_string(index=False))
+    if len(result.failures):
+        click.echo(f"{len(result.failures)} variant(s) failed: see {Path(out) / 'failures.csv'}", err=True)
+    click.echo(f"wrote {out}")
 
 
 @main.command("map", context_settings=CONTEXT)

@@ -133,7 +133,7 @@ def assumptions(scenario: Scenario) -> list[str]:
 
 
 def _finite(x: float) -> float | None:
-    return round(x, 2) if math.isfinite(x) else None
+    return round(float(x), 2) if math.isfinite(x) else None
 
 
 def run(

@@ -44,7 +44,10 @@ def _road_groups(result: RunResult) -> list[list[tuple[int, int, int]]]:
 
 
 def _road_state(result: RunResult, keys) -> dict[str, Any]:
-    deg = result.degradation
+    return _road_state_of(result.degradation, keys)
+
+
+def _road_state_of(deg, keys) -> dict[str, Any]:
     worst = max(keys, key=lambda key: _STATE_ORDER[deg.state(key)])
     effect = deg.effects.get(worst)
     events = sorted({c for key in keys for c in deg.causes.get(key, ())})
@@ -105,10 +108,51 @@ def _event_data(result: RunResult, event) -> dict[str, Any]:
     }
 
 
+def _timeline_steps(timeline, result: RunResult, groups, *, max_steps: int = 60) -> list[dict[str, Any]]:
+    """Slider steps from a run through time: every day the events change, weekly days, the last day."""
+    from siege.scenario import degrade
+
+    s = timeline.scenario
+    all_days = sorted(set(timeline.frame["date"]))
+    changes = {d for d in all_days for e in s.events if d in (e.start, e.end)}
+    days = sorted({*all_days[::7], *changes, all_days[-1]})
+    if len(days) > max_steps:
+        days = sorted({*days[:: max(1, len(days) // max_steps)], all_days[-1]})
+    by_day = {d: rows for d, rows in timeline.frame.groupby("date")}
+    names = [t.town for t in result.towns]
+    steps = []
+    for day in days:
+        deg = degrade(s.events, day)
+        rows = by_day[day].set_index("town")
+        steps.append(
+            {
+                "date": str(day),
+                "roads": [_road_state_of(deg, keys) for keys in groups],
+                "towns": [
+                    {
+                        "status": rows.at[n, "status"],
+                        "served_fraction": float(rows.at[n, "served_fraction"]),
+                        "throughput": float(rows.at[n, "inflow"]),
+                        "fuel_stock_days": float(rows.at[n, "fuel_stock_days"]),
+                        "food_stock_days": float(rows.at[n, "food_stock_days"]),
+                        "short": bool(rows.at[n, "short"]),
+                    }
+                    for n in names
+                ],
+            }
+        )
+    return steps
+
+
 def map_data(
-    result: RunResult, *, steps: list[RunResult] | None = None, compare: RunResult | None = None
+    result: RunResult,
+    *,
+    steps: list[RunResult] | None = None,
+    compare: RunResult | None = None,
+    timeline=None,
 ) -> dict[str, Any]:
-    """Everything the page draws, as JSON-ready data."""
+    """Everything the page draws, as JSON-ready data. The slider's steps come from ``timeline`` (a run
+    through time) if given, else from ``steps`` (runs on several days), else the one state of ``result``."""
     s = result.scenario
     G = s.G
     steps = [*(steps or []), result] if not steps or steps[-1] is not result else steps
@@ -185,7 +229,9 @@ def map_data(
             }
             for p in s.supply
         ],
-        "steps": [
+        "steps": _timeline_steps(timeline, result, groups)
+        if timeline is not None
+        else [
             {
                 "date": str(r.day) if r.day else None,
                 "roads": [_road_state(r, keys) for keys in groups],
@@ -194,6 +240,8 @@ def map_data(
             for r in steps
         ],
         "compare": None,
+        "probabilities": None,
+        "probability_label": None,
     }
     if compare is not None:
         before = {t.town: t.status for t in compare.towns}
@@ -229,13 +277,22 @@ class _SiegeLayers(MacroElement):
 
 
 def build_map(
-    result: RunResult, *, steps: list[RunResult] | None = None, compare: RunResult | None = None
+    result: RunResult,
+    *,
+    steps: list[RunResult] | None = None,
+    compare: RunResult | None = None,
+    timeline=None,
+    probabilities: dict[str, dict[str, Any]] | None = None,
+    probability_label: str = "",
 ) -> folium.Map:
-    """A folium map of the run (see module docstring)."""
+    """A folium map of the run (see module docstring); ``probabilities`` (from a sweep) colour the
+    towns by their ``p`` instead of their status."""
     m = folium.Map(location=[14.0, -6.0], zoom_start=6, tiles=None, control_scale=False, prefer_canvas=False)
     root = m.get_root()
     root.header.add_child(Element(f"<style>{_asset('siege-map.css')}</style>"), name="siege_css")
-    data = _json_for_script(map_data(result, steps=steps, compare=compare))
+    content = map_data(result, steps=steps, compare=compare, timeline=timeline)
+    content["probabilities"], content["probability_label"] = probabilities, probability_label
+    data = _json_for_script(content)
     root.html.add_child(Element(f'<script id="siege-data" type="application/json">{data}</script>'), name="siege_data")
     root.html.add_child(Element(f"<script>{_asset('siege-map.js')}</script>"), name="siege_js")
     m.add_child(_SiegeLayers())
@@ -243,10 +300,25 @@ def build_map(
 
 
 def write_map(
-    result: RunResult, path: str | Path, *, steps: list[RunResult] | None = None, compare: RunResult | None = None
+    result: RunResult,
+    path: str | Path,
+    *,
+    steps: list[RunResult] | None = None,
+    compare: RunResult | None = None,
+    timeline=None,
+    probabilities: dict[str, dict[str, Any]] | None = None,
+    probability_label: str = "",
 ) -> Path:
     """Write the map as one self-contained HTML file, atomically."""
-    html = build_map(result, steps=steps, compare=compare).get_root().render()
+    m = build_map(
+        result,
+        steps=steps,
+        compare=compare,
+        timeline=timeline,
+        probabilities=probabilities,
+        probability_label=probability_label,
+    )
+    html = m.get_root().render()
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return Path(path)

@@ -247,11 +247,13 @@ def write_run(
     out: str | Path,
     *,
     steps: list[RunResult] | None = None,
+    timeline=None,
     extra: dict[str, Callable[[Path], None]] | None = None,
 ) -> Path:
     """Write all output files of a run into ``out`` (created if needed), the map included (with a
-    time slider over ``steps``). ``extra`` maps further file names to writer functions, staged and
-    moved in the same way."""
+    time slider over ``timeline`` if given, else over ``steps``), and for a run through time
+    timeline.csv, timeline_summary.csv and stocks.png. ``extra`` maps further file names to writer
+    functions, staged and moved in the same way."""
     from siege.outputs.map import write_map
 
     out = check_output_dir(out)
@@ -278,11 +280,17 @@ def write_run(
         )
         routes.to_file(stage / "routes.geojson", driver="GeoJSON")
         degradation_frame(result).to_file(stage / "degradation.geojson", driver="GeoJSON")
-        (stage / "report.md").write_text(report_markdown(result), encoding="utf-8")
+        md = report_markdown(result)
+        if timeline is not None:
+            from siege.outputs.timeline import timeline_markdown, write_timeline
+
+            write_timeline(timeline, stage)
+            md += "\n" + timeline_markdown(timeline)
+        (stage / "report.md").write_text(md, encoding="utf-8")
         (stage / "report.json").write_text(
             json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )
-        write_map(result, stage / "map.html", steps=steps)
+        write_map(result, stage / "map.html", steps=steps, timeline=timeline)
         for name, writer in (extra or {}).items():
             writer(stage / name)
         for f in stage.iterdir():

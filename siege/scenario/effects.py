@@ -38,10 +38,18 @@ class Effect:
 CLOSE = Effect(closed=True)
 
 
-def parse_effect(value: object, where: str) -> Effect:
-    """``"close"`` or a table of any of ``capacity_factor``, ``delay_factor``, ``risk``."""
+#: ``(field, low, high)`` for effect fields given as a range ``[low, high]``
+EffectRanges = tuple[tuple[str, float, float], ...]
+
+
+def parse_effect(value: object, where: str) -> tuple[Effect, EffectRanges]:
+    """``"close"`` or a table of any of ``capacity_factor``, ``delay_factor``, ``risk``.
+
+    A field may be a range ``[low, high]`` (uncertain): the effect then takes the middle of the range
+    and the range is returned for sweeps to draw from.
+    """
     if value == "close":
-        return CLOSE
+        return CLOSE, ()
     if not isinstance(value, Mapping):
         raise SiegeInputError(where, 'expected "close" or a table like {capacity_factor = 0.5, risk = 0.2}')
     unknown = set(value) - set(EFFECT_FIELDS)
@@ -50,18 +58,33 @@ def parse_effect(value: object, where: str) -> Effect:
         raise SiegeInputError(f"{where}.{name}", f"unknown effect field (expected {', '.join(EFFECT_FIELDS)})")
     if not value:
         raise SiegeInputError(where, f'empty effect (expected "close" or any of {", ".join(EFFECT_FIELDS)})')
-    numbers = {}
-    for key, number in value.items():
-        if not isinstance(number, (int, float)) or isinstance(number, bool) or math.isnan(number):
-            raise SiegeInputError(f"{where}.{key}", f"expected a number, got {number!r}")
-        numbers[key] = float(number)
-    if not 0.0 <= numbers.get("capacity_factor", 1.0) <= 1.0:
-        raise SiegeInputError(f"{where}.capacity_factor", "expected a number from 0 to 1")
-    if not numbers.get("delay_factor", 1.0) >= 1.0:
-        raise SiegeInputError(f"{where}.delay_factor", "expected a number of at least 1")
-    if not 0.0 <= numbers.get("risk", 0.0) <= 1.0:
-        raise SiegeInputError(f"{where}.risk", "expected a probability from 0 to 1")
-    return Effect(**numbers)
+    numbers, ranges = {}, []
+    for key, given in value.items():
+        bounds = given if isinstance(given, list) else [given]
+        if len(bounds) not in (1, 2) or not all(_is_number(b) for b in bounds):
+            raise SiegeInputError(f"{where}.{key}", f"expected a number or a range [low, high], got {given!r}")
+        lo, hi = float(bounds[0]), float(bounds[-1])
+        if hi < lo:
+            raise SiegeInputError(f"{where}.{key}", f"range [{lo:g}, {hi:g}] has its high end below its low end")
+        for bound in (lo, hi):
+            _check_field(key, bound, f"{where}.{key}")
+        numbers[key] = (lo + hi) / 2
+        if len(bounds) == 2 and hi > lo:
+            ranges.append((key, lo, hi))
+    return Effect(**numbers), tuple(ranges)
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and not math.isnan(x)
+
+
+def _check_field(key: str, number: float, where: str) -> None:
+    if key == "capacity_factor" and not 0.0 <= number <= 1.0:
+        raise SiegeInputError(where, "expected a number from 0 to 1")
+    if key == "delay_factor" and not number >= 1.0:
+        raise SiegeInputError(where, "expected a number of at least 1")
+    if key == "risk" and not 0.0 <= number <= 1.0:
+        raise SiegeInputError(where, "expected a probability from 0 to 1")
 
 
 def compose(effects: Iterable[Effect]) -> Effect:

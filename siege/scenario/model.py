@@ -37,6 +37,7 @@ TOP_FIELDS = (
     "towns",
     "demand",
     "thresholds",
+    "stocks",
     "events",
 )
 TOWN_KINDS = ("capital", "regional_capital", "cercle_capital")
@@ -84,6 +85,10 @@ class Scenario:
     events: list[Event]
     path: Path | None = None
     notes: list[str] = field(default_factory=list)
+    #: stock of each commodity at the start, in days of demand, per town
+    stocks: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: the TOML as read (sweeps vary it and validate it again)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def on_network(self) -> list[Town]:
@@ -166,6 +171,7 @@ def scenario_from_dict(
     supply = _supply(raw.get("supply"), where, ctx, notes)
     towns = _towns(raw.get("towns", {}), raw.get("demand", {}), where, ctx)
     thresholds = _thresholds(raw.get("thresholds", {}), where)
+    stocks = _stocks(raw.get("stocks", {}), where, towns, ctx.gazetteer)
     events = _events(raw.get("events", []), where, ctx)
     return Scenario(
         name=name,
@@ -182,6 +188,8 @@ def scenario_from_dict(
         events=events,
         path=Path(where) if where != "scenario" else None,
         notes=notes,
+        stocks=stocks,
+        raw=dict(raw),
     )
 
 
@@ -314,6 +322,39 @@ def _thresholds(raw: Any, where: str) -> dict[str, float]:
             raise SiegeInputError(f"{where}: thresholds.{key}", f"expected a non-negative number, got {value!r}")
         thresholds[key] = float(value)
     return thresholds
+
+
+def _stock_days(raw: Mapping[str, Any], where: str, base: dict[str, float]) -> dict[str, float]:
+    days = dict(base)
+    for key, value in raw.items():
+        commodity = key.removesuffix("_days")
+        if not key.endswith("_days") or commodity not in settings.COMMODITY_SHARE:
+            expected = ", ".join(f"{c}_days" for c in settings.COMMODITY_SHARE)
+            raise SiegeInputError(f"{where}.{key}", f"unknown stock field (expected {expected})")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise SiegeInputError(f"{where}.{key}", f"expected a number of days (0 or more), got {value!r}")
+        days[commodity] = float(value)
+    return days
+
+
+def _stocks(raw: Any, where: str, towns: list[Town], gazetteer: Gazetteer) -> dict[str, dict[str, float]]:
+    """Starting stock per town and commodity, in days of demand (defaults: settings.STOCK_DAYS)."""
+    if not isinstance(raw, Mapping):
+        raise SiegeInputError(f"{where}: stocks", "expected a [stocks] table")
+    per_town = raw.get("towns", {})
+    if not isinstance(per_town, Mapping):
+        raise SiegeInputError(f"{where}: stocks.towns", "expected a table of [stocks.towns.TOWN] tables")
+    default = _stock_days({k: v for k, v in raw.items() if k != "towns"}, f"{where}: stocks", settings.STOCK_DAYS)
+    stocks = {t.name: dict(default) for t in towns}
+    for name, table in per_town.items():
+        at = f"{where}: stocks.towns.{name}"
+        place = gazetteer.get(name, at)
+        if place.name not in stocks:
+            raise SiegeInputError(at, "not one of the scenario's towns")
+        if not isinstance(table, Mapping):
+            raise SiegeInputError(at, "expected a table like {fuel_days = 3}")
+        stocks[place.name] = _stock_days(table, at, default)
+    return stocks
 
 
 def _events(raw: Any, where: str, ctx: NetworkContext) -> list[Event]:

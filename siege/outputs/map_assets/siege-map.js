@@ -9,6 +9,12 @@
   var EVENT_COLORS = { attack: "#b10026", ambush: "#b10026", blockade: "#54278f", control_zone: "#6a51a3", cut: "#000000" };
   var EVENT_SYMBOLS = { attack: "✹", ambush: "✹", blockade: "⊘", control_zone: "▦", cut: "✂" };
   var CLASS_WIDTH = { motorway: 5, trunk: 4, primary: 3, secondary: 2, tertiary: 1.5 };
+  var P_CLASSES = [[0.05, "#1a9850", "under 5 %"], [0.25, "#fee08b", "5–25 %"], [0.5, "#fdae61", "25–50 %"],
+                   [0.75, "#f46d43", "50–75 %"], [1.01, "#7f0000", "75 % or more"]];
+  function pColor(p) {
+    for (var i = 0; i < P_CLASSES.length; i++) { if (p < P_CLASSES[i][0]) return P_CLASSES[i][1]; }
+    return P_CLASSES[P_CLASSES.length - 1][1];
+  }
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -102,9 +108,11 @@
     var townLayers = [];
     data.towns.forEach(function (t, i) {
       var radius = 4 + Math.sqrt((t.population || 20000) / 20000) * 2.2;
+      var prob = data.probabilities ? data.probabilities[t.name] : null;
       var m = L.circleMarker([t.lat, t.lon], {
-        radius: Math.min(radius, 24), color: "#222", weight: t.status === "open" ? 1 : 2.5,
-        fillColor: STATUS_COLORS[t.status], fillOpacity: 0.92, className: "siege-town siege-town-" + i, pane: "siegeTowns",
+        radius: Math.min(radius, 24), color: "#222", weight: t.status === "open" && !prob ? 1 : 2.5,
+        fillColor: prob ? pColor(prob.p) : STATUS_COLORS[t.status], fillOpacity: 0.92,
+        className: "siege-town siege-town-" + i, pane: "siegeTowns",
       });
       m.bindTooltip(el("span", t.name));
       m.bindPopup(function () {
@@ -120,6 +128,15 @@
           ["supplied from", t.supplied_from],
           ["chokepoints", t.chokepoints.length ? t.chokepoints : "–"],
         ];
+        if (s.fuel_stock_days !== undefined) {
+          pairs.splice(3, 0, ["stocks on " + data.steps[step].date, "fuel " + num(s.fuel_stock_days) + " days, food " +
+            num(s.food_stock_days) + " days" + (s.short ? " — SHORT" : "")]);
+        }
+        if (prob) {
+          pairs.unshift(["in the sweep (" + prob.variants + " variants)", [
+            "P(isolated) " + pct(prob.p_isolated), "P(runs out) " + pct(prob.p_run_out),
+            "days to stock-out: median " + num(prob.median, 0) + " (5–95 %: " + num(prob.p5, 0) + "–" + num(prob.p95, 0) + ")"]]);
+        }
         if (data.compare && data.compare.towns[t.name]) {
           pairs.unshift(["change", data.compare.a + ": " + data.compare.towns[t.name][0] + " → " + data.compare.b + ": " + data.compare.towns[t.name][1]]);
         }
@@ -248,6 +265,13 @@
         var row = el("div"); var sw = el("span", null, "siege-swatch siege-dot"); sw.style.background = STATUS_COLORS[k];
         row.appendChild(sw); row.appendChild(document.createTextNode(k)); div.appendChild(row);
       });
+      if (data.probabilities) {
+        div.appendChild(el("h4", "Towns: " + data.probability_label));
+        P_CLASSES.forEach(function (c) {
+          var row = el("div"); var sw = el("span", null, "siege-swatch siege-dot"); sw.style.background = c[1];
+          row.appendChild(sw); row.appendChild(document.createTextNode(c[2])); div.appendChild(row);
+        });
+      }
       div.appendChild(el("h4", "Roads"));
       Object.keys(ROAD_COLORS).forEach(function (k) {
         var row = el("div"); var sw = el("span", null, "siege-swatch siege-line"); sw.style.background = ROAD_COLORS[k];
@@ -279,6 +303,7 @@
         if (path) path.setAttribute("class", path.getAttribute("class").replace(/siege-road-(open|degraded|closed)/, "siege-road-" + st));
       });
       townLayers.forEach(function (layer, i) {
+        if (data.probabilities) return;
         var st = s.towns[i].status;
         layer.setStyle({ fillColor: STATUS_COLORS[st], weight: st === "open" ? 1 : 2.5 });
       });

@@ -14,9 +14,23 @@ from typing import Any, ClassVar
 from siege.errors import SiegeInputError
 from siege.scenario.context import EdgeKey, NetworkContext
 from siege.scenario.dates import parse_date
-from siege.scenario.effects import Effect, parse_effect
+from siege.scenario.effects import Effect, EffectRanges, parse_effect
 
-COMMON_FIELDS = ("kind", "name", "date", "start", "end", "duration_days", "effect", "source", "note")
+COMMON_FIELDS = (
+    "kind",
+    "name",
+    "date",
+    "start",
+    "end",
+    "duration_days",
+    "effect",
+    "source",
+    "note",
+    "probability",
+    "every_days",
+    "lasts_days",
+    "rate_per_week",
+)
 
 
 class Fields:
@@ -83,12 +97,28 @@ class Event:
     edges: frozenset[EdgeKey] = field(default_factory=frozenset)
     #: what to draw: ``circles`` ((lon, lat, radius_km), ...), ``polygon`` (GeoJSON), ``point`` (lon, lat)
     details: tuple[tuple[str, Any], ...] = ()
+    #: uncertainty, for sweeps: the chance the event happens at all, and effect fields given as ranges
+    probability: float = 1.0
+    effect_ranges: EffectRanges = ()
+    #: recurrence within the window: an occurrence every ``every_days`` days lasting ``lasts_days``;
+    #: or, for sweeps, at random ``rate_per_week`` times a week (a run uses every 7/rate days)
+    every_days: int | None = None
+    lasts_days: int = 1
+    rate_per_week: float | None = None
+    #: the days a drawn variant of a random recurrence acts (set by sweeps)
+    active_days: frozenset[dt.date] | None = None
 
     def active_on(self, day: dt.date | None) -> bool:
         """Whether the event acts on ``day`` (every event acts when no day is given)."""
         if day is None:
             return True
-        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+        if not ((self.start is None or self.start <= day) and (self.end is None or day <= self.end)):
+            return False
+        if self.active_days is not None:
+            return day in self.active_days
+        if self.every_days and self.start is not None:
+            return (day - self.start).days % self.every_days < self.lasts_days
+        return True
 
     def window(self) -> str:
         """The time window as text."""
@@ -110,7 +140,8 @@ class Event:
             allowed = ", ".join(COMMON_FIELDS + cls.FIELDS)
             raise SiegeInputError(f.at(unknown[0]), f"unknown field for a {raw['kind']} event (expected {allowed})")
         start, end = _window(f, cls.DEFAULT_DURATION_DAYS)
-        effect = parse_effect(raw["effect"], f.at("effect")) if "effect" in raw else cls.DEFAULT_EFFECT
+        effect, ranges = parse_effect(raw["effect"], f.at("effect")) if "effect" in raw else (cls.DEFAULT_EFFECT, ())
+        recurrence = _recurrence(f, start)
         label, edges, details = cls.select(f, ctx)
         if not edges:
             raise SiegeInputError(where, f"{label}: the event hits no road segment")
@@ -127,7 +158,39 @@ class Event:
             note=f.text("note", ""),
             edges=frozenset(edges),
             details=tuple(details.items()),
+            effect_ranges=ranges,
+            **recurrence,
         )
+
+
+def _recurrence(f: Fields, start: dt.date | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if f.has("probability"):
+        p = f.number("probability", positive=False)
+        if not 0.0 <= p <= 1.0:
+            raise SiegeInputError(f.at("probability"), f"expected a probability from 0 to 1, got {p:g}")
+        out["probability"] = p
+    if f.has("every_days") and f.has("rate_per_week"):
+        raise SiegeInputError(f.at("rate_per_week"), "give either every_days or rate_per_week, not both")
+    for name in ("every_days", "lasts_days"):
+        if f.has(name):
+            value = f.raw[name]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise SiegeInputError(f.at(name), f"expected a whole number of days of at least 1, got {value!r}")
+            out[name] = value
+    if f.has("rate_per_week"):
+        rate = f.number("rate_per_week")
+        if rate > 7:
+            raise SiegeInputError(f.at("rate_per_week"), "expected at most 7 occurrences a week")
+        out["rate_per_week"] = rate
+        out["every_days"] = max(1, round(7 / rate))
+    if ("every_days" in out or "lasts_days" in out) and start is None:
+        raise SiegeInputError(
+            f.at("every_days" if "every_days" in out else "lasts_days"), "a recurring event needs a start"
+        )
+    if "lasts_days" in out and "every_days" not in out:
+        raise SiegeInputError(f.at("lasts_days"), "lasts_days goes with every_days or rate_per_week")
+    return out
 
 
 def _window(f: Fields, default_days: int) -> tuple[dt.date | None, dt.date | None]:

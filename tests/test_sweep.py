@@ -1,0 +1,98 @@
+"""Sweeps: reproducible draws, identical results on every backend, failures kept apart."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from siege.analyses.sweep import SweepConfig, parse_axis, sweep
+from siege.errors import SiegeInputError
+
+from .conftest import REPO, run_cli
+
+BLOCKADE = REPO / "scenarios" / "bamako-fuel-blockade-2025.toml"
+NARA = REPO / "scenarios" / "nara-rn4-2024.toml"
+
+
+@pytest.fixture(scope="module")
+def serial():
+    config = SweepConfig(BLOCKADE, runs=12, seed=7, vary=(parse_axis("events.1.start=2025-09-05..2025-10-15"),))
+    return config, sweep(config, workers=1)
+
+
+def test_same_seed_same_variants_on_every_backend(serial):
+    config, one = serial
+    local = sweep(config, workers=2)
+    pd.testing.assert_frame_equal(one.table, local.table)
+    dask = sweep(config, dask="local")
+    pd.testing.assert_frame_equal(one.table, dask.table)
+    pd.testing.assert_frame_equal(one.summary, dask.summary)
+
+
+def test_draws_depend_on_the_seed(serial):
+    config, one = serial
+    starts = one.table.groupby("variant")["param:events.1.start"].first()
+    assert starts.nunique() > 5  # drawn, not fixed
+    assert all("2025-09-05" <= s <= "2025-10-15" for s in starts)
+    other = sweep(SweepConfig(BLOCKADE, runs=12, seed=8, vary=config.vary), workers=1)
+    assert not other.table["param:events.1.start"].equals(one.table["param:events.1.start"])
+
+
+def test_summary_is_computed_from_the_table(serial):
+    _, one = serial
+    bamako = one.table[one.table["town"] == "Bamako"]
+    row = one.summary[one.summary["town"] == "Bamako"].iloc[0]
+    assert row["variants"] == 12
+    assert row["p_run_out"] == pytest.approx(bamako["ran_out"].mean())
+    days = bamako["days_to_stockout"].dropna()
+    assert row["days_to_stockout_median"] == pytest.approx(days.median())
+    assert row["days_to_stockout_p5"] <= row["days_to_stockout_median"] <= row["days_to_stockout_p95"]
+
+
+def test_event_probability_is_drawn():
+    # the RN5 event of the blockade scenario has probability 0.5: some variants draw it, some do not
+    result = sweep(SweepConfig(BLOCKADE, runs=40, seed=1), workers=2)
+    drawn = result.table.groupby("variant")["events_drawn"].first()
+    assert set(drawn) == {12, 11}
+    assert 8 <= (drawn == 11).sum() <= 32
+
+
+def test_grid_runs_every_combination():
+    config = SweepConfig(NARA, runs=2, seed=0, vary=(parse_axis("events.1.radius_km=5..25"),), grid=3)
+    result = sweep(config, workers=1)
+    assert result.table["variant"].nunique() == 6
+    assert sorted(result.table["param:events.1.radius_km"].unique()) == [5.0, 15.0, 25.0]
+    # without a period the sweep judges isolation on the scenario's date
+    assert result.summary["p_run_out"].isna().all() and (result.summary["p_isolated"] == 0).all()
+
+
+def test_failed_variant_is_reported_and_others_kept():
+    # events[1] starts on 2025-09-13: an end drawn before it makes that variant invalid
+    config = SweepConfig(BLOCKADE, runs=1, seed=0, vary=(parse_axis("events.1.end=2025-09-01,2025-12-01"),), grid=2)
+    result = sweep(config, workers=1)
+    assert len(result.failures) == 1
+    failure = result.failures.iloc[0]
+    assert failure["param:events.1.end"] == "2025-09-01" and "before it starts" in failure["error"]
+    assert set(result.table["param:events.1.end"]) == {"2025-12-01"}
+    assert len(result.table) == 36  # the good variant's towns are all there
+
+
+def test_bad_axis():
+    with pytest.raises(SiegeInputError, match=r"expected PATH=LOW\.\.HIGH"):
+        parse_axis("events.1.end")
+    with pytest.raises(SiegeInputError, match="ends"):
+        parse_axis("events.1.end=2026-01-01..2025-01-01")
+    with pytest.raises(SiegeInputError, match=r"no events\.99"):
+        sweep(SweepConfig(NARA, runs=1, vary=(parse_axis("events.99.end=2024-01-01..2024-02-01"),)), workers=1)
+
+
+def test_sweep_cli(tmp_path):
+    res = run_cli("sweep", BLOCKADE, "--runs", "6", "--seed", "2", "--workers", "2", "--out", tmp_path)
+    assert res.returncode == 0, res.stderr
+    for name in ("sweep.csv", "sweep_summary.csv", "failures.csv", "report.md", "report.json", "map.html"):
+        assert (tmp_path / name).exists(), name
+    summary = pd.read_csv(tmp_path / "sweep_summary.csv")
+    assert set(summary["variants"]) == {6}
+    assert "P(runs out)" in (tmp_path / "report.md").read_text()
+    bad = run_cli("sweep", BLOCKADE, "--vary", "nope", "--out", tmp_path / "x")
+    assert bad.returncode == 2 and "expected PATH=LOW..HIGH" in bad.stderr
