@@ -348,6 +348,74 @@ def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out) -> N
     click.echo(f"wrote {out}")
 
 
+@main.command("criticality", context_settings=CONTEXT)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option(
+    "--k",
+    "k",
+    type=click.IntRange(1, 5),
+    default=1,
+    show_default=True,
+    help="Also find the worst sets of k segments (exact for few combinations, greedy beyond).",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@_fail_cleanly
+def criticality_cmd(scenario, k, out) -> None:
+    """What closing each segment alone costs (towns isolated, population, supply lost, added hours), on the
+    scenario's network with its events applied. Writes criticality.csv/.geojson, worst_sets.csv, report.md,
+    map.html."""
+    from siege.analyses.criticality import scenario_criticality
+    from siege.outputs.criticality import write_criticality
+    from siege.outputs.run import check_output_dir
+    from siege.scenario import load_scenario
+
+    check_output_dir(out)
+    report = scenario_criticality(load_scenario(scenario), k=k)
+    write_criticality(report, out)
+    for row in report.rows()[:10]:
+        click.echo(
+            f"{row['rank']:>3}  {row['segment']:<45} {row['population_cut_off']:>10,} people  "
+            f"{row['demand_lost_trucks_per_day']:>8g} trucks/day  {row['added_hours']:>7g} h  {row['towns_isolated']}"
+        )
+    click.echo(f"wrote {out}")
+
+
+@main.command("interdict", context_settings=CONTEXT)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    help="A town to cut off (repeatable; default every town). '--target Bamako' is the capital's import supply.",
+)
+@click.option("--budget", type=click.IntRange(1), default=3, show_default=True, help="Attack budget, in segments.")
+@click.option("--defend", type=click.IntRange(0), default=1, show_default=True, help="Segments the defender secures.")
+@click.option(
+    "--cost",
+    type=click.Choice(["class", "length", "uniform"]),
+    default="class",
+    show_default=True,
+    help="Cost of closing a segment: by road class, by length (km) or 1 each.",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@_fail_cleanly
+def interdict_cmd(scenario, targets, budget, defend, cost, out) -> None:
+    """The attacker's cheapest cut isolating the targets, the budget–damage curve, and which segments a
+    defender should secure first. Writes interdiction.json, report.md and map.html."""
+    from siege.analyses.interdiction import scenario_interdiction
+    from siege.outputs.criticality import interdiction_dict, write_interdiction
+    from siege.outputs.run import check_output_dir
+    from siege.scenario import load_scenario
+
+    check_output_dir(out)
+    report = scenario_interdiction(
+        load_scenario(scenario), targets=list(targets) or None, budget=budget, defend=defend, cost=cost
+    )
+    write_interdiction(report, out)
+    click.echo(json.dumps(interdiction_dict(report), indent=2, ensure_ascii=False))
+    click.echo(f"wrote {out}")
+
+
 @main.command("map", context_settings=CONTEXT)
 @click.argument("scenario", type=click.Path(path_type=Path), required=False)
 @click.option(

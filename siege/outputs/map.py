@@ -242,6 +242,7 @@ def map_data(
         "compare": None,
         "probabilities": None,
         "probability_label": None,
+        "extra_layers": [],
     }
     if compare is not None:
         before = {t.town: t.status for t in compare.towns}
@@ -284,6 +285,7 @@ def build_map(
     timeline=None,
     probabilities: dict[str, dict[str, Any]] | None = None,
     probability_label: str = "",
+    extra_layers: list[dict[str, Any]] | None = None,
 ) -> folium.Map:
     """A folium map of the run (see module docstring); ``probabilities`` (from a sweep) colour the
     towns by their ``p`` instead of their status."""
@@ -292,6 +294,7 @@ def build_map(
     root.header.add_child(Element(f"<style>{_asset('siege-map.css')}</style>"), name="siege_css")
     content = map_data(result, steps=steps, compare=compare, timeline=timeline)
     content["probabilities"], content["probability_label"] = probabilities, probability_label
+    content["extra_layers"] = extra_layers or []
     data = _json_for_script(content)
     root.html.add_child(Element(f'<script id="siege-data" type="application/json">{data}</script>'), name="siege_data")
     root.html.add_child(Element(f"<script>{_asset('siege-map.js')}</script>"), name="siege_js")
@@ -308,8 +311,10 @@ def write_map(
     timeline=None,
     probabilities: dict[str, dict[str, Any]] | None = None,
     probability_label: str = "",
+    extra_layers: list[dict[str, Any]] | None = None,
 ) -> Path:
-    """Write the map as one self-contained HTML file, atomically."""
+    """Write the map as one self-contained HTML file, atomically. ``extra_layers`` are overlays of
+    segments: ``{"name", "color", "css", "show", "segments": [{"coords", "title", "lines", "weight"}]}``."""
     m = build_map(
         result,
         steps=steps,
@@ -317,8 +322,14 @@ def write_map(
         timeline=timeline,
         probabilities=probabilities,
         probability_label=probability_label,
+        extra_layers=extra_layers,
     )
     html = m.get_root().render()
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return Path(path)
+
+
+def segment_line(G, keys) -> list[list[float]]:
+    """Coordinates (lon, lat) of a segment, for ``extra_layers``."""
+    return _line(G, keys[:1])

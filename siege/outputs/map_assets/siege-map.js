@@ -191,6 +191,19 @@
     supply.addTo(map);
     overlays["Supply points"] = supply;
 
+    // ---- extra segment layers (criticality, attacker's cut, protect first) -------------------------
+    (data.extra_layers || []).forEach(function (layer) {
+      var group = L.featureGroup();
+      layer.segments.forEach(function (seg) {
+        L.polyline(latlngs(seg.coords), {
+          color: layer.color, weight: seg.weight || layer.weight || 7, opacity: 0.8,
+          className: "siege-extra " + layer.css, pane: "siegeRoutes",
+        }).bindTooltip(function () { return card(seg.title, seg.lines); }, { sticky: true }).addTo(group);
+      });
+      if (layer.show) group.addTo(map);
+      overlays[layer.name] = group;
+    });
+
     // ---- compare: what changed -------------------------------------------------------------------
     if (data.compare) {
       var changes = L.featureGroup();
