@@ -157,8 +157,8 @@ def write_interdiction(report: InterdictionReport, out: str | Path) -> Path:
             "|---|---|---|---|---|",
         ]
         lines += [
-            f"| {a['budget']} | {a['denied_trucks_per_day']:g} | {a['still_delivered']:g} | {_md('; '.join(a['segments']))} | "
-            f"{a['method']} |"
+            f"| {a['budget']} | {a['denied_trucks_per_day']:g} | {a['still_delivered']:g} | "
+            f"{_md('; '.join(a['segments']))} | {a['method']} |"
             for a in d["damage_curve"]
         ]
         if report.defence:
