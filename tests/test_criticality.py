@@ -1,0 +1,202 @@
+"""Criticality and interdiction: equal to brute force, and the answers the bundled network gives."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from siege.analyses.criticality import (
+    Segments,
+    _reachable,
+    close_segments,
+    criticality,
+    max_delivery,
+    scenario_criticality,
+)
+from siege.analyses.interdiction import (
+    attacker_min_cut,
+    best_attack,
+    best_defence,
+    scenario_interdiction,
+    segment_costs,
+)
+from siege.scenario import degrade, load_scenario
+from siege.solver.arrays import RoadArrays
+from siege.solver.routes import fastest_from
+
+from .conftest import REPO, run_cli
+from .test_solver import random_degradation, road_graph
+
+
+def brute_force(arrays, supplies, towns, population):
+    """Close each open segment, re-solve everything."""
+    segments = Segments.of(arrays)
+    sources = sorted({s for s, _ in supplies})
+    nodes = [t for t, _ in towns]
+    reach0 = _reachable(arrays, sources)
+    before = max_delivery(arrays, supplies, towns)
+    hours0 = fastest_from(arrays, sources).dist[nodes]
+    out = {}
+    for s in segments.open(arrays):
+        closed = close_segments(arrays, segments, [s])
+        reach = _reachable(closed, sources)
+        isolated = [j for j, t in enumerate(nodes) if reach0[t] and not reach[t]]
+        hours = fastest_from(closed, sources).dist[nodes]
+        ok = np.isfinite(hours) & np.isfinite(hours0)
+        out[s] = (
+            isolated,
+            sum(population[j] for j in isolated),
+            max(0.0, before - max_delivery(closed, supplies, towns)),
+            float((hours[ok] - hours0[ok]).sum()),
+        )
+    return out
+
+
+def assert_equal_to_brute_force(arrays, supplies, towns, population):
+    result = criticality(arrays, supplies, towns, population)
+    expected = brute_force(arrays, supplies, towns, population)
+    assert {c.segment for c in result.table} == set(expected)
+    for c in result.table:
+        isolated, pop, lost, hours = expected[c.segment]
+        assert c.towns_isolated == isolated
+        assert c.population_cut_off == pop
+        assert c.demand_lost == pytest.approx(lost, abs=0.01)
+        assert c.added_hours == pytest.approx(hours, abs=1e-3)
+    return result
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_graphs_equal_brute_force(seed):
+    G = road_graph(30, 12, seed)
+    arrays = random_degradation(RoadArrays.from_graph(G), seed)
+    supplies = [(0, 600.0), (13, 300.0)]
+    towns = [(i, float(d)) for i, d in ((4, 120), (9, 300), (17, 80), (22, 250), (29, 60))]
+    assert_equal_to_brute_force(arrays, supplies, towns, [10_000, 50_000, 5_000, 30_000, 2_000])
+
+
+@pytest.fixture(scope="module")
+def nara():
+    return load_scenario(REPO / "scenarios" / "nara-rn4-2024.toml")
+
+
+def test_bundled_network_equals_brute_force(nara):
+    base = RoadArrays.from_graph(nara.G)
+    arrays = base.degraded(degrade(nara.events, nara.date))
+    supplies = [(base.index[s.node], s.capacity) for s in nara.supply]
+    towns = [(base.index[t.node], t.demand) for t in nara.on_network]
+    assert_equal_to_brute_force(arrays, supplies, towns, [t.population or 0 for t in nara.on_network])
+
+
+def test_rn4_segments_between_kwala_and_nara_isolate_nara(nara):
+    report = scenario_criticality(nara)
+    G = nara.G
+    # the RN4 between Kwala and Nara, found from the network: the shortest path along RN4 edges
+    rn4 = G.edge_subgraph([(u, v, k) for u, v, k, r in G.edges(keys=True, data="ref") if "RN4" in r])
+    from siege.places import mali_gazetteer, snap_places
+
+    kwala, nara_node = (s.node for s in snap_places(G, [mali_gazetteer().get("Kwala"), mali_gazetteer().get("Nara")]))
+    path = nx.shortest_path(rn4, kwala, nara_node, weight="length")
+    rn4_keys = {(min(u, v), max(u, v)) for u, v in itertools.pairwise(path)}
+    isolating = [
+        report.segment_keys[c.segment] for c in report.result.table if report.towns.index("Nara") in c.towns_isolated
+    ]
+    assert {(min(u, v), max(u, v)) for u, v, _ in isolating} == rn4_keys
+    assert all(label.startswith("RN4") for label in report.isolating("Nara"))
+
+
+def test_attacker_min_cut_for_nara(nara):
+    report = scenario_interdiction(nara, targets=["Nara"], budget=2, defend=1)
+    base = RoadArrays.from_graph(nara.G)
+    arrays = base.degraded(degrade(nara.events, nara.date))
+    segments = Segments.of(arrays)
+    costs = segment_costs(nara.G, arrays, segments)
+    # the cheapest cut is one RN4 segment (Nara hangs on the RN4); its cost is that segment's class cost
+    assert len(report.cut.segments) == 1 and report.names(report.cut.segments)[0].startswith("RN4")
+    crit = scenario_criticality(nara)
+    singles = [costs[c.segment] for c in crit.result.table if crit.towns.index("Nara") in c.towns_isolated]
+    assert report.cut.cost == pytest.approx(min(singles))
+    # closing the cut isolates Nara
+    nara_pos = base.index[next(t.node for t in nara.on_network if t.name == "Nara")]
+    sources = sorted({base.index[s.node] for s in nara.supply})
+    assert not _reachable(close_segments(arrays, segments, report.cut.segments), sources)[nara_pos]
+    # all of Nara's demand can be denied with one segment
+    assert report.curve[0].denied == pytest.approx(
+        next(t.demand for t in nara.on_network if t.name == "Nara"), abs=0.01
+    )
+
+
+def small_case(seed):
+    G = road_graph(9, 5, seed)
+    arrays = random_degradation(RoadArrays.from_graph(G), seed)
+    return arrays, [(0, 500.0)], [(4, 200.0), (7, 300.0), (8, 150.0)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_attack_equals_enumeration_and_beats_greedy(seed):
+    arrays, supplies, towns = small_case(seed)
+    segments = Segments.of(arrays)
+    candidates = segments.open(arrays)
+    base = max_delivery(arrays, supplies, towns)
+    for budget in (1, 2):
+        enumerated = max(
+            base - max_delivery(close_segments(arrays, segments, c), supplies, towns)
+            for c in itertools.combinations(candidates, budget)
+        )
+        exact = best_attack(arrays, segments, supplies, towns, budget, method="exact")
+        greedy = best_attack(arrays, segments, supplies, towns, budget, method="greedy")
+        assert exact.denied == pytest.approx(enumerated, abs=0.01)
+        assert greedy.denied <= exact.denied + 0.01
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_defence_against_enumeration(seed):
+    arrays, supplies, towns = small_case(seed)
+    segments = Segments.of(arrays)
+    d = best_defence(arrays, segments, supplies, towns, attack_budget=2, defend=1, method="exact")
+    assert d.attack.denied <= d.unprotected.denied + 1e-6
+    # securing one segment: the best over every choice, by enumeration
+    best = min(
+        best_attack(arrays, segments, supplies, towns, 2, immune={s}, method="exact").denied
+        for s in segments.open(arrays)
+    )
+    assert d.attack.denied == pytest.approx(best, abs=0.01)
+    assert d.method == "exact"
+
+
+def test_min_cut_equals_cheapest_enumerated_cut():
+    arrays, supplies, towns = small_case(3)
+    segments = Segments.of(arrays)
+    costs = np.arange(1, len(segments) + 1, dtype=float) % 4 + 1
+    target = towns[1][0]
+    cut = attacker_min_cut(arrays, segments, [0], [target], costs)
+    best = min(
+        sum(costs[s] for s in c)
+        for k in range(1, 5)
+        for c in itertools.combinations(segments.open(arrays), k)
+        if not _reachable(close_segments(arrays, segments, c), [0])[target]
+    )
+    assert cut.cost == pytest.approx(best)
+
+
+def test_worst_pairs_are_exact_on_the_bundled_network(nara):
+    report = scenario_criticality(nara, k=2)
+    assert report.result.worst_sets_method.startswith("exact")
+    (ids, pop, towns) = report.result.worst_sets[0]
+    singles = max(c.population_cut_off for c in report.result.table)
+    assert len(ids) == 2 and pop >= singles
+
+
+def test_cli(tmp_path):
+    res = run_cli("criticality", REPO / "scenarios" / "nara-rn4-2024.toml", "--out", tmp_path / "c")
+    assert res.returncode == 0, res.stderr
+    assert {"criticality.csv", "criticality.geojson", "worst_sets.csv", "report.md", "map.html"} <= {
+        p.name for p in (tmp_path / "c").iterdir()
+    }
+    res = run_cli("interdict", REPO / "scenarios" / "nara-rn4-2024.toml", "--target", "Nara", "--out", tmp_path / "i")
+    assert res.returncode == 0, res.stderr
+    assert "Attacker's minimum cut" in (tmp_path / "i" / "report.md").read_text()
+    bad = run_cli("interdict", REPO / "scenarios" / "nara-rn4-2024.toml", "--target", "Narra", "--out", tmp_path / "x")
+    assert bad.returncode == 2 and "did you mean 'Nara'" in bad.stderr
