@@ -167,7 +167,7 @@ def test_defence_against_enumeration(seed):
 
 
 def test_min_cut_equals_cheapest_enumerated_cut():
-    arrays, supplies, towns = small_case(3)
+    arrays, _supplies, towns = small_case(3)
     segments = Segments.of(arrays)
     costs = np.arange(1, len(segments) + 1, dtype=float) % 4 + 1
     target = towns[1][0]
@@ -184,7 +184,7 @@ def test_min_cut_equals_cheapest_enumerated_cut():
 def test_worst_pairs_are_exact_on_the_bundled_network(nara):
     report = scenario_criticality(nara, k=2)
     assert report.result.worst_sets_method.startswith("exact")
-    (ids, pop, towns) = report.result.worst_sets[0]
+    (ids, pop, _towns) = report.result.worst_sets[0]
     singles = max(c.population_cut_off for c in report.result.table)
     assert len(ids) == 2 and pop >= singles
 
