@@ -257,7 +257,8 @@ def run_cmd(scenario, out, day, fmt) -> None:
     report.json and map.html (opens in any browser, no internet needed) into --out.
     """
     from siege.analyses.isolation import run, run_steps, step_days
-    from siege.outputs.run import check_output_dir, format_console, report_dict, write_run
+    from siege.io import check_output_dir
+    from siege.outputs.run import format_console, report_dict, write_run
     from siege.scenario import load_scenario
     from siege.scenario.dates import parse_date
 
@@ -330,7 +331,7 @@ def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out) -> N
     and map.html (towns coloured by probability).
     """
     from siege.analyses.sweep import SweepConfig, parse_axis, sweep
-    from siege.outputs.run import check_output_dir
+    from siege.io import check_output_dir
     from siege.outputs.sweep import write_sweep
 
     check_output_dir(out)
@@ -365,8 +366,8 @@ def criticality_cmd(scenario, k, out) -> None:
     scenario's network with its events applied. Writes criticality.csv/.geojson, worst_sets.csv, report.md,
     map.html."""
     from siege.analyses.criticality import scenario_criticality
+    from siege.io import check_output_dir
     from siege.outputs.criticality import write_criticality
-    from siege.outputs.run import check_output_dir
     from siege.scenario import load_scenario
 
     check_output_dir(out)
@@ -403,8 +404,8 @@ def interdict_cmd(scenario, targets, budget, defend, cost, out) -> None:
     """The attacker's cheapest cut isolating the targets, the budget–damage curve, and which segments a
     defender should secure first. Writes interdiction.json, report.md and map.html."""
     from siege.analyses.interdiction import scenario_interdiction
+    from siege.io import check_output_dir
     from siege.outputs.criticality import interdiction_dict, write_interdiction
-    from siege.outputs.run import check_output_dir
     from siege.scenario import load_scenario
 
     check_output_dir(out)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from siege.errors import SiegeInputError
@@ -49,3 +50,35 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def check_output_dir(out: str | Path) -> Path:
+    """Raise a clear error if ``out`` cannot be an output folder (a file, under a file, not writable)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SiegeInputError(str(out), "is a file (expected an output folder)")
+    parent = out if out.exists() else out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise SiegeInputError(str(out), f"{parent} is a file (expected an output folder)")
+    if not os.access(parent, os.W_OK):
+        raise SiegeInputError(str(out), f"cannot write into {parent} (expected a writable output folder)")
+    return out
+
+
+def write_folder(out: str | Path, write: Callable[[Path], None]) -> Path:
+    """Let ``write`` fill a staging folder inside ``out``, then rename each file into ``out``.
+
+    A failure leaves ``out`` as it was: no half-written or partial set of files.
+    """
+    out = check_output_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".siege-", dir=out))
+    try:
+        write(stage)
+        for f in stage.iterdir():
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out

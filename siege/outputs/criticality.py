@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,21 +11,9 @@ from shapely.geometry import LineString
 
 from siege.analyses.criticality import CriticalityReport
 from siege.analyses.interdiction import InterdictionReport
+from siege.io import write_folder
 from siege.outputs.map import segment_line, write_map
-from siege.outputs.run import _md, check_output_dir
-
-
-def _staged(out: str | Path, write) -> Path:
-    out = check_output_dir(out)
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".siege-", dir=out))
-    try:
-        write(stage)
-        for f in stage.iterdir():
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    return out
+from siege.outputs.run import _md
 
 
 def criticality_layer(report: CriticalityReport, *, top: int = 30) -> dict:
@@ -103,7 +88,7 @@ def write_criticality(report: CriticalityReport, out: str | Path) -> Path:
         (stage / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         write_map(run(report.scenario), stage / "map.html", extra_layers=[criticality_layer(report)])
 
-    return _staged(out, write)
+    return write_folder(out, write)
 
 
 def interdiction_dict(report: InterdictionReport) -> dict:
@@ -204,4 +189,4 @@ def write_interdiction(report: InterdictionReport, out: str | Path) -> Path:
             )
         write_map(run(report.scenario), stage / "map.html", extra_layers=layers)
 
-    return _staged(out, write)
+    return write_folder(out, write)

@@ -302,29 +302,11 @@ def build_map(
     return m
 
 
-def write_map(
-    result: RunResult,
-    path: str | Path,
-    *,
-    steps: list[RunResult] | None = None,
-    compare: RunResult | None = None,
-    timeline=None,
-    probabilities: dict[str, dict[str, Any]] | None = None,
-    probability_label: str = "",
-    extra_layers: list[dict[str, Any]] | None = None,
-) -> Path:
-    """Write the map as one self-contained HTML file, atomically. ``extra_layers`` are overlays of
-    segments: ``{"name", "color", "css", "show", "segments": [{"coords", "title", "lines", "weight"}]}``."""
-    m = build_map(
-        result,
-        steps=steps,
-        compare=compare,
-        timeline=timeline,
-        probabilities=probabilities,
-        probability_label=probability_label,
-        extra_layers=extra_layers,
-    )
-    html = m.get_root().render()
+def write_map(result: RunResult, path: str | Path, **options: Any) -> Path:
+    """Write the map as one self-contained HTML file, atomically. ``options`` are those of
+    :func:`build_map`; ``extra_layers`` are overlays of segments:
+    ``{"name", "color", "css", "show", "segments": [{"coords", "title", "lines", "weight"}]}``."""
+    html = build_map(result, **options).get_root().render()
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return Path(path)

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +16,7 @@ import pandas as pd
 from shapely.geometry import LineString, Point
 
 from siege.analyses.isolation import RunResult
-from siege.errors import SiegeInputError
+from siege.io import write_folder
 from siege.scenario.context import EdgeKey
 from siege.solver.status import STATUSES
 
@@ -227,39 +223,19 @@ def format_console(result: RunResult, *, limit: int = 60) -> str:
     return "\n".join(lines)
 
 
-def check_output_dir(out: str | Path) -> Path:
-    """Raise a clear error if ``out`` cannot be an output folder."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise SiegeInputError(str(out), "is a file (expected an output folder)")
-    parent = out if out.exists() else out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise SiegeInputError(str(out), f"{parent} is a file (expected an output folder)")
-    if not os.access(parent, os.W_OK):
-        raise SiegeInputError(str(out), f"cannot write into {parent} (expected a writable output folder)")
-    return out
-
-
 def write_run(
     result: RunResult,
     out: str | Path,
     *,
     steps: list[RunResult] | None = None,
     timeline=None,
-    extra: dict[str, Callable[[Path], None]] | None = None,
 ) -> Path:
     """Write all output files of a run into ``out`` (created if needed), the map included (with a
     time slider over ``timeline`` if given, else over ``steps``), and for a run through time
-    timeline.csv, timeline_summary.csv and stocks.png. ``extra`` maps further file names to writer
-    functions, staged and moved in the same way."""
+    timeline.csv, timeline_summary.csv and stocks.png. Staged: a failure writes nothing."""
     from siege.outputs.map import write_map
 
-    out = check_output_dir(out)
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".siege-run-", dir=out))
-    try:
+    def write(stage: Path) -> None:
         results = results_frame(result)
         results.to_csv(stage / "results.csv", index=False)
         points = gpd.GeoDataFrame(results, geometry=[Point(t.lon, t.lat) for t in result.towns], crs="EPSG:4326")
@@ -291,10 +267,5 @@ def write_run(
             json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )
         write_map(result, stage / "map.html", steps=steps, timeline=timeline)
-        for name, writer in (extra or {}).items():
-            writer(stage / name)
-        for f in stage.iterdir():
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    return out
+
+    return write_folder(out, write)

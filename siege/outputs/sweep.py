@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from siege.analyses.sweep import SweepResult
-from siege.outputs.run import _md, check_output_dir
+from siege.io import write_folder
+from siege.outputs.run import _md
 
 
 def _value(x: Any) -> Any:
@@ -82,10 +80,7 @@ def write_sweep(result: SweepResult, out: str | Path) -> Path:
     from siege.analyses.isolation import run
     from siege.outputs.map import write_map
 
-    out = check_output_dir(out)
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".siege-sweep-", dir=out))
-    try:
+    def write(stage: Path) -> None:
         result.table.to_csv(stage / "sweep.csv", index=False)
         result.summary.to_csv(stage / "sweep_summary.csv", index=False)
         result.failures.to_csv(stage / "failures.csv", index=False)
@@ -103,8 +98,5 @@ def write_sweep(result: SweepResult, out: str | Path) -> Path:
         (stage / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), "utf-8")
         probs, label = probabilities(result)
         write_map(run(result.base), stage / "map.html", probabilities=probs, probability_label=label)
-        for f in stage.iterdir():
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    return out
+
+    return write_folder(out, write)
