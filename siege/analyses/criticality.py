@@ -30,7 +30,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from siege.solver.arrays import RoadArrays
-from siege.solver.flow import SCALE, _FlowNetwork, fair_throughput
+from siege.solver.flow import SCALE, FlowNetwork, fair_throughput
 from siege.solver.routes import fastest_from
 
 
@@ -112,7 +112,7 @@ def _reachable(arrays: RoadArrays, sources: Sequence[int]) -> np.ndarray:
 
 def max_delivery(arrays: RoadArrays, supplies, towns) -> float:
     """Total trucks/day the network can deliver to the towns (capped at demand): one maximum flow."""
-    net = _FlowNetwork(arrays, arrays.effective_capacity, supplies, towns)
+    net = FlowNetwork(arrays, arrays.effective_capacity, supplies, towns)
     caps = np.floor(np.array([d for _, d in towns]) * SCALE).astype(np.int64)
     return maximum_flow(net.matrix(caps), net.source, net.sink, method="dinic").flow_value / SCALE
 

@@ -23,7 +23,7 @@ from scipy.sparse.csgraph import maximum_flow
 from siege.analyses.criticality import Segments, close_segments, max_delivery
 from siege.network.attributes import road_class
 from siege.solver.arrays import RoadArrays
-from siege.solver.flow import SCALE, _FlowNetwork
+from siege.solver.flow import SCALE, FlowNetwork
 
 #: Default cost of closing a segment, by road class: a rough measure of the force an attacker needs
 #: (bigger roads carry more traffic and escorts). A planning assumption; ``cost="length"`` (km) and
@@ -56,7 +56,7 @@ def attacker_min_cut(
 ) -> Cut:
     """The cheapest set of open segments whose closure cuts every target off from every source."""
     cap = np.where(arrays.open, costs[segments.of_edge], 0.0)
-    net = _FlowNetwork(arrays, cap, [(s, 1.0) for s in sources], [(t, 0.0) for t in targets])
+    net = FlowNetwork(arrays, cap, [(s, 1.0) for s in sources], [(t, 0.0) for t in targets])
     M = net.matrix(np.full(len(targets), net.big), unlimited_supply=True)
     result = maximum_flow(M, net.source, net.sink, method="dinic")
     if result.flow_value == 0:

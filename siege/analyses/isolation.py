@@ -187,11 +187,10 @@ def run(
 
 
 def _town_result(town, before: TownState, after: TownState, scenario, keys, labels, arrays) -> TownResult:
-    ratio = after.hours / before.hours if (after.reachable and before.hours > 0) else math.inf
     if not after.reachable:
         ratio = math.inf
-    elif before.hours == 0:
-        ratio = 1.0
+    else:
+        ratio = after.hours / before.hours if before.hours > 0 else 1.0
     thresholds = scenario.thresholds
     status = classify(
         reachable=after.reachable,

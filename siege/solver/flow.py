@@ -35,7 +35,7 @@ class FairFlow:
     levels: int  # number of progressive-filling rounds
 
 
-class _FlowNetwork:
+class FlowNetwork:
     """Road edges plus a super-source (to supply nodes) and a super-sink (from one node per town)."""
 
     def __init__(self, arrays: RoadArrays, capacity: np.ndarray, supplies, towns) -> None:
@@ -95,7 +95,7 @@ def fair_throughput(
 
     ``tolerance`` is the precision of each filling level as a fraction of demand (bisection).
     """
-    net = _FlowNetwork(arrays, arrays.effective_capacity, supplies, towns)
+    net = FlowNetwork(arrays, arrays.effective_capacity, supplies, towns)
     demand = np.array([d for _, d in towns], dtype=float)
     demand_int = np.floor(demand * SCALE).astype(np.int64)
     alloc = np.zeros(len(towns), dtype=np.int64)
@@ -163,7 +163,7 @@ def chokepoints(arrays: RoadArrays, supply_nodes: Sequence[int], town: int) -> C
     if town in set(supply_nodes):
         return Cut(np.array([], dtype=np.int64), float("inf"))
     cap = arrays.effective_capacity
-    net = _FlowNetwork(arrays, cap, [(s, 1.0) for s in supply_nodes], [(town, 0.0)])
+    net = FlowNetwork(arrays, cap, [(s, 1.0) for s in supply_nodes], [(town, 0.0)])
     M = net.matrix(np.array([net.big]), unlimited_supply=True)
     result = maximum_flow(M, net.source, net.sink, method="dinic")
     town_side = net.reachable_in_residual(M, result.flow, to_sink=True)
