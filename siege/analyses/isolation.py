@@ -187,10 +187,8 @@ def run(
 
 
 def _town_result(town, before: TownState, after: TownState, scenario, keys, labels, arrays) -> TownResult:
-    if not after.reachable:
-        ratio = math.inf
-    else:
-        ratio = after.hours / before.hours if before.hours > 0 else 1.0
+    # travel time against the baseline: infinite once cut off, 1 for a town that is itself a source
+    ratio = (after.hours / before.hours if before.hours > 0 else 1.0) if after.reachable else math.inf
     thresholds = scenario.thresholds
     status = classify(
         reachable=after.reachable,
