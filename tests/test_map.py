@@ -192,3 +192,31 @@ def test_compare_map_shows_changes(browser, tmp_path):
 
 def test_map_file_is_small(nara_run):
     assert (nara_run / "map.html").stat().st_size < 5_000_000
+
+
+def test_analysis_maps_have_their_layers(browser, tmp_path):
+    scenario = REPO / "scenarios" / "nara-rn4-2024.toml"
+    assert run_cli("criticality", scenario, "--out", tmp_path / "c").returncode == 0
+    assert run_cli("interdict", scenario, "--target", "Nara", "--out", tmp_path / "i").returncode == 0
+    res = run_cli(
+        "sweep",
+        REPO / "scenarios" / "bamako-fuel-blockade-2025.toml",
+        "--runs",
+        "3",
+        "--workers",
+        "1",
+        "--out",
+        tmp_path / "s",
+    )
+    assert res.returncode == 0, res.stderr
+    p = Page(browser, tmp_path / "c" / "map.html")
+    assert p.errors == [] and p.outside_requests() == []
+    assert p.count("path.siege-critical") == 30
+    p = Page(browser, tmp_path / "i" / "map.html")
+    assert p.errors == [] and p.outside_requests() == []
+    assert p.count("path.siege-cut") == 1  # Nara's cheapest cut: one RN4 segment
+    overlays = p.page.locator(".leaflet-control-layers-overlays").inner_text()
+    assert "Attacker's minimum cut" in overlays and "Protect first" in overlays
+    p = Page(browser, tmp_path / "s" / "map.html")
+    assert p.errors == [] and p.outside_requests() == []
+    assert "probability of running out" in p.page.locator(".siege-legend").inner_text()
