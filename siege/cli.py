@@ -257,6 +257,7 @@ def run_cmd(scenario, out, day, fmt) -> None:
     report.json and map.html (opens in any browser, no internet needed) into --out.
     """
     from siege.analyses.isolation import run, run_steps, step_days
+    from siege.analyses.timeline import simulate_period
     from siege.io import check_output_dir
     from siege.outputs.run import format_console, report_dict, write_run
     from siege.scenario import load_scenario
@@ -273,14 +274,9 @@ def run_cmd(scenario, out, day, fmt) -> None:
         length=len(s.on_network), label="solving towns", file=sys.stderr if show else open(os.devnull, "w")
     ) as bar:
         result = run(s, day=date, progress=bar.update)
-    timeline = None
     if out is not None:
         steps = run_steps(s, step_days(s)[:-1]) if date is None else []
-        if s.start is not None and s.end is not None:
-            from siege.analyses.timeline import simulate
-
-            timeline = simulate(s)
-        write_run(result, out, steps=[*steps, result], timeline=timeline)
+        write_run(result, out, steps=[*steps, result], timeline=simulate_period(s))
     if fmt == "json":
         click.echo(json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str))
     else:
@@ -433,6 +429,7 @@ def interdict_cmd(scenario, targets, budget, defend, cost, out) -> None:
 def map_cmd(scenario, compare, out) -> None:
     """Write the HTML map of a scenario, or of the changes between two scenarios (--compare A B)."""
     from siege.analyses.isolation import run, run_steps, step_days
+    from siege.analyses.timeline import simulate_period
     from siege.io import check_writable_target
     from siege.outputs.map import write_map
     from siege.scenario import load_scenario
@@ -446,7 +443,7 @@ def map_cmd(scenario, compare, out) -> None:
     else:
         s = load_scenario(scenario)
         result = run(s)
-        write_map(result, out, steps=[*run_steps(s, step_days(s)[:-1]), result])
+        write_map(result, out, steps=[*run_steps(s, step_days(s)[:-1]), result], timeline=simulate_period(s))
     click.echo(f"wrote {out}")
 
 

@@ -187,6 +187,11 @@ def simulate(
     return TimelineResult(scenario, start, end, frame, _summarise(frame, start))
 
 
+def simulate_period(scenario: Scenario) -> TimelineResult | None:
+    """The day-by-day run of a scenario that has a period (start and end); ``None`` otherwise."""
+    return simulate(scenario) if scenario.start is not None and scenario.end is not None else None
+
+
 def _summarise(frame: pd.DataFrame, start: dt.date) -> pd.DataFrame:
     out = []
     for town, rows in frame.groupby("town", sort=False):
