@@ -231,6 +231,8 @@ def validate_cmd(scenario) -> None:
         f"  date: {s.date or 'none (all events at once)'}; supply points: {len(s.supply)}; "
         f"towns: {len(s.towns)} ({len(s.off_network)} not on the network)"
     )
+    if s.start and s.end:
+        click.echo(f"  period: {s.start} to {s.end} (run day by day, with stocks)")
     for e in s.events:
         click.echo(
             f"  event #{e.index} {e.kind}: {e.label} — {e.window()}, {e.effect.describe()}, {len(e.edges)} segment(s)"
