@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -95,12 +96,17 @@ def _milp_attack(arrays, segments, supplies, towns, budget: int, immune: set[int
         demand[int(node)] = demand.get(int(node), 0.0) + float(d)
     arcs += [(node, T, d, None) for node, d in demand.items()]
     prob = pulp.LpProblem("interdiction", pulp.LpMinimize)
+
+    def var(name: str, **kw):
+        # PuLP 3 deprecates free-standing variables in favour of prob.add_variable
+        return prob.add_variable(name, **kw) if hasattr(prob, "add_variable") else pulp.LpVariable(name, **kw)
+
     nodes = {a for arc in arcs for a in arc[:2]}
-    pi = {v: pulp.LpVariable(f"p{v}", cat="Binary") for v in nodes}
+    pi = {v: var(f"p{v}", cat="Binary") for v in nodes}
     segs = sorted({a[3] for a in arcs if a[3] is not None and a[3] not in immune})
-    x = {s: pulp.LpVariable(f"x{s}", cat="Binary") for s in segs}
-    beta = [pulp.LpVariable(f"b{k}", lowBound=0) for k in range(len(arcs))]
-    gamma = [pulp.LpVariable(f"g{k}", lowBound=0) if a[3] in x else None for k, a in enumerate(arcs)]
+    x = {s: var(f"x{s}", cat="Binary") for s in segs}
+    beta = [var(f"b{k}", lowBound=0) for k in range(len(arcs))]
+    gamma = [var(f"g{k}", lowBound=0) if a[3] in x else None for k, a in enumerate(arcs)]
     prob += pulp.lpSum(a[2] * beta[k] for k, a in enumerate(arcs))
     prob += pi[S] == 1
     prob += pi[T] == 0
@@ -111,7 +117,10 @@ def _milp_attack(arrays, segments, supplies, towns, budget: int, immune: set[int
         else:
             prob += beta[k] >= pi[i] - pi[j]
     prob += pulp.lpSum(x.values()) <= budget
-    prob.solve(pulp.PULP_CBC_CMD(msg=False))
+    with warnings.catch_warnings():
+        # the CBC binary bundled with PuLP < 4 (PULP_CBC_CMD) is what needs no separate install
+        warnings.simplefilter("ignore", DeprecationWarning)
+        prob.solve(pulp.PULP_CBC_CMD(msg=False))
     if pulp.LpStatus[prob.status] != "Optimal":
         raise RuntimeError(f"interdiction MILP: {pulp.LpStatus[prob.status]}")
     chosen = tuple(sorted(s for s, var in x.items() if var.value() and var.value() > 0.5))
