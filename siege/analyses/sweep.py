@@ -20,6 +20,7 @@ import datetime as dt
 import itertools
 import math
 import os
+import tomllib
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -122,6 +123,9 @@ class SweepConfig:
     seed: int = 0
     vary: tuple[Axis, ...] = ()
     grid: int | None = None  # with axes: evenly spaced values per axis, each combination run `runs` times
+    #: the file's text, filled in by :func:`sweep` so that workers on other machines need only siege
+    #: installed (and, for a network other than the bundled one, that file at the same path)
+    text: str = ""
 
     def variants(self) -> list[dict[str, Any]]:
         """Variant index and fixed axis values (grid) of every variant."""
@@ -152,9 +156,11 @@ class SweepResult:
 
 
 @cache
-def _load(path: str) -> Scenario:
-    """The base scenario, loaded once per process (worker)."""
-    return load_scenario(path)
+def _load(path: str, text: str) -> Scenario:
+    """The base scenario, loaded once per process (worker), from the file's text if given."""
+    if not text:
+        return load_scenario(path)
+    return scenario_from_dict(tomllib.loads(text), where=path, base=Path(path).parent)
 
 
 def draw_events(scenario: Scenario, rng: np.random.Generator, start: dt.date, end: dt.date) -> list:
@@ -184,7 +190,7 @@ def run_variant(config: SweepConfig, spec: dict[str, Any]) -> dict[str, Any]:
     i = spec["variant"]
     params: dict[str, Any] = {}
     try:
-        base = _load(str(config.scenario))
+        base = _load(str(config.scenario), config.text)
         rng = np.random.default_rng([config.seed, i])
         params = dict(spec["fixed"])
         for axis in config.vary:
@@ -292,6 +298,7 @@ def sweep(
     """Run every variant of ``config`` on this machine (``workers`` processes; default all cores) or on a
     Dask cluster (``dask`` = scheduler address or ``"local"``)."""
     base = load_scenario(config.scenario)  # validates the file before anything runs
+    config = replace(config, scenario=config.scenario.resolve(), text=config.scenario.read_text(encoding="utf-8"))
     specs = config.variants()
     for axis in config.vary:  # every axis must name something the scenario has
         _set(copy.deepcopy(base.raw), axis.path, None, f"--vary {axis.name}")
