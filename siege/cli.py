@@ -392,9 +392,9 @@ def criticality_cmd(scenario, k, out) -> None:
 @click.option(
     "--cost",
     type=click.Choice(["class", "length", "uniform"]),
-    default="class",
-    show_default=True,
-    help="Cost of closing a segment: by road class, by length (km) or 1 each.",
+    default=None,
+    help="Cost of closing a segment: by road class, by length (km) or 1 each "
+    "(default: the scenario's [interdiction] cost, else class; its [[interdiction.costs]] apply on top).",
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @_fail_cleanly

@@ -200,3 +200,22 @@ def test_cli(tmp_path):
     assert "Attacker's minimum cut" in (tmp_path / "i" / "report.md").read_text()
     bad = run_cli("interdict", REPO / "scenarios" / "nara-rn4-2024.toml", "--target", "Narra", "--out", tmp_path / "x")
     assert bad.returncode == 2 and "did you mean 'Nara'" in bad.stderr
+
+
+def test_scenario_prices_segments_itself(tmp_path):
+    text = (REPO / "scenarios" / "nara-rn4-2024.toml").read_text(encoding="utf-8")
+    text += (
+        '\n[interdiction]\ncost = "uniform"\n'
+        '[[interdiction.costs]]\nref = "RN4"\nbetween = ["Mourdiah", "Nara"]\ncost = 10\n'
+    )
+    path = tmp_path / "priced.toml"
+    path.write_text(text, encoding="utf-8")
+    report = scenario_interdiction(load_scenario(path), targets=["Nara"], budget=1, defend=0)
+    # Mourdiah-Nara now costs 10, so the cheapest cut moves to Kwala-Mourdiah, at the uniform cost 1
+    assert report.names(report.cut.segments) == ["RN4 Kwala/Didiéni – Mourdiah"] and report.cut.cost == 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('cost = "uniform"', 'cost = "cheap"'), encoding="utf-8")
+    from siege.errors import SiegeInputError
+
+    with pytest.raises(SiegeInputError, match=r"interdiction\.cost: expected one of class, length, uniform"):
+        load_scenario(bad)

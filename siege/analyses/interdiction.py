@@ -222,10 +222,14 @@ def scenario_interdiction(
     targets: Sequence[str] | None = None,
     budget: int = 3,
     defend: int = 1,
-    cost: str = "class",
+    cost: str | None = None,
     gazetteer=None,
 ) -> InterdictionReport:
-    """Interdiction analysis of ``targets`` (town names; default every town) on the degraded network."""
+    """Interdiction analysis of ``targets`` (town names; default every town) on the degraded network.
+
+    Segment costs: the ``cost`` basis (default: the scenario's ``[interdiction] cost``, else road class),
+    then the scenario's ``[[interdiction.costs]]`` for the segments it prices itself.
+    """
     from siege.analyses.isolation import edge_label, node_labels
     from siege.errors import SiegeInputError
     from siege.places import mali_gazetteer
@@ -235,7 +239,12 @@ def scenario_interdiction(
     base = RoadArrays.from_graph(scenario.G)
     arrays = base.degraded(degrade(scenario.events, scenario.date))
     segments = Segments.of(arrays)
+    cost = cost or scenario.interdiction["cost"]
     costs = segment_costs(scenario.G, arrays, segments, cost)
+    for keys, value in scenario.interdiction["overrides"]:
+        for s_id, edges in enumerate(segments.edges):
+            if any(arrays.keys[e] in keys for e in edges):
+                costs[s_id] = value
     towns = {t.name: t for t in scenario.on_network}
     names = [gazetteer.get(n, f"--target {n}").name for n in targets] if targets else list(towns)
     for n in names:

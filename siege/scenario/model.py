@@ -37,6 +37,7 @@ TOP_FIELDS = (
     "towns",
     "demand",
     "thresholds",
+    "interdiction",
     "stocks",
     "events",
 )
@@ -87,6 +88,9 @@ class Scenario:
     notes: list[str] = field(default_factory=list)
     #: stock of each commodity at the start, in days of demand, per town
     stocks: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: interdiction settings: ``cost`` basis (class, length, uniform) and ``overrides``
+    #: [(edge keys, cost), ...] for the segments the scenario prices itself
+    interdiction: dict[str, Any] = field(default_factory=lambda: {"cost": "class", "overrides": []})
     #: the TOML as read (sweeps vary it and validate it again)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -172,6 +176,7 @@ def scenario_from_dict(
     towns = _towns(raw.get("towns", {}), raw.get("demand", {}), where, ctx)
     thresholds = _thresholds(raw.get("thresholds", {}), where)
     stocks = _stocks(raw.get("stocks", {}), where, towns, ctx.gazetteer)
+    interdiction = _interdiction(raw.get("interdiction", {}), where, ctx)
     events = _events(raw.get("events", []), where, ctx)
     return Scenario(
         name=name,
@@ -189,6 +194,7 @@ def scenario_from_dict(
         path=Path(where) if where != "scenario" else None,
         notes=notes,
         stocks=stocks,
+        interdiction=interdiction,
         raw=dict(raw),
     )
 
@@ -355,6 +361,44 @@ def _stocks(raw: Any, where: str, towns: list[Town], gazetteer: Gazetteer) -> di
             raise SiegeInputError(at, "expected a table like {fuel_days = 3}")
         stocks[place.name] = _stock_days(table, at, default)
     return stocks
+
+
+COST_BASES = ("class", "length", "uniform")
+
+
+def _interdiction(raw: Any, where: str, ctx: NetworkContext) -> dict[str, Any]:
+    """``[interdiction]``: ``cost`` basis and ``[[interdiction.costs]]`` with ``ref`` (and optionally
+    ``between = [town, town]``) and ``cost``, pricing those segments for the attacker."""
+    at = f"{where}: interdiction"
+    if not isinstance(raw, Mapping):
+        raise SiegeInputError(at, "expected an [interdiction] table")
+    unknown = set(raw) - {"cost", "costs"}
+    if unknown:
+        raise SiegeInputError(f"{at}.{sorted(unknown)[0]}", "unknown field (expected cost, costs)")
+    basis = raw.get("cost", "class")
+    if basis not in COST_BASES:
+        raise SiegeInputError(f"{at}.cost", f"expected one of {', '.join(COST_BASES)}, got {basis!r}")
+    overrides = []
+    items = raw.get("costs", [])
+    if not isinstance(items, list):
+        raise SiegeInputError(f"{at}.costs", "expected [[interdiction.costs]] tables")
+    for i, item in enumerate(items):
+        here = f"{at}.costs[{i}]"
+        if not isinstance(item, Mapping) or set(item) - {"ref", "between", "cost"} or "ref" not in item:
+            raise SiegeInputError(here, "expected a table with ref, optional between = [town, town], and cost")
+        cost = item.get("cost")
+        if not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost <= 0:
+            raise SiegeInputError(f"{here}.cost", f"expected a positive number, got {cost!r}")
+        ref = _text(item, "ref", here)
+        if "between" in item:
+            between = item["between"]
+            if not (isinstance(between, list) and len(between) == 2 and all(isinstance(b, str) for b in between)):
+                raise SiegeInputError(f"{here}.between", "expected two town names")
+            keys = ctx.stretch(between[0], between[1], f"{here}.between", ref=ref)
+        else:
+            keys = set(ctx.road(ref, f"{here}.ref").edges(keys=True))
+        overrides.append((frozenset(keys), float(cost)))
+    return {"cost": basis, "overrides": overrides}
 
 
 def _events(raw: Any, where: str, ctx: NetworkContext) -> list[Event]:
