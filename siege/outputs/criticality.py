@@ -25,7 +25,7 @@ def criticality_layer(report: CriticalityReport, *, top: int = 30) -> dict:
     for row, c in zip(rows, report.result.ranked()[:top], strict=True):
         segs.append(
             {
-                "coords": segment_line(G, [report.segment_keys[c.segment]]),
+                "coords": segment_line(G, report.segment_keys[c.segment]),
                 "title": f"#{row['rank']} {row['segment']}",
                 "weight": 4 + 8 * row["population_cut_off"] / worst,
                 "lines": [
@@ -53,7 +53,7 @@ def write_criticality(report: CriticalityReport, out: str | Path) -> Path:
         rows = report.rows()
         pd.DataFrame(rows).to_csv(stage / "criticality.csv", index=False)
         G = report.scenario.G
-        geoms = [LineString(segment_line(G, [report.segment_keys[c.segment]])) for c in report.result.ranked()]
+        geoms = [LineString(segment_line(G, report.segment_keys[c.segment])) for c in report.result.ranked()]
         gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326").to_file(stage / "criticality.geojson", driver="GeoJSON")
         sets = [
             {
@@ -166,7 +166,7 @@ def write_interdiction(report: InterdictionReport, out: str | Path) -> Path:
                 "show": True,
                 "segments": [
                     {
-                        "coords": segment_line(G, [report.segment_keys[s]]),
+                        "coords": segment_line(G, report.segment_keys[s]),
                         "title": report.labels[s],
                         "lines": [["", note]],
                     }

@@ -22,6 +22,7 @@ from siege import settings
 from siege.analyses.isolation import RunResult
 from siege.io import atomic_path
 from siege.network.attributes import road_class
+from siege.network.geometry import path_coords
 from siege.solver.status import severity
 
 _STATE_ORDER = {"open": 0, "degraded": 1, "closed": 2}
@@ -68,13 +69,7 @@ def _town_state(t) -> dict[str, Any]:
 
 
 def _line(G, keys) -> list[list[float]]:
-    coords: list[list[float]] = []
-    for u, v, k in keys:
-        part = _round(G.edges[u, v, k]["geometry"].coords)
-        if coords and coords[-1] != part[0] and coords[-1] == part[-1]:
-            part = part[::-1]
-        coords += part if not coords else part[1:]
-    return coords
+    return _round(path_coords(G, keys))
 
 
 def _event_data(result: RunResult, event) -> dict[str, Any]:
@@ -312,6 +307,6 @@ def write_map(result: RunResult, path: str | Path, **options: Any) -> Path:
     return Path(path)
 
 
-def segment_line(G, keys) -> list[list[float]]:
-    """Coordinates (lon, lat) of a segment, for ``extra_layers``."""
-    return _line(G, keys[:1])
+def segment_line(G, key) -> list[list[float]]:
+    """Coordinates (lon, lat) of one segment (an edge key), for ``extra_layers``."""
+    return _line(G, [key])

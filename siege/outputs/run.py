@@ -17,6 +17,7 @@ from shapely.geometry import LineString, Point
 
 from siege.analyses.isolation import RunResult
 from siege.io import write_folder
+from siege.network.geometry import path_coords
 from siege.scenario.context import EdgeKey
 from siege.solver.status import STATUSES
 
@@ -37,14 +38,7 @@ def results_frame(result: RunResult) -> pd.DataFrame:
 
 
 def _route_line(result: RunResult, keys: list[EdgeKey]) -> LineString | None:
-    coords: list[tuple[float, float]] = []
-    G = result.scenario.G
-    for u, v, k in keys:
-        d = G.edges[u, v, k]
-        line = list(d["geometry"].coords)
-        if coords and coords[-1] != line[0]:
-            line = line[::-1] if coords[-1] == line[-1] else line
-        coords += line if not coords else line[1:]
+    coords = path_coords(result.scenario.G, keys)
     return LineString(coords) if len(coords) >= 2 else None
 
 

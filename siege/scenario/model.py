@@ -199,6 +199,14 @@ def scenario_from_dict(
     )
 
 
+def _number(value: Any, where: str, expected: str = "a positive number", *, zero: bool = False) -> float:
+    """A number that is positive (or, with ``zero``, not negative); a clear error otherwise."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (value >= 0 if zero else value > 0)
+    if not ok:
+        raise SiegeInputError(where, f"expected {expected}, got {value!r}")
+    return float(value)
+
+
 def _text(raw: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
     value = raw.get(key, default)
     if not isinstance(value, str) or (default is None and not value.strip()):
@@ -228,9 +236,7 @@ def _supply(raw: Any, where: str, ctx: NetworkContext, notes: list[str]) -> list
         unknown = [k for k in row if k not in ("place", "capacity", "basis", "note")]
         if unknown:
             raise SiegeInputError(f"{at}.{unknown[0]}", "unknown field (expected place, capacity, note)")
-        cap = row.get("capacity")
-        if not isinstance(cap, (int, float)) or isinstance(cap, bool) or cap <= 0:
-            raise SiegeInputError(f"{at}.capacity", f"expected a positive number of trucks/day, got {cap!r}")
+        cap = _number(row.get("capacity"), f"{at}.capacity", "a positive number of trucks/day")
         try:
             node = ctx.node_of(_text(row, "place", at), f"{at}.place")
         except SiegeInputError:
@@ -268,10 +274,7 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
                 "unknown field (expected trucks_per_10000_people, unknown_population, trucks_per_day)",
             )
         if key in rule:
-            value = demand_raw[key]
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-                raise SiegeInputError(f"{where}: demand.{key}", f"expected a positive number, got {value!r}")
-            rule[key] = float(value)
+            rule[key] = _number(demand_raw[key], f"{where}: demand.{key}")
     if "names" in raw:
         names = _names(raw["names"], f"{where}: towns.names")
     else:
@@ -290,11 +293,7 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
         place = ctx.gazetteer.get(name, f"{where}: demand.trucks_per_day")
         if place.name not in demand:
             raise SiegeInputError(f"{where}: demand.trucks_per_day.{name}", "not one of the scenario's towns")
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-            raise SiegeInputError(
-                f"{where}: demand.trucks_per_day.{name}", f"expected a positive number, got {value!r}"
-            )
-        demand[place.name] = float(value)
+        demand[place.name] = _number(value, f"{where}: demand.trucks_per_day.{name}")
     snapped = snap_places(ctx.G, places, max_snap_km=ctx.max_snap_km)
     return [
         Town(
@@ -324,9 +323,7 @@ def _thresholds(raw: Any, where: str) -> dict[str, float]:
     for key, value in raw.items():
         if key not in thresholds:
             raise SiegeInputError(f"{where}: thresholds.{key}", f"unknown threshold (expected {', '.join(thresholds)})")
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise SiegeInputError(f"{where}: thresholds.{key}", f"expected a non-negative number, got {value!r}")
-        thresholds[key] = float(value)
+        thresholds[key] = _number(value, f"{where}: thresholds.{key}", "a non-negative number", zero=True)
     return thresholds
 
 
@@ -337,9 +334,7 @@ def _stock_days(raw: Mapping[str, Any], where: str, base: dict[str, float]) -> d
         if not key.endswith("_days") or commodity not in settings.COMMODITY_SHARE:
             expected = ", ".join(f"{c}_days" for c in settings.COMMODITY_SHARE)
             raise SiegeInputError(f"{where}.{key}", f"unknown stock field (expected {expected})")
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise SiegeInputError(f"{where}.{key}", f"expected a number of days (0 or more), got {value!r}")
-        days[commodity] = float(value)
+        days[commodity] = _number(value, f"{where}.{key}", "a number of days (0 or more)", zero=True)
     return days
 
 
@@ -386,9 +381,7 @@ def _interdiction(raw: Any, where: str, ctx: NetworkContext) -> dict[str, Any]:
         here = f"{at}.costs[{i}]"
         if not isinstance(item, Mapping) or set(item) - {"ref", "between", "cost"} or "ref" not in item:
             raise SiegeInputError(here, "expected a table with ref, optional between = [town, town], and cost")
-        cost = item.get("cost")
-        if not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost <= 0:
-            raise SiegeInputError(f"{here}.cost", f"expected a positive number, got {cost!r}")
+        cost = _number(item.get("cost"), f"{here}.cost")
         ref = _text(item, "ref", here)
         if "between" in item:
             between = item["between"]
