@@ -10,6 +10,12 @@ class SiegeInputError(ValueError):
     """Bad input: the message names the file (or name), the field, and what was expected."""
 
     def __init__(self, where: str, problem: str) -> None:
-        self.where = where
-        self.problem = problem
-        super().__init__(f"{where}: {problem}")
+        self.where = _one_line(where, 300)
+        self.problem = _one_line(problem, 600)
+        super().__init__(f"{self.where}: {self.problem}")
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Errors are one line of bounded length, whatever text an input put into them."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -23,6 +23,7 @@ from pyproj import Geod
 
 from siege import settings
 from siege.errors import SiegeInputError
+from siege.validation import MAX_NAME_CHARS, show
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -87,12 +88,13 @@ class Gazetteer:
 
         ``where`` names the file and field the name came from, for the error message.
         """
-        place = self._index.get(normalize_name(name)) if isinstance(name, str) else None
+        plausible = isinstance(name, str) and len(name) <= MAX_NAME_CHARS
+        place = self._index.get(normalize_name(name)) if plausible else None
         if place is None:
-            message = _unknown_message(name, self.suggest(name) if isinstance(name, str) else [])
+            message = _unknown_message(name, self.suggest(name) if plausible else [])
             if where:
-                raise SiegeInputError(where, f"{name!r}: {message}")
-            raise SiegeInputError(f"place {name!r}", message)
+                raise SiegeInputError(where, f"{show(name)}: {message}")
+            raise SiegeInputError(f"place {show(name)}", message)
         return place
 
     def suggest(self, name: str, n: int = 3) -> list[str]:

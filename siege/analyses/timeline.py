@@ -31,6 +31,7 @@ from siege.solver.arrays import RoadArrays
 from siege.solver.flow import fair_throughput
 from siege.solver.routes import fastest_from, most_reliable_from, survival_along
 from siege.solver.status import classify
+from siege.validation import check_period
 
 COMMODITIES = tuple(settings.COMMODITY_SHARE)
 
@@ -83,6 +84,7 @@ def period_of(scenario: Scenario, start: dt.date | None, end: dt.date | None) ->
         )
     if end < start:
         raise SiegeInputError(str(scenario.path or "scenario"), f"end ({end}) is before start ({start})")
+    check_period(start, end, str(scenario.path or "scenario"))
     return start, end
 
 

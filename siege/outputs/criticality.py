@@ -13,7 +13,7 @@ from siege.analyses.criticality import CriticalityReport
 from siege.analyses.interdiction import InterdictionReport
 from siege.io import write_folder
 from siege.outputs.map import segment_line, write_map
-from siege.outputs.run import _md
+from siege.outputs.text import md as _md
 
 
 def criticality_layer(report: CriticalityReport, *, top: int = 30) -> dict:

@@ -10,6 +10,7 @@ OpenStreetMap tiles are an optional base layer; the default is a plain backgroun
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -272,7 +273,28 @@ class _SiegeLayers(MacroElement):
     )
 
 
-def build_map(
+#: Marks the places of the data and assets in the rendered page: plain text that no template syntax
+#: touches, each occurring exactly once in the skeleton.
+_PLACEHOLDER = {name: f"@@siege-{name}-7f3c9a@@" for name in ("css", "data", "js")}
+
+
+def _skeleton() -> folium.Map:
+    """The folium page with placeholders where siege's stylesheet, data and script go.
+
+    folium/branca compile ``Element`` text as a Jinja2 template, so only these fixed placeholders
+    pass through it; no scenario or OSM text ever does.
+    """
+    m = folium.Map(location=[14.0, -6.0], zoom_start=6, tiles=None, control_scale=False, prefer_canvas=False)
+    root = m.get_root()
+    root.header.add_child(Element(f"<style>{_PLACEHOLDER['css']}</style>"), name="siege_css")
+    script = f'<script id="siege-data" type="application/json">{_PLACEHOLDER["data"]}</script>'
+    root.html.add_child(Element(script), name="siege_data")
+    root.html.add_child(Element(f"<script>{_PLACEHOLDER['js']}</script>"), name="siege_js")
+    m.add_child(_SiegeLayers())
+    return m
+
+
+def map_html(
     result: RunResult,
     *,
     steps: list[RunResult] | None = None,
@@ -281,27 +303,32 @@ def build_map(
     probabilities: dict[str, dict[str, Any]] | None = None,
     probability_label: str = "",
     extra_layers: list[dict[str, Any]] | None = None,
-) -> folium.Map:
-    """A folium map of the run (see module docstring); ``probabilities`` (from a sweep) colour the
-    towns by their ``p`` instead of their status."""
-    m = folium.Map(location=[14.0, -6.0], zoom_start=6, tiles=None, control_scale=False, prefer_canvas=False)
-    root = m.get_root()
-    root.header.add_child(Element(f"<style>{_asset('siege-map.css')}</style>"), name="siege_css")
+) -> str:
+    """The map page of the run (see module docstring) as HTML text; ``probabilities`` (from a sweep)
+    colour the towns by their ``p`` instead of their status.
+
+    folium renders its fixed skeleton; siege's stylesheet, data and script are then put in, in one
+    pass, as plain text: data is never a template."""
     content = map_data(result, steps=steps, compare=compare, timeline=timeline)
     content["probabilities"], content["probability_label"] = probabilities, probability_label
     content["extra_layers"] = extra_layers or []
-    data = _json_for_script(content)
-    root.html.add_child(Element(f'<script id="siege-data" type="application/json">{data}</script>'), name="siege_data")
-    root.html.add_child(Element(f"<script>{_asset('siege-map.js')}</script>"), name="siege_js")
-    m.add_child(_SiegeLayers())
-    return m
+    page = _skeleton().get_root().render()
+    pieces = {
+        _PLACEHOLDER["css"]: _asset("siege-map.css"),
+        _PLACEHOLDER["data"]: _json_for_script(content),
+        _PLACEHOLDER["js"]: _asset("siege-map.js"),
+    }
+    for marker in pieces:
+        if page.count(marker) != 1:  # the skeleton is siege's own: a miss is a bug, never bad input
+            raise RuntimeError(f"map skeleton has {page.count(marker)} copies of {marker}")
+    return re.sub("|".join(map(re.escape, pieces)), lambda hit: pieces[hit.group(0)], page)
 
 
 def write_map(result: RunResult, path: str | Path, **options: Any) -> Path:
     """Write the map as one self-contained HTML file, atomically. ``options`` are those of
-    :func:`build_map`; ``extra_layers`` are overlays of segments:
+    :func:`map_html`; ``extra_layers`` are overlays of segments:
     ``{"name", "color", "css", "show", "segments": [{"coords", "title", "lines", "weight"}]}``."""
-    html = build_map(result, **options).get_root().render()
+    html = map_html(result, **options)
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return Path(path)

@@ -18,6 +18,7 @@ from shapely.geometry import LineString, Point
 from siege.analyses.isolation import RunResult
 from siege.io import write_folder
 from siege.network.geometry import path_coords
+from siege.outputs.text import md as _md
 from siege.scenario.context import EdgeKey
 from siege.solver.status import STATUSES
 
@@ -124,10 +125,6 @@ def report_dict(result: RunResult) -> dict[str, Any]:
     }
 
 
-def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def _pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.0%}"
 
@@ -143,7 +140,7 @@ def report_markdown(result: RunResult) -> str:
     if s.schematic:
         lines += ["> **Schematic network.** " + _md(result.assumptions[0]), ""]
     lines += [
-        f"- Scenario file: `{s.path}`" if s.path else "- Scenario: (in memory)",
+        f"- Scenario file: {_md(s.path)}" if s.path else "- Scenario: (in memory)",
         f"- Evaluated on: {result.day or 'all events at once (no date)'}",
         f"- Network: {_md(s.network_source)} ({s.G.number_of_nodes()} nodes, {s.G.number_of_edges()} edges)",
         "",
@@ -227,7 +224,8 @@ def write_run(
     """Write all output files of a run into ``out`` (created if needed), the map included (with a
     time slider over ``timeline`` if given, else over ``steps``), and for a run through time
     timeline.csv, timeline_summary.csv and stocks.png. Staged: a failure writes nothing."""
-    from siege.outputs.map import write_map
+    from siege.outputs.text import md as _md
+from siege.outputs.map import write_map
 
     def write(stage: Path) -> None:
         results = results_frame(result)

@@ -9,7 +9,7 @@ from typing import Any
 
 from siege.analyses.sweep import SweepResult
 from siege.io import write_folder
-from siege.outputs.run import _md
+from siege.outputs.text import md as _md
 
 
 def _value(x: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +13,7 @@ import matplotlib.pyplot as plt
 
 from siege import settings
 from siege.analyses.timeline import COMMODITIES, TimelineResult
+from siege.outputs.text import md
 
 
 def most_affected(timeline: TimelineResult, n: int = 6) -> list[str]:
@@ -23,7 +25,11 @@ def most_affected(timeline: TimelineResult, n: int = 6) -> list[str]:
 
 def plot_stocks(timeline: TimelineResult, path: Path, *, towns: list[str] | None = None) -> Path:
     """Fuel and food stocks (days of demand) over time for the most affected towns."""
-    towns = towns or most_affected(timeline)
+    with _no_mathtext():
+        return _plot_stocks(timeline, path, towns or most_affected(timeline))
+
+
+def _plot_stocks(timeline: TimelineResult, path: Path, towns: list[str]) -> Path:
     fig, axes = plt.subplots(len(COMMODITIES), 1, figsize=(11, 3.2 * len(COMMODITIES)), sharex=True)
     for ax, commodity in zip(axes, COMMODITIES, strict=True):
         for town in towns:
@@ -42,6 +48,11 @@ def plot_stocks(timeline: TimelineResult, path: Path, *, towns: list[str] | None
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _no_mathtext() -> contextlib.AbstractContextManager:
+    """Scenario and town names are data: ``$...$`` in them is shown, not parsed as mathtext."""
+    return matplotlib.rc_context({"text.parse_math": False})
 
 
 def write_timeline(timeline: TimelineResult, folder: Path) -> None:
@@ -66,7 +77,7 @@ def timeline_markdown(timeline: TimelineResult) -> str:
     s = timeline.summary.sort_values(["days_short", "town"], ascending=[False, True])
     for _, r in s.iterrows():
         lines.append(
-            f"| {r['town']} | {r['fuel_stockout_date'] or '–'} | {r['food_stockout_date'] or '–'} | "
+            f"| {md(r['town'])} | {r['fuel_stockout_date'] or '–'} | {r['food_stockout_date'] or '–'} | "
             f"{r['first_day_short'] or '–'} | {r['days_short']} | {r['days_isolated']} | {r['worst_status']} |"
         )
     return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from siege import settings
 from siege.errors import SiegeInputError
 from siege.places import Gazetteer, snap_places
+from siege.validation import show
 
 EdgeKey = tuple[int, int, int]
 
@@ -72,7 +73,7 @@ class NetworkContext:
         keys = [(u, v, k) for u, v, k, refs in self.G.edges(keys=True, data="ref") if ref in (refs or [])]
         if not keys:
             known = sorted({r for _, _, refs in self.G.edges(data="ref") for r in refs or []})
-            raise SiegeInputError(where, f"no road {ref!r} in the network (known refs: {', '.join(known[:40])})")
+            raise SiegeInputError(where, f"no road {show(ref)} in the network (known refs: {', '.join(known[:40])})")
         return self.G.edge_subgraph(keys)
 
     def stretch(self, a: str, b: str, where: str, *, ref: str | None = None) -> set[EdgeKey]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from siege.errors import SiegeInputError
+from siege.validation import MAX_FACTOR, number, show
 
 EFFECT_FIELDS = ("capacity_factor", "delay_factor", "risk")
 
@@ -61,30 +61,24 @@ def parse_effect(value: object, where: str) -> tuple[Effect, EffectRanges]:
     numbers, ranges = {}, []
     for key, given in value.items():
         bounds = given if isinstance(given, list) else [given]
-        if len(bounds) not in (1, 2) or not all(_is_number(b) for b in bounds):
-            raise SiegeInputError(f"{where}.{key}", f"expected a number or a range [low, high], got {given!r}")
-        lo, hi = float(bounds[0]), float(bounds[-1])
+        if len(bounds) not in (1, 2):
+            raise SiegeInputError(f"{where}.{key}", f"expected a number or a range [low, high], got {show(given)}")
+        lo, hi = (_field(key, b, f"{where}.{key}") for b in (bounds[0], bounds[-1]))
         if hi < lo:
             raise SiegeInputError(f"{where}.{key}", f"range [{lo:g}, {hi:g}] has its high end below its low end")
-        for bound in (lo, hi):
-            _check_field(key, bound, f"{where}.{key}")
         numbers[key] = (lo + hi) / 2
         if len(bounds) == 2 and hi > lo:
             ranges.append((key, lo, hi))
     return Effect(**numbers), tuple(ranges)
 
 
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and not math.isnan(x)
-
-
-def _check_field(key: str, number: float, where: str) -> None:
-    if key == "capacity_factor" and not 0.0 <= number <= 1.0:
-        raise SiegeInputError(where, "expected a number from 0 to 1")
-    if key == "delay_factor" and not number >= 1.0:
-        raise SiegeInputError(where, "expected a number of at least 1")
-    if key == "risk" and not 0.0 <= number <= 1.0:
-        raise SiegeInputError(where, "expected a probability from 0 to 1")
+def _field(key: str, value: object, where: str) -> float:
+    """One bound of an effect field: a factor or probability from 0 to 1, or a delay factor from 1 to
+    :data:`siege.validation.MAX_FACTOR` (a convoy taking a thousand times longer is as good as closed)."""
+    if key == "delay_factor":
+        return number(value, where, minimum=1.0, strict=False, maximum=MAX_FACTOR)
+    what = "a probability" if key == "risk" else "a number"
+    return number(value, where, strict=False, maximum=1.0, expected=f"{what} from 0 to 1")
 
 
 def compose(effects: Iterable[Effect]) -> Effect:

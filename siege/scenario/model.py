@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 import networkx as nx
 
-from siege import settings
+from siege import settings, validation
 from siege.errors import SiegeInputError
 from siege.network import bundled
 from siege.network.source import load_network
@@ -42,6 +43,8 @@ TOP_FIELDS = (
     "events",
 )
 TOWN_KINDS = ("capital", "regional_capital", "cercle_capital")
+#: bounds of the demand rule's fields: at most one truck a day per person; at most a billion people
+DEMAND_RULE_MAXIMA = {"trucks_per_10000_people": 10_000.0, "unknown_population": 1e9}
 
 
 @dataclass(frozen=True)
@@ -121,12 +124,21 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise SiegeInputError(str(path), "no such file (expected a scenario TOML file)")
     if not path.is_file():
         raise SiegeInputError(str(path), "not a file (expected a scenario TOML file)")
+    if path.stat().st_size > validation.MAX_SCENARIO_BYTES:
+        raise SiegeInputError(
+            str(path), f"file too large (expected a scenario of at most {validation.MAX_SCENARIO_BYTES:,} bytes)"
+        )
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise SiegeInputError(str(path), f"malformed TOML ({err})") from None
     except UnicodeDecodeError:
         raise SiegeInputError(str(path), "not UTF-8 text (expected a scenario TOML file)") from None
+    except (RecursionError, MemoryError):
+        raise SiegeInputError(str(path), f"nested too deep (expected at most {validation.MAX_DEPTH} levels)") from None
+    except OSError as err:
+        raise SiegeInputError(str(path), f"cannot be read ({err.strerror or err})") from None
+    return raw
 
 
 def load_scenario(
@@ -145,20 +157,29 @@ def scenario_from_dict(
     network: nx.MultiDiGraph | None = None,
     gazetteer: Gazetteer | None = None,
 ) -> Scenario:
-    """Validate a scenario given as a dictionary (the parsed TOML)."""
+    """Validate a scenario given as a dictionary (the parsed TOML).
+
+    Every check a run depends on happens here, so ``siege validate`` accepts exactly what runs."""
+    if not isinstance(raw, Mapping):
+        raise SiegeInputError(where, "expected a scenario table")
+    validation.check_structure(raw, where)
     unknown = [k for k in raw if k not in TOP_FIELDS]
     if unknown:
         raise SiegeInputError(f"{where}: {unknown[0]}", f"unknown field (expected {', '.join(TOP_FIELDS)})")
-    name = _text(raw, "name", where)
+    name = _text(raw, "name", where, limit=validation.MAX_NAME_CHARS)
     description = _text(raw, "description", where, default="")
     sources = raw.get("sources", [])
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
         raise SiegeInputError(f"{where}: sources", "expected a list of texts (report titles or URLs)")
+    for i, src in enumerate(sources):
+        validation.text(src, f"{where}: sources[{i}]", required=False)
     date = parse_date(raw["date"], f"{where}: date") if "date" in raw else None
     start = parse_date(raw["start"], f"{where}: start") if "start" in raw else None
     end = parse_date(raw["end"], f"{where}: end", end=True) if "end" in raw else None
     if start and end and end < start:
         raise SiegeInputError(f"{where}: end", f"ends ({end}) before it starts ({start})")
+    if start and end:
+        validation.check_period(start, end, f"{where}: end")
     if date is None and end is not None:
         date = end  # a period without an evaluation day is judged on its last day
 
@@ -199,19 +220,19 @@ def scenario_from_dict(
     )
 
 
-def _number(value: Any, where: str, expected: str = "a positive number", *, zero: bool = False) -> float:
-    """A number that is positive (or, with ``zero``, not negative); a clear error otherwise."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (value >= 0 if zero else value > 0)
-    if not ok:
-        raise SiegeInputError(where, f"expected {expected}, got {value!r}")
-    return float(value)
+def _number(value: Any, where: str, *, zero: bool = False, maximum: float = math.inf, unit: str = "a number") -> float:
+    """A finite number above 0 (or, with ``zero``, at least 0) and at most ``maximum``."""
+    expected = f"{unit} {'from 0' if zero else 'above 0'}" + (f" to {maximum:g}" if math.isfinite(maximum) else "")
+    return validation.number(value, where, strict=not zero, maximum=maximum, expected=expected)
 
 
-def _text(raw: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
-    value = raw.get(key, default)
-    if not isinstance(value, str) or (default is None and not value.strip()):
-        raise SiegeInputError(f"{where}: {key}", f"expected text, got {value!r}")
-    return value
+def _text(raw: Mapping[str, Any], key: str, where: str, default: str | None = None, limit: int = 0) -> str:
+    return validation.text(
+        raw.get(key, default),
+        f"{where}: {key}",
+        limit=limit or validation.MAX_TEXT_CHARS,
+        required=default is None,
+    )
 
 
 def default_supply() -> list[dict[str, Any]]:
@@ -236,7 +257,7 @@ def _supply(raw: Any, where: str, ctx: NetworkContext, notes: list[str]) -> list
         unknown = [k for k in row if k not in ("place", "capacity", "basis", "note")]
         if unknown:
             raise SiegeInputError(f"{at}.{unknown[0]}", "unknown field (expected place, capacity, note)")
-        cap = _number(row.get("capacity"), f"{at}.capacity", "a positive number of trucks/day")
+        cap = _number(row.get("capacity"), f"{at}.capacity", maximum=validation.MAX_TRUCKS_PER_DAY, unit="trucks/day")
         try:
             node = ctx.node_of(_text(row, "place", at), f"{at}.place")
         except SiegeInputError:
@@ -274,7 +295,7 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
                 "unknown field (expected trucks_per_10000_people, unknown_population, trucks_per_day)",
             )
         if key in rule:
-            rule[key] = _number(demand_raw[key], f"{where}: demand.{key}")
+            rule[key] = _number(demand_raw[key], f"{where}: demand.{key}", maximum=DEMAND_RULE_MAXIMA[key])
     if "names" in raw:
         names = _names(raw["names"], f"{where}: towns.names")
     else:
@@ -293,7 +314,9 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
         place = ctx.gazetteer.get(name, f"{where}: demand.trucks_per_day")
         if place.name not in demand:
             raise SiegeInputError(f"{where}: demand.trucks_per_day.{name}", "not one of the scenario's towns")
-        demand[place.name] = _number(value, f"{where}: demand.trucks_per_day.{name}")
+        demand[place.name] = _number(
+            value, f"{where}: demand.trucks_per_day.{name}", maximum=validation.MAX_TRUCKS_PER_DAY, unit="trucks/day"
+        )
     snapped = snap_places(ctx.G, places, max_snap_km=ctx.max_snap_km)
     return [
         Town(
@@ -312,7 +335,7 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
 
 def _names(value: Any, where: str, *, allow_empty: bool = False) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (not value and not allow_empty):
-        raise SiegeInputError(where, f"expected a list of place names, got {value!r}")
+        raise SiegeInputError(where, f"expected a list of place names, got {validation.show(value)}")
     return list(value)
 
 
@@ -323,7 +346,12 @@ def _thresholds(raw: Any, where: str) -> dict[str, float]:
     for key, value in raw.items():
         if key not in thresholds:
             raise SiegeInputError(f"{where}: thresholds.{key}", f"unknown threshold (expected {', '.join(thresholds)})")
-        thresholds[key] = _number(value, f"{where}: thresholds.{key}", "a non-negative number", zero=True)
+        if key.endswith("_ratio_above"):  # a ratio to the baseline travel time
+            thresholds[key] = validation.number(
+                value, f"{where}: thresholds.{key}", minimum=1.0, strict=False, maximum=validation.MAX_FACTOR
+            )
+        else:  # a served fraction or a survival probability
+            thresholds[key] = _number(value, f"{where}: thresholds.{key}", zero=True, maximum=1.0, unit="a fraction")
     return thresholds
 
 
@@ -334,7 +362,9 @@ def _stock_days(raw: Mapping[str, Any], where: str, base: dict[str, float]) -> d
         if not key.endswith("_days") or commodity not in settings.COMMODITY_SHARE:
             expected = ", ".join(f"{c}_days" for c in settings.COMMODITY_SHARE)
             raise SiegeInputError(f"{where}.{key}", f"unknown stock field (expected {expected})")
-        days[commodity] = _number(value, f"{where}.{key}", "a number of days (0 or more)", zero=True)
+        days[commodity] = _number(
+            value, f"{where}.{key}", zero=True, maximum=validation.MAX_STOCK_DAYS, unit="a number of days"
+        )
     return days
 
 
@@ -372,7 +402,7 @@ def _interdiction(raw: Any, where: str, ctx: NetworkContext) -> dict[str, Any]:
         raise SiegeInputError(f"{at}.{sorted(unknown)[0]}", "unknown field (expected cost, costs)")
     basis = raw.get("cost", "class")
     if basis not in COST_BASES:
-        raise SiegeInputError(f"{at}.cost", f"expected one of {', '.join(COST_BASES)}, got {basis!r}")
+        raise SiegeInputError(f"{at}.cost", f"expected one of {', '.join(COST_BASES)}, got {validation.show(basis)}")
     overrides = []
     items = raw.get("costs", [])
     if not isinstance(items, list):
@@ -381,7 +411,7 @@ def _interdiction(raw: Any, where: str, ctx: NetworkContext) -> dict[str, Any]:
         here = f"{at}.costs[{i}]"
         if not isinstance(item, Mapping) or set(item) - {"ref", "between", "cost"} or "ref" not in item:
             raise SiegeInputError(here, "expected a table with ref, optional between = [town, town], and cost")
-        cost = _number(item.get("cost"), f"{here}.cost")
+        cost = _number(item.get("cost"), f"{here}.cost", maximum=1e9)
         ref = _text(item, "ref", here)
         if "between" in item:
             between = item["between"]
@@ -403,7 +433,9 @@ def _events(raw: Any, where: str, ctx: NetworkContext) -> list[Event]:
         if not isinstance(item, Mapping):
             raise SiegeInputError(at, "expected a table")
         kind = item.get("kind")
-        if kind not in EVENT_KINDS:
-            raise SiegeInputError(f"{at}.kind", f"unknown event kind {kind!r} (expected {', '.join(EVENT_KINDS)})")
+        if not isinstance(kind, str) or kind not in EVENT_KINDS:
+            raise SiegeInputError(
+                f"{at}.kind", f"unknown event kind {validation.show(kind)} (expected {', '.join(EVENT_KINDS)})"
+            )
         events.append(EVENT_KINDS[kind].parse(i, item, at, ctx))
     return events

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from siege import validation
 from siege.errors import SiegeInputError
 from siege.scenario.context import EdgeKey, NetworkContext
 from siege.scenario.effects import Effect
@@ -32,7 +33,7 @@ class Attack(Event):
                 raise SiegeInputError(f.at("between"), "give either between or place/lat/lon, not both")
             a, b = f.names("between", 2)
             return f"{kind} between {a} and {b}", ctx.stretch(a, b, f.at("between"), ref=ref), {"between": f"{a} – {b}"}
-        radius = f.number("radius_km", cls.DEFAULT_RADIUS_KM)
+        radius = f.number("radius_km", cls.DEFAULT_RADIUS_KM, maximum=validation.MAX_RADIUS_KM)
         lon, lat, label = point_or_place(f, ctx)
         ctx.check_in_extent(lon, lat, radius, f.at("lat" if f.has("lat") else "place"))
         edges = ctx.within(lon, lat, radius)

@@ -7,10 +7,12 @@ and implements :meth:`Event.select`; it is registered in ``siege/scenario/events
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from siege import validation
 from siege.errors import SiegeInputError
 from siege.scenario.context import EdgeKey, NetworkContext
 from siege.scenario.dates import parse_date
@@ -47,30 +49,29 @@ class Fields:
     def has(self, name: str) -> bool:
         return name in self.raw
 
-    def text(self, name: str, default: str | None = None) -> str:
-        value = self.raw.get(name, default)
-        if not isinstance(value, str) or (not value.strip() and default is None):
-            raise SiegeInputError(self.at(name), f"expected text, got {value!r}")
-        return value
+    def text(self, name: str, default: str | None = None, *, limit: int = validation.MAX_TEXT_CHARS) -> str:
+        return validation.text(self.raw.get(name, default), self.at(name), limit=limit, required=default is None)
 
-    def number(self, name: str, default: float | None = None, *, positive: bool = True) -> float:
+    def number(
+        self, name: str, default: float | None = None, *, positive: bool = True, maximum: float = math.inf
+    ) -> float:
+        """A finite number (above 0 when ``positive``), at most ``maximum``."""
         value = self.raw.get(name, default)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or (positive and value <= 0):
-            kind = "a positive number" if positive else "a number"
-            raise SiegeInputError(self.at(name), f"expected {kind}, got {value!r}")
-        return float(value)
+        if positive:
+            return validation.number(value, self.at(name), maximum=maximum)
+        return validation.number(value, self.at(name), minimum=-maximum, strict=False, maximum=maximum)
 
     def names(self, name: str, count: int | None = None) -> list[str]:
         value = self.raw.get(name)
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value) and value
         if not ok or (count is not None and len(value) != count):
             shape = f"a list of {count} place names" if count else "a list of place names"
-            raise SiegeInputError(self.at(name), f"expected {shape}, got {value!r}")
+            raise SiegeInputError(self.at(name), f"expected {shape}, got {validation.show(value)}")
         return value
 
     def point(self) -> tuple[float, float]:
         """``(lon, lat)`` from ``lat`` and ``lon`` fields."""
-        lat, lon = self.number("lat", positive=False), self.number("lon", positive=False)
+        lat, lon = self.number("lat", positive=False, maximum=1e6), self.number("lon", positive=False, maximum=1e6)
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise SiegeInputError(self.at("lat"), "expected lat in -90..90 and lon in -180..180")
         return lon, lat
@@ -146,7 +147,7 @@ class Event:
         if not edges:
             raise SiegeInputError(where, f"{label}: the event hits no road segment")
         if f.has("name"):
-            label = f.text("name")
+            label = f.text("name", limit=validation.MAX_NAME_CHARS)
         return cls(
             index=index,
             kind=raw["kind"],
@@ -175,9 +176,17 @@ def _recurrence(f: Fields, start: dt.date | None) -> dict[str, Any]:
     for name in ("every_days", "lasts_days"):
         if f.has(name):
             value = f.raw[name]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise SiegeInputError(f.at(name), f"expected a whole number of days of at least 1, got {value!r}")
-            out[name] = value
+            out[name] = int(
+                validation.number(
+                    value,
+                    f.at(name),
+                    minimum=1,
+                    strict=False,
+                    maximum=validation.MAX_DAYS,
+                    integer=True,
+                    expected=f"a whole number of days from 1 to {validation.MAX_DAYS:g}",
+                )
+            )
     if f.has("rate_per_week"):
         rate = f.number("rate_per_week")
         if rate > 7:
@@ -207,8 +216,8 @@ def _window(f: Fields, default_days: int) -> tuple[dt.date | None, dt.date | Non
             raise SiegeInputError(f.at("duration_days"), "give either end or duration_days, not both")
         if start is None:
             raise SiegeInputError(f.at("duration_days"), "duration_days needs a date or start")
-        days = f.number("duration_days")
-        end = start + dt.timedelta(days=int(days) - 1)
+        days = f.number("duration_days", maximum=validation.MAX_DAYS)
+        end = validation.check_date(start + dt.timedelta(days=max(1, int(days)) - 1), f.at("duration_days"))
     elif f.has("date") and end is None:
         end = start + dt.timedelta(days=default_days - 1)
     if start is not None and end is not None and end < start:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from shapely.geometry import shape
 
+from siege import validation
 from siege.errors import SiegeInputError
 from siege.scenario.context import EdgeKey, NetworkContext
 from siege.scenario.effects import Effect
@@ -30,7 +31,7 @@ class ControlZone(Event):
         if len(given) != 1:
             raise SiegeInputError(f.where, "give exactly one of polygon, polygon_file or towns")
         if f.has("towns"):
-            radius = f.number("radius_km", cls.DEFAULT_RADIUS_KM)
+            radius = f.number("radius_km", cls.DEFAULT_RADIUS_KM, maximum=validation.MAX_RADIUS_KM)
             edges: set[EdgeKey] = set()
             circles = []
             for name in f.names("towns"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from siege import validation
 from siege.errors import SiegeInputError
 from siege.scenario.context import EdgeKey, NetworkContext
 from siege.scenario.events.attack import point_or_place
@@ -22,11 +23,11 @@ class Cut(Event):
     @classmethod
     def select(cls, f: Fields, ctx: NetworkContext) -> tuple[str, set[EdgeKey], dict[str, Any]]:
         lon, lat, label = point_or_place(f, ctx)
-        max_km = f.number("max_distance_km", 10.0)
+        max_km = f.number("max_distance_km", 10.0, maximum=validation.MAX_RADIUS_KM)
         ctx.check_in_extent(lon, lat, max_km, f.at("lat" if f.has("lat") else "place"))
         bridge = f.raw.get("bridge", False)
         if not isinstance(bridge, bool):
-            raise SiegeInputError(f.at("bridge"), f"expected true or false, got {bridge!r}")
+            raise SiegeInputError(f.at("bridge"), f"expected true or false, got {validation.show(bridge)}")
         ref = f.text("ref") if f.has("ref") else None
         candidates = None
         if ref or bridge:
