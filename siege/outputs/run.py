@@ -224,8 +224,7 @@ def write_run(
     """Write all output files of a run into ``out`` (created if needed), the map included (with a
     time slider over ``timeline`` if given, else over ``steps``), and for a run through time
     timeline.csv, timeline_summary.csv and stocks.png. Staged: a failure writes nothing."""
-    from siege.outputs.text import md as _md
-from siege.outputs.map import write_map
+    from siege.outputs.map import write_map
 
     def write(stage: Path) -> None:
         results = results_frame(result)
