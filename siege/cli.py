@@ -8,7 +8,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,14 +23,33 @@ from siege.errors import SiegeInputError
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup (staging folders, workers) runs."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input: one line and exit 2. Ctrl-C or SIGTERM: one line and exit 130 / 143, after the
+    command's own cleanup has run (nothing half-written is left)."""
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _terminate)
         try:
             return func(*args, **kwargs)
         except SiegeInputError as err:
             click.echo(f"siege: error: {err}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt as stop:
+            # a second Ctrl-C while the first is being handled must not print a traceback either
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            terminated = isinstance(stop, Terminated)
+            click.echo(f"siege: {'terminated' if terminated else 'interrupted'}; nothing was written", err=True)
+            sys.exit(143 if terminated else 130)
 
     return wrapper
 

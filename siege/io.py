@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import glob
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,8 +55,14 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+#: Every output folder siege writes holds this file; only such a folder (or an empty one) is replaced
+#: by a later run, so siege never deletes files it did not write.
+OUTPUT_MARKER = ".siege-output"
+
+
 def check_output_dir(out: str | Path) -> Path:
-    """Raise a clear error if ``out`` cannot be an output folder (a file, under a file, not writable)."""
+    """Raise a clear error if ``out`` cannot be an output folder: a file, under a file, not writable,
+    or a folder holding files siege did not write (siege replaces only its own output folders)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise SiegeInputError(str(out), "is a file (expected an output folder)")
@@ -62,23 +71,94 @@ def check_output_dir(out: str | Path) -> Path:
         parent = parent.parent
     if not parent.is_dir():
         raise SiegeInputError(str(out), f"{parent} is a file (expected an output folder)")
-    if not os.access(parent, os.W_OK):
+    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out.parent.resolve(), os.W_OK)):
         raise SiegeInputError(str(out), f"cannot write into {parent} (expected a writable output folder)")
+    if out.is_dir() and not (out / OUTPUT_MARKER).is_file() and any(out.iterdir()):
+        raise SiegeInputError(
+            str(out),
+            "holds files siege did not write (expected a new or empty folder, or one written by an earlier "
+            "siege run, which is replaced whole)",
+        )
     return out
 
 
 def write_folder(out: str | Path, write: Callable[[Path], None]) -> Path:
-    """Let ``write`` fill a staging folder inside ``out``, then rename each file into ``out``.
+    """Let ``write`` fill a staging folder beside ``out``, then put it in place of ``out`` at once.
 
-    A failure leaves ``out`` as it was: no half-written or partial set of files.
+    ``out`` holds exactly one run: a used output folder is replaced whole (never merged), and a
+    failure or an interruption leaves ``out`` as it was, with no staging folder left behind (one left
+    by a killed process is removed by the next write beside it).
     """
     out = check_output_dir(out)
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".siege-", dir=out))
+    created = _make_parents(out.parent)
+    _remove_stale_stages(out)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.siege-{os.getpid()}-", dir=out.parent))
     try:
         write(stage)
-        for f in stage.iterdir():
-            os.replace(f, out / f.name)
+        (stage / OUTPUT_MARKER).write_text("written by siege; a later run into this folder replaces it whole\n")
+        _swap_in(stage, out)
+    except BaseException:
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)  # after a swap it holds the previous run
     return out
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return those created (outermost first)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for f in reversed(missing):
+        f.mkdir()
+    return list(reversed(missing))
+
+
+def _remove_stale_stages(out: Path) -> None:
+    """Remove staging folders of ``out`` whose process is gone (killed before it could clean up)."""
+    for stage in out.parent.glob(f".{glob.escape(out.name)}.siege-*-*"):
+        pid = stage.name.removeprefix(f".{out.name}.siege-").split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _swap_in(stage: Path, out: Path) -> None:
+    """Put ``stage`` at ``out`` in one step; a previous ``out`` ends up at ``stage``."""
+    if not out.exists():
+        os.rename(stage, out)
+        return
+    if _exchange(stage, out):
+        return
+    # no atomic exchange here: move the old folder aside, then the new one in (two renames)
+    aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.siege-{os.getpid()}-old-", dir=out.parent))
+    os.rename(out, aside / "old")
+    os.rename(stage, out)
+    os.rename(aside, stage)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with Linux's renameat2(RENAME_EXCHANGE); False where unsupported."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return done == 0

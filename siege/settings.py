@@ -128,3 +128,10 @@ STOCK_DAYS: dict[str, float] = {"fuel": 10.0, "food": 30.0}
 #: A town below its target stock orders more than it consumes: 1.5 x demand below 90 % of the target,
 #: 2 x demand below 50 % (restocking after a blockade).
 ORDER_FACTORS: tuple[tuple[float, float], ...] = ((0.9, 1.5), (0.5, 2.0))
+
+#: Dask: seconds to wait for a scheduler to answer, and for a worker to (re)appear before a sweep
+#: whose workers have all died or left is stopped with an error instead of waiting forever.
+DASK_CONNECT_TIMEOUT_S: float = 10.0
+DASK_NO_WORKER_TIMEOUT_S: float = 60.0
+#: Most variants one sweep may ask for (--runs times the grid's combinations).
+MAX_SWEEP_VARIANTS: int = 1_000_000

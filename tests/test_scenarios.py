@@ -7,6 +7,7 @@ import json
 import pytest
 
 from siege.analyses.isolation import run
+from siege.io import OUTPUT_MARKER
 from siege.scenario import compose, degrade, load_scenario
 from siege.scenario.effects import Effect
 
@@ -98,7 +99,7 @@ def test_run_cli_writes_every_output(tmp_path):
         "report.md",
         "report.json",
     } <= names
-    assert not [n for n in names if n.startswith(".")]
+    assert [n for n in names if n.startswith(".")] == [OUTPUT_MARKER]  # no staging leftovers
     report = json.loads((out / "report.json").read_text())
     assert report["network"]["schematic"] is True
     assert {"town": "Nara", "baseline": "open", "scenario": "besieged"} in report["changed_vs_baseline"]

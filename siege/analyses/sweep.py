@@ -15,15 +15,20 @@ whatever runs it and in whatever order (local processes, a Dask cluster, or one 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
+import functools
 import itertools
+import logging
 import math
+import multiprocessing
 import os
+import signal
+import time
 import tomllib
 import traceback
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -32,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from siege import settings
 from siege.errors import SiegeInputError
 from siege.scenario import Scenario, load_scenario, scenario_from_dict
 from siege.scenario.dates import parse_date
@@ -130,8 +136,11 @@ class SweepConfig:
     def variants(self) -> list[dict[str, Any]]:
         """Variant index and fixed axis values (grid) of every variant."""
         if self.grid is None or not self.vary:
+            self._check_count(self.runs)
             return [{"variant": i, "fixed": {}} for i in range(self.runs)]
-        combos = list(itertools.product(*(a.grid(self.grid) for a in self.vary)))
+        axes = [a.grid(self.grid) for a in self.vary]
+        self._check_count(self.runs * math.prod(len(values) for values in axes))
+        combos = list(itertools.product(*axes))
         out = []
         for c, combo in enumerate(combos):
             for r in range(self.runs):
@@ -139,6 +148,12 @@ class SweepConfig:
                     {"variant": c * self.runs + r, "fixed": dict(zip([a.name for a in self.vary], combo, strict=True))}
                 )
         return out
+
+    def _check_count(self, count: int) -> None:
+        if count > settings.MAX_SWEEP_VARIANTS:
+            raise SiegeInputError(
+                "--runs/--grid", f"{count:,} variants asked for (expected at most {settings.MAX_SWEEP_VARIANTS:,})"
+            )
 
 
 @dataclass
@@ -242,10 +257,27 @@ def run_variant(config: SweepConfig, spec: dict[str, Any]) -> dict[str, Any]:
         text = f"{type(err).__name__}: {err}"
         if not isinstance(err, SiegeInputError):
             text += " | " + traceback.format_exc(limit=3).replace("\n", " ")
-        return {"variant": i, "params": params or dict(spec["fixed"]), "rows": [], "events": None, "error": text}
+        return _failed(spec, text, params)
+
+
+def _failed(spec: dict[str, Any], error: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "variant": spec["variant"],
+        "params": params or dict(spec["fixed"]),
+        "rows": [],
+        "events": None,
+        "error": error,
+    }
 
 
 # ---- many variants ----------------------------------------------------------------------------------
+
+
+def _worker_signals() -> None:
+    # Ctrl-C reaches every process of the terminal's group: only the parent acts on it, by stopping
+    # the workers itself (SIGTERM, default action), so they never print tracebacks or keep computing
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
@@ -257,35 +289,109 @@ def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
                 progress(1)
         return out
     results = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for r in pool.map(run_variant, itertools.repeat(config), specs, chunksize=max(1, len(specs) // (workers * 8))):
+    pool = multiprocessing.Pool(workers, initializer=_worker_signals)
+    try:
+        chunk = max(1, len(specs) // (workers * 8))
+        for r in pool.imap(functools.partial(run_variant, config), specs, chunksize=chunk):
             results.append(r)
             if progress:
                 progress(1)
+        pool.close()
+    except BaseException:  # Ctrl-C, SIGTERM: the workers stop now, not when their chunks are done
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
     return results
 
 
-def _dask(config: SweepConfig, specs, address: str, progress) -> list[dict]:
-    from distributed import Client, LocalCluster, as_completed
+@contextlib.contextmanager
+def _dask_client(address: str) -> Iterator[Any]:
+    """A Dask client to ``address`` (or to a new LocalCluster for ``"local"``); bad addresses and
+    unreachable schedulers are input errors. Dask's own logging is kept off the terminal."""
+    from distributed import Client, LocalCluster
 
-    cluster = None
-    if address == "local":
-        cluster = LocalCluster(n_workers=min(2, os.cpu_count() or 1), threads_per_worker=1, dashboard_address=None)
-        client = Client(cluster)
-    else:
-        client = Client(address)
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    cluster = client = None
     try:
-        futures = client.map(run_variant, [config] * len(specs), specs, pure=False)
-        results = []
-        for future in as_completed(futures):
-            results.append(future.result())
-            if progress:
-                progress(1)
-        return results
+        if address == "local":
+            # workers start ignoring Ctrl-C (the setting is inherited); the parent closes them
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+            try:
+                cluster = LocalCluster(
+                    n_workers=min(2, os.cpu_count() or 1),
+                    threads_per_worker=1,
+                    dashboard_address=None,
+                    silence_logs=logging.CRITICAL,
+                )
+            finally:
+                if previous is not None:
+                    signal.signal(signal.SIGINT, previous)
+            client = Client(cluster)
+        else:
+            try:
+                client = Client(address, timeout=settings.DASK_CONNECT_TIMEOUT_S)
+            except Exception as err:  # distributed raises OSError, TimeoutError, ValueError, TypeError …
+                reason = " ".join(str(err).split())[:160] or type(err).__name__
+                raise SiegeInputError(
+                    f"--dask {address[:100]}",
+                    f"no Dask scheduler answers there ({reason}); expected a running scheduler's address "
+                    "like tcp://host:8786, or 'local'",
+                ) from None
+        yield client
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        with contextlib.suppress(Exception):
+            if client is not None:
+                client.close(timeout=5)
+        with contextlib.suppress(Exception):
+            if cluster is not None:
+                cluster.close(timeout=5)
+        quiet.setLevel(level)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _dask(config: SweepConfig, specs, address: str, progress) -> list[dict]:
+    from distributed import wait
+
+    with _dask_client(address) as client:
+        futures = client.map(run_variant, [config] * len(specs), specs, pure=False)
+        spec_of = {f.key: spec for f, spec in zip(futures, specs, strict=True)}
+        pending, results = set(futures), []
+        no_workers_since: float | None = None
+        while pending:
+            try:
+                done, pending = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
+            except TimeoutError:  # distributed.wait raises instead of returning nothing done
+                done = set()
+            for future in done:
+                if future.status == "finished":
+                    results.append(future.result())
+                else:  # the task's workers died (Dask's KilledWorker) or it was lost: a failed variant
+                    spec = spec_of[future.key]
+                    error = " ".join(str(future.exception()).split())[:300]
+                    results.append(_failed(spec, f"{type(future.exception()).__name__}: {error}"))
+                if progress:
+                    progress(1)
+            if done:
+                continue
+            if client.scheduler_info().get("workers"):
+                no_workers_since = None
+            elif no_workers_since is None:
+                no_workers_since = time.monotonic()
+            elif time.monotonic() - no_workers_since > settings.DASK_NO_WORKER_TIMEOUT_S:
+                raise SiegeInputError(
+                    f"--dask {address[:100]}",
+                    f"no Dask worker left for {settings.DASK_NO_WORKER_TIMEOUT_S:g} s with {len(pending)} "
+                    "variant(s) to run (expected a cluster with running workers)",
+                )
+        return results
 
 
 def sweep(
@@ -300,8 +406,11 @@ def sweep(
     base = load_scenario(config.scenario)  # validates the file before anything runs
     config = replace(config, scenario=config.scenario.resolve(), text=config.scenario.read_text(encoding="utf-8"))
     specs = config.variants()
-    for axis in config.vary:  # every axis must name something the scenario has
-        _set(copy.deepcopy(base.raw), axis.path, None, f"--vary {axis.name}")
+    for axis in config.vary:  # every axis must name something the scenario has, and its ends be valid there
+        for value in axis.values or (axis.low, axis.high):
+            raw = copy.deepcopy(base.raw)
+            _set(raw, axis.path, value.isoformat() if isinstance(value, dt.date) else value, f"--vary {axis.name}")
+            scenario_from_dict(raw, where=f"--vary {axis.name}={value}", base=config.scenario.parent, network=base.G)
     if dask:
         results = _dask(config, specs, dask, progress)
     else:

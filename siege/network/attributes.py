@@ -12,7 +12,6 @@ from typing import Any
 
 import networkx as nx
 import osmnx as ox
-from shapely.geometry import LineString
 
 from siege import settings
 from siege.errors import SiegeInputError
@@ -102,21 +101,18 @@ def add_siege_attributes(
     """Set the siege edge schema on ``G`` in place and return it.
 
     ``ref`` becomes a list, ``surface_class``, ``speed_kph`` (class × surface table),
-    ``travel_time`` (seconds, via osmnx), ``capacity`` (trucks/day) and a ``geometry`` on every
-    edge (straight between its nodes where the source had none).
+    ``travel_time`` (seconds, via osmnx) and ``capacity`` (trucks/day). Edges need ``length``
+    (see :func:`siege.network.validate.check_graph`, which also gives them a ``geometry``).
     """
     speeds = speeds or settings.SPEED_KPH
     capacities = capacities or settings.CAPACITY_TRUCKS_PER_DAY
-    for u, v, data in G.edges(data=True):
+    for _, _, data in G.edges(data=True):
         data["ref"] = parse_ref(data.get("ref"))
         cls = road_class(data.get("highway"))
         surf = surface_class(data.get("surface"))
         data["surface_class"] = surf
         data["speed_kph"] = _lookup(speeds, settings.FALLBACK_SPEED_KPH, cls, surf)
         data["capacity"] = _lookup(capacities, settings.FALLBACK_CAPACITY_TRUCKS_PER_DAY, cls, surf)
-        if "geometry" not in data:
-            nu, nv = G.nodes[u], G.nodes[v]
-            data["geometry"] = LineString([(nu["x"], nu["y"]), (nv["x"], nv["y"])])
     return ox.routing.add_edge_travel_times(G)
 
 

@@ -20,6 +20,7 @@ from siege import settings
 from siege.errors import SiegeInputError
 from siege.io import atomic_path
 from siege.network.attributes import Table, add_siege_attributes, keep_road_classes, parse_ref
+from siege.network.validate import check_graph, osm_root
 
 OSM_XML_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".xml")
 
@@ -71,7 +72,7 @@ def finish_graph(
     G = ox.simplify_graph(G, node_attrs_include=["place"], edge_attrs_differ=["highway", "ref"])
     if largest_component:
         G = ox.truncate.largest_component(G, strongly=True)
-    G = add_siege_attributes(G, speeds=speeds, capacities=capacities)
+    G = add_siege_attributes(check_graph(G, where), speeds=speeds, capacities=capacities)
     G.graph.update(source=where, road_classes=list(road_classes))
     G.graph.setdefault("schematic", False)
     return G
@@ -100,6 +101,7 @@ def graph_from_osm_xml(
 
 
 def _raw_graph_from_xml(path: Path, *, where: str) -> nx.MultiDiGraph:
+    osm_root(path, where)
     with osm_tags(), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         try:
@@ -108,6 +110,11 @@ def _raw_graph_from_xml(path: Path, *, where: str) -> nx.MultiDiGraph:
             raise SiegeInputError(where, "no OSM nodes or ways in the file (expected OSM XML with roads)") from None
         except (ParseError, SAXParseException, OSError, EOFError, UnicodeDecodeError) as err:
             raise SiegeInputError(where, f"not a valid OSM XML file ({_first_line(err)})") from None
+        except (TypeError, AttributeError) as err:
+            # osmnx's parser meets <tag> or <nd> outside a <node> or <way>, or a value of the wrong kind
+            raise SiegeInputError(
+                where, f"malformed OSM XML: an element outside the <node>/<way> it belongs to ({_first_line(err)})"
+            ) from None
         except (KeyError, ValueError) as err:
             # osmnx: "Some edges missing nodes, possibly due to input data clipping issue."
             raise SiegeInputError(
@@ -175,8 +182,10 @@ def load_graphml(path: str | Path) -> nx.MultiDiGraph:
         raise SiegeInputError(str(path), "the GraphML file has no edges (expected a road network)")
     classes = G.graph.get("road_classes") or ",".join(settings.DEFAULT_ROAD_CLASSES)
     G.graph["road_classes"] = classes.split(",") if isinstance(classes, str) else list(classes)
-    if "capacity" not in next(iter(G.edges(data=True)))[2]:
-        G = add_siege_attributes(G)
+    check_graph(G, str(path))
+    derived = ("speed_kph", "travel_time", "capacity")
+    if any(k not in d for _, _, d in G.edges(data=True) for k in derived):
+        G = add_siege_attributes(G)  # from highway and surface, for every edge alike
     G.graph.setdefault("source", str(path))
     return G
 

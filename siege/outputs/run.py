@@ -242,6 +242,7 @@ def write_run(
                 for t in result.towns
                 if t.route_edges
             ],
+            columns=["town", "supplied_from", "route_survival", "geometry"],  # kept when no town has a route
             geometry="geometry",
             crs="EPSG:4326",
         )

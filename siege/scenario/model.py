@@ -195,6 +195,13 @@ def scenario_from_dict(
     notes: list[str] = []
     supply = _supply(raw.get("supply"), where, ctx, notes)
     towns = _towns(raw.get("towns", {}), raw.get("demand", {}), where, ctx)
+    if not any(t.node is not None for t in towns):
+        off = "; ".join(f"{t.name} {t.snap_km:.0f} km" if t.snap_km is not None else t.name for t in towns[:5])
+        raise SiegeInputError(
+            f"{where}: towns",
+            f"no town of the scenario lies on the network (nearest road node: {off}; expected at least one "
+            f"within {ctx.max_snap_km:g} km of a road)",
+        )
     thresholds = _thresholds(raw.get("thresholds", {}), where)
     stocks = _stocks(raw.get("stocks", {}), where, towns, ctx.gazetteer)
     interdiction = _interdiction(raw.get("interdiction", {}), where, ctx)
