@@ -54,7 +54,7 @@ def _bad(tmp_path, name, text):
     [
         (lambda t: ["network", "info", t / "missing.osm"], "no such file"),
         (lambda t: ["network", "info", _bad(t, "x.osm", "this is not xml")], "not a valid OSM XML file"),
-        (lambda t: ["network", "info", _bad(t, "x.osm", "<html><body/></html>")], "no OSM nodes or ways"),
+        (lambda t: ["network", "info", _bad(t, "x.osm", "<html><body/></html>")], "expected <osm>"),
         (
             lambda t: ["network", "info", _bad(t, "cut.osm", (DATA / "tiny.osm").read_text()[:900])],
             "not a valid OSM XML file",

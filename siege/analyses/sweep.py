@@ -357,7 +357,7 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _dask(config: SweepConfig, specs, address: str, progress) -> list[dict]:
+def _dask(config: SweepConfig, specs, address: str, progress, no_worker_timeout: float) -> list[dict]:
     from distributed import wait
 
     with _dask_client(address) as client:
@@ -385,10 +385,10 @@ def _dask(config: SweepConfig, specs, address: str, progress) -> list[dict]:
                 no_workers_since = None
             elif no_workers_since is None:
                 no_workers_since = time.monotonic()
-            elif time.monotonic() - no_workers_since > settings.DASK_NO_WORKER_TIMEOUT_S:
+            elif time.monotonic() - no_workers_since > no_worker_timeout:
                 raise SiegeInputError(
                     f"--dask {address[:100]}",
-                    f"no Dask worker left for {settings.DASK_NO_WORKER_TIMEOUT_S:g} s with {len(pending)} "
+                    f"no Dask worker left for {no_worker_timeout:g} s with {len(pending)} "
                     "variant(s) to run (expected a cluster with running workers)",
                 )
         return results
@@ -400,9 +400,11 @@ def sweep(
     workers: int | None = None,
     dask: str | None = None,
     progress: Callable[[int], None] | None = None,
+    dask_no_worker_timeout: float = settings.DASK_NO_WORKER_TIMEOUT_S,
 ) -> SweepResult:
     """Run every variant of ``config`` on this machine (``workers`` processes; default all cores) or on a
-    Dask cluster (``dask`` = scheduler address or ``"local"``)."""
+    Dask cluster (``dask`` = scheduler address or ``"local"``). A Dask sweep left with no worker for
+    ``dask_no_worker_timeout`` seconds stops with an error instead of waiting forever."""
     base = load_scenario(config.scenario)  # validates the file before anything runs
     config = replace(config, scenario=config.scenario.resolve(), text=config.scenario.read_text(encoding="utf-8"))
     specs = config.variants()
@@ -412,7 +414,7 @@ def sweep(
             _set(raw, axis.path, value.isoformat() if isinstance(value, dt.date) else value, f"--vary {axis.name}")
             scenario_from_dict(raw, where=f"--vary {axis.name}={value}", base=config.scenario.parent, network=base.G)
     if dask:
-        results = _dask(config, specs, dask, progress)
+        results = _dask(config, specs, dask, progress, dask_no_worker_timeout)
     else:
         results = _local(config, specs, workers or os.cpu_count() or 1, progress)
     results.sort(key=lambda r: r["variant"])
