@@ -184,7 +184,7 @@ def _recurrence(f: Fields, start: dt.date | None) -> dict[str, Any]:
                     strict=False,
                     maximum=validation.MAX_DAYS,
                     integer=True,
-                    expected=f"a whole number of days from 1 to {validation.MAX_DAYS:g}",
+                    expected=f"a whole number of days, at least 1 and at most {validation.MAX_DAYS:g}",
                 )
             )
     if f.has("rate_per_week"):
