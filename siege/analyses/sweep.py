@@ -370,31 +370,37 @@ def _dask(config: SweepConfig, specs, address: str, progress, no_worker_timeout:
         pending, results = set(futures), []
         no_workers_since: float | None = None
         while pending:
+            if not client.scheduler_info().get("workers"):
+                # results of finished tasks live on workers: with none left, nothing can come back
+                no_workers_since = no_workers_since or time.monotonic()
+                if time.monotonic() - no_workers_since > no_worker_timeout:
+                    raise SiegeInputError(
+                        f"--dask {address[:100]}",
+                        f"no Dask worker left for {no_worker_timeout:g} s with {len(pending)} "
+                        "variant(s) to run (expected a cluster with running workers)",
+                    )
+                time.sleep(0.5)
+                continue
+            no_workers_since = None
             try:
                 done, pending = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
             except TimeoutError:  # distributed.wait raises instead of returning nothing done
-                done = set()
+                continue
             for future in done:
                 if future.status == "finished":
-                    results.append(future.result())
-                else:  # the task's workers died (Dask's KilledWorker) or it was lost: a failed variant
-                    spec = spec_of[future.key]
+                    try:  # the result lives on a worker; one that died since must not hang the sweep
+                        results.append(future.result(timeout=2))
+                    except TimeoutError:
+                        pending.add(future)
+                        continue
+                elif future.status in ("error", "cancelled"):  # its workers died (KilledWorker) or it was lost
                     error = " ".join(str(future.exception()).split())[:300]
-                    results.append(_failed(spec, f"{type(future.exception()).__name__}: {error}"))
+                    results.append(_failed(spec_of[future.key], f"{type(future.exception()).__name__}: {error}"))
+                else:
+                    pending.add(future)
+                    continue
                 if progress:
                     progress(1)
-            if done:
-                continue
-            if client.scheduler_info().get("workers"):
-                no_workers_since = None
-            elif no_workers_since is None:
-                no_workers_since = time.monotonic()
-            elif time.monotonic() - no_workers_since > no_worker_timeout:
-                raise SiegeInputError(
-                    f"--dask {address[:100]}",
-                    f"no Dask worker left for {no_worker_timeout:g} s with {len(pending)} "
-                    "variant(s) to run (expected a cluster with running workers)",
-                )
         return results
 
 
