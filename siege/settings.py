@@ -135,3 +135,21 @@ DASK_CONNECT_TIMEOUT_S: float = 10.0
 DASK_NO_WORKER_TIMEOUT_S: float = 60.0
 #: Most variants one sweep may ask for (--runs times the grid's combinations).
 MAX_SWEEP_VARIANTS: int = 1_000_000
+
+#: Threat-limited flow. Truckers carry a share ``1 − risk / REFUSE_RISK`` of what is ordered through a
+#: route whose risk (the chance a convoy is stopped, each event on the route counted once) is below
+#: REFUSE_RISK, and nothing above it without escort: after the attacks of September 2025 about 1,000
+#: tankers waited at the Ivorian border rather than drive on (drivers' union, DW) — refusal, not road
+#: capacity, is what limits supply under threat. REFUSE_RISK = 0.5 is a planning assumption.
+REFUSE_RISK: float = 0.5
+#: Escorted trucks meet the threats of the escorted road with their risk multiplied by this factor
+#: (assumption: the escorted convoy of 80+ tankers attacked on 14 Sep 2025 still lost 20–40 of them).
+ESCORT_RISK_FACTOR: float = 0.5
+#: Driving hours a convoy covers per day: Dakar–Bamako takes about four days (seneweb.com, Nov 2025),
+#: 20.8 hours of driving on the bundled network: about 5 hours a day (borders, checks, rest).
+CONVOY_DRIVING_HOURS_PER_DAY: float = 5.0
+#: A town draws on the supply points whose route is at most this many times its fastest one
+#: (its usual corridors); farther ones are not part of its supply chain.
+CATCHMENT_FACTOR: float = 1.5
+#: Allocation of scarce supply among towns when a scenario has no ``[allocation]``: see README.
+DEFAULT_ALLOCATION: str = "proportional"

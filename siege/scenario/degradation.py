@@ -30,11 +30,12 @@ class Degradation:
         return len(self.effects)
 
 
-def degrade(events: Iterable[Event], day: dt.date | None = None) -> Degradation:
-    """Compose the effects of the events acting on ``day`` (all events when ``day`` is None)."""
+def degrade(events: Iterable[Event], day: dt.date | None = None, *, commodity: str | None = None) -> Degradation:
+    """Compose the effects of the events acting on ``day`` (all events when ``day`` is None) on the
+    trucks of ``commodity`` (``None``: every event, whatever it targets)."""
     per_edge: dict[EdgeKey, list[Event]] = defaultdict(list)
     for event in events:
-        if event.active_on(day):
+        if event.DEGRADES and event.active_on(day) and event.targets(commodity):
             for key in event.edges:
                 per_edge[key].append(event)
     return Degradation(

@@ -6,20 +6,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from siege.errors import SiegeInputError
-from siege.validation import MAX_FACTOR, number, show
+from siege.validation import MAX_FACTOR, MAX_TRUCKS_PER_DAY, number, show
 
-EFFECT_FIELDS = ("capacity_factor", "delay_factor", "risk")
+EFFECT_FIELDS = ("capacity_factor", "delay_factor", "risk", "capacity_trucks_per_day")
 
 
 @dataclass(frozen=True)
 class Effect:
     """``closed`` segments carry nothing; otherwise capacity is multiplied by ``capacity_factor``
-    (0–1), travel time by ``delay_factor`` (≥ 1), and a convoy is stopped with probability ``risk``."""
+    (0–1), travel time by ``delay_factor`` (≥ 1), and a convoy is stopped with probability ``risk``;
+    ``capacity_trucks_per_day`` caps the trucks that get through (an escort's pace, a checkpoint's
+    quota), whatever the road could carry."""
 
     closed: bool = False
     capacity_factor: float = 1.0
     delay_factor: float = 1.0
     risk: float = 0.0
+    capacity_trucks_per_day: float | None = None
 
     def describe(self) -> str:
         """Short text for reports and tooltips."""
@@ -32,6 +35,8 @@ class Effect:
             parts.append(f"delay ×{self.delay_factor:g}")
         if self.risk:
             parts.append(f"risk {self.risk:.0%}")
+        if self.capacity_trucks_per_day is not None:
+            parts.append(f"at most {self.capacity_trucks_per_day:g} trucks/day")
         return ", ".join(parts) or "no effect"
 
 
@@ -77,6 +82,8 @@ def _field(key: str, value: object, where: str) -> float:
     :data:`siege.validation.MAX_FACTOR` (a convoy taking a thousand times longer is as good as closed)."""
     if key == "delay_factor":
         return number(value, where, minimum=1.0, strict=False, maximum=MAX_FACTOR)
+    if key == "capacity_trucks_per_day":
+        return number(value, where, strict=False, maximum=MAX_TRUCKS_PER_DAY, expected="trucks/day, 0 or more")
     what = "a probability" if key == "risk" else "a number"
     return number(value, where, strict=False, maximum=1.0, expected=f"{what} from 0 to 1")
 
@@ -84,13 +91,15 @@ def _field(key: str, value: object, where: str) -> float:
 def compose(effects: Iterable[Effect]) -> Effect:
     """Effects active together on one segment: closed if any closes it; capacity and delay factors
     multiply; risks combine as independent stops, 1 − Π(1 − rᵢ). The one place this rule lives."""
-    closed, capacity, delay, survive = False, 1.0, 1.0, 1.0
+    closed, capacity, delay, survive, cap = False, 1.0, 1.0, 1.0, None
     for e in effects:
         closed = closed or e.closed
         capacity *= e.capacity_factor
         delay *= e.delay_factor
         survive *= 1.0 - e.risk
+        if e.capacity_trucks_per_day is not None:
+            cap = e.capacity_trucks_per_day if cap is None else min(cap, e.capacity_trucks_per_day)
     risk = 1.0 - survive
-    if risk >= 1.0 or capacity <= 0.0:
+    if risk >= 1.0 or capacity <= 0.0 or cap == 0:
         closed = True  # a segment nobody gets through is closed
-    return Effect(closed=closed, capacity_factor=capacity, delay_factor=delay, risk=risk)
+    return Effect(closed=closed, capacity_factor=capacity, delay_factor=delay, risk=risk, capacity_trucks_per_day=cap)

@@ -32,6 +32,8 @@ class RoadArrays:
     capacity_factor: np.ndarray
     delay_factor: np.ndarray
     risk: np.ndarray
+    #: absolute cap in trucks/day from events (``capacity_trucks_per_day``); inf where none
+    truck_cap: np.ndarray | None = None
 
     @classmethod
     def from_graph(cls, G: nx.MultiDiGraph) -> RoadArrays:
@@ -79,12 +81,15 @@ class RoadArrays:
             self.delay_factor.copy(),
             self.risk.copy(),
         )
+        cap = np.full(len(self.keys), np.inf) if self.truck_cap is None else self.truck_cap.copy()
         for key, effect in degradation.effects.items():
             i = position.get(key)
             if i is None:
                 continue
             closed[i], cf[i], df[i], risk[i] = effect.closed, effect.capacity_factor, effect.delay_factor, effect.risk
-        return replace(self, closed=closed, capacity_factor=cf, delay_factor=df, risk=risk)
+            if effect.capacity_trucks_per_day is not None:
+                cap[i] = effect.capacity_trucks_per_day
+        return replace(self, closed=closed, capacity_factor=cf, delay_factor=df, risk=risk, truck_cap=cap)
 
     @property
     def open(self) -> np.ndarray:
@@ -105,7 +110,10 @@ class RoadArrays:
     @property
     def effective_capacity(self) -> np.ndarray:
         """Trucks/day that get through: capacity × capacity factor × (1 − risk); 0 when closed."""
-        return np.where(self.closed, 0.0, self.capacity * self.capacity_factor * (1.0 - self.risk))
+        capacity = self.capacity * self.capacity_factor * (1.0 - self.risk)
+        if self.truck_cap is not None:
+            capacity = np.minimum(capacity, self.truck_cap)
+        return np.where(self.closed, 0.0, capacity)
 
     def best_edges(self, weight: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         """Positions of the lowest-weight edge for every connected (src, dst) pair among ``mask``."""

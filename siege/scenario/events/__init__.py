@@ -6,7 +6,11 @@ from siege.scenario.events.attack import Attack
 from siege.scenario.events.base import Event
 from siege.scenario.events.blockade import Blockade
 from siege.scenario.events.control_zone import ControlZone
+from siege.scenario.events.convoy import Convoy
 from siege.scenario.events.cut import Cut
+from siege.scenario.events.escort import Escort
+from siege.scenario.events.rationing import Rationing
+from siege.scenario.events.town_blockade import TownBlockade
 
 #: event ``kind`` → class
 EVENT_KINDS: dict[str, type[Event]] = {
@@ -15,6 +19,21 @@ EVENT_KINDS: dict[str, type[Event]] = {
     "blockade": Blockade,
     "control_zone": ControlZone,
     "cut": Cut,
+    "town_blockade": TownBlockade,
+    "convoy": Convoy,
+    "escort": Escort,
+    "rationing": Rationing,
 }
 
-__all__ = ["EVENT_KINDS", "Attack", "Blockade", "ControlZone", "Cut", "Event"]
+__all__ = [
+    "EVENT_KINDS",
+    "Attack",
+    "Blockade",
+    "ControlZone",
+    "Convoy",
+    "Cut",
+    "Escort",
+    "Event",
+    "Rationing",
+    "TownBlockade",
+]

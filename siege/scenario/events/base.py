@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from siege import validation
 from siege.errors import SiegeInputError
+from siege.scenario.commodities import parse_commodity_list
 from siege.scenario.context import EdgeKey, NetworkContext
 from siege.scenario.dates import parse_date
 from siege.scenario.effects import Effect, EffectRanges, parse_effect
@@ -32,6 +33,7 @@ COMMON_FIELDS = (
     "every_days",
     "lasts_days",
     "rate_per_week",
+    "commodities",
 )
 
 
@@ -84,6 +86,11 @@ class Event:
     KIND: ClassVar[str] = ""
     FIELDS: ClassVar[tuple[str, ...]] = ()
     DEFAULT_EFFECT: ClassVar[Effect] = Effect(closed=True)
+    #: whether the event acts on road segments (and must hit at least one) and degrades them;
+    #: convoys, town blockades and rationing act on towns, escorts protect segments instead
+    NEEDS_SEGMENTS: ClassVar[bool] = True
+    DEGRADES: ClassVar[bool] = True
+    TAKES_EFFECT: ClassVar[bool] = True
     #: how long a one-day event (``date`` without ``end``) keeps acting, in days
     DEFAULT_DURATION_DAYS: ClassVar[int] = 1
 
@@ -108,6 +115,17 @@ class Event:
     rate_per_week: float | None = None
     #: the days a drawn variant of a random recurrence acts (set by sweeps)
     active_days: frozenset[dt.date] | None = None
+    #: the commodities the event acts on (``None``: every commodity), e.g. a ban on fuel tankers
+    commodities: frozenset[str] | None = None
+    #: fields of the event's own kind (convoy size, escort capacity, rationing factor …)
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def targets(self, commodity: str | None) -> bool:
+        """Whether the event acts on ``commodity`` (``None``: asked for all traffic)."""
+        return commodity is None or self.commodities is None or commodity in self.commodities
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return dict(self.params).get(name, default)
 
     def active_on(self, day: dt.date | None) -> bool:
         """Whether the event acts on ``day`` (every event acts when no day is given)."""
@@ -140,12 +158,16 @@ class Event:
         if unknown:
             allowed = ", ".join(COMMON_FIELDS + cls.FIELDS)
             raise SiegeInputError(f.at(unknown[0]), f"unknown field for a {raw['kind']} event (expected {allowed})")
+        if f.has("effect") and not cls.TAKES_EFFECT:
+            raise SiegeInputError(f.at("effect"), f"a {raw['kind']} event has no effect field (see its own fields)")
         start, end = _window(f, cls.DEFAULT_DURATION_DAYS)
         effect, ranges = parse_effect(raw["effect"], f.at("effect")) if "effect" in raw else (cls.DEFAULT_EFFECT, ())
         recurrence = _recurrence(f, start)
         label, edges, details = cls.select(f, ctx)
-        if not edges:
+        if not edges and cls.NEEDS_SEGMENTS:
             raise SiegeInputError(where, f"{label}: the event hits no road segment")
+        commodities = parse_commodity_list(raw["commodities"], f.at("commodities")) if f.has("commodities") else None
+        params = tuple(details.pop("params", {}).items())
         if f.has("name"):
             label = f.text("name", limit=validation.MAX_NAME_CHARS)
         return cls(
@@ -160,6 +182,8 @@ class Event:
             edges=frozenset(edges),
             details=tuple(details.items()),
             effect_ranges=ranges,
+            commodities=commodities,
+            params=params,
             **recurrence,
         )
 

@@ -1,0 +1,100 @@
+"""Commodities as data: what towns need, in which unit, how much they stock, and who carries it.
+
+The table is ``networks/mali/commodities.csv`` (every figure with its source); a scenario may
+override any number in ``[commodities.NAME]``. Trucks of every commodity share the roads.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
+
+from siege import validation
+from siege.errors import SiegeInputError
+from siege.network import bundled
+
+#: stock roles of a town in the supply chain
+ROLES = ("national_depot", "regional_depot", "retail")
+NUMBER_FIELDS = ("per_10000_people_per_day", "min_per_day", *(f"stock_days_{r}" for r in ROLES))
+
+
+@dataclass(frozen=True)
+class Commodity:
+    """One commodity: demand rule (trucks/day per 10,000 people, with a floor), stock days by role,
+    and which kinds of supply point carry it (``imports``: ports and border posts; ``producers``:
+    producing regions)."""
+
+    name: str
+    unit: str
+    per_10000_people_per_day: float
+    min_per_day: float
+    stock_days: dict[str, float]
+    carried_from: frozenset[str]
+    basis: str
+
+    def demand(self, population: int | None, unknown_population: float) -> float:
+        """Trucks/day a town of ``population`` needs."""
+        people = population if population else unknown_population
+        return max(self.min_per_day, people / 10_000 * self.per_10000_people_per_day)
+
+
+@cache
+def default_commodities() -> tuple[Commodity, ...]:
+    """The commodity table shipped with the bundled network."""
+    path = bundled.data_dir() / "commodities.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return tuple(
+        Commodity(
+            name=r["commodity"],
+            unit=r["unit"],
+            per_10000_people_per_day=float(r["per_10000_people_per_day"]),
+            min_per_day=float(r["min_per_day"]),
+            stock_days={role: float(r[f"stock_days_{role}"]) for role in ROLES},
+            carried_from=frozenset(x.strip() for x in r["carried_from"].split(",")),
+            basis=r["basis"],
+        )
+        for r in rows
+    )
+
+
+def commodity_names() -> tuple[str, ...]:
+    """Names of the known commodities, in table order."""
+    return tuple(c.name for c in default_commodities())
+
+
+def parse_commodities(raw: Any, where: str) -> tuple[Commodity, ...]:
+    """``[commodities.NAME]`` tables overriding numbers of the default table."""
+    if not isinstance(raw, Mapping):
+        raise SiegeInputError(f"{where}: commodities", "expected [commodities.NAME] tables")
+    table = {c.name: c for c in default_commodities()}
+    for name, fields in raw.items():
+        at = f"{where}: commodities.{str(name)[:40]}"
+        if name not in table:
+            raise SiegeInputError(at, f"unknown commodity (expected one of {', '.join(table)})")
+        if not isinstance(fields, Mapping):
+            raise SiegeInputError(at, "expected a table of numbers")
+        c = table[name]
+        for key, value in fields.items():
+            if key not in NUMBER_FIELDS:
+                raise SiegeInputError(f"{at}.{str(key)[:40]}", f"unknown field (expected {', '.join(NUMBER_FIELDS)})")
+            x = validation.number(value, f"{at}.{key}", strict=False, maximum=validation.MAX_STOCK_DAYS)
+            if key.startswith("stock_days_"):
+                c = replace(c, stock_days={**c.stock_days, key.removeprefix("stock_days_"): x})
+            else:
+                c = replace(c, **{key: x})
+        table[name] = c
+    return tuple(table.values())
+
+
+def parse_commodity_list(value: Any, where: str) -> frozenset[str]:
+    """A non-empty list of known commodity names."""
+    names = commodity_names()
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v in names for v in value):
+        raise SiegeInputError(
+            where, f"expected a list of commodities among {', '.join(names)}, got {validation.show(value)}"
+        )
+    return frozenset(value)

@@ -1,0 +1,52 @@
+"""``convoy``: a one-off column of trucks — it leaves ``from`` on ``date`` and arrives at ``to`` after
+its travel time, less what the threats on its route stop.
+
+Fields: ``from``, ``to`` (places on the network), ``date``, ``trucks`` (how many leave), ``commodity``
+(one commodity), ``escorted`` (default true: the risks met are multiplied by the escort factor,
+``siege/settings.py`` ``ESCORT_RISK_FACTOR``). Deliveries are a pulse into the destination's stock.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from siege import validation
+from siege.errors import SiegeInputError
+from siege.scenario.commodities import commodity_names
+from siege.scenario.context import EdgeKey, NetworkContext
+from siege.scenario.events.base import Event, Fields
+
+
+class Convoy(Event):
+    KIND: ClassVar[str] = "convoy"
+    FIELDS: ClassVar[tuple[str, ...]] = ("from", "to", "trucks", "commodity", "escorted")
+    NEEDS_SEGMENTS: ClassVar[bool] = False
+    DEGRADES: ClassVar[bool] = False
+    TAKES_EFFECT: ClassVar[bool] = False
+
+    @classmethod
+    def select(cls, f: Fields, ctx: NetworkContext) -> tuple[str, set[EdgeKey], dict[str, Any]]:
+        if not f.has("date"):
+            raise SiegeInputError(f.at("date"), "a convoy needs the date it leaves")
+        origin = ctx.gazetteer.get(f.text("from"), f.at("from"))
+        dest = ctx.gazetteer.get(f.text("to"), f.at("to"))
+        nodes = (ctx.node_of(origin.name, f.at("from")), ctx.node_of(dest.name, f.at("to")))
+        if nodes[0] == nodes[1]:
+            raise SiegeInputError(f.at("to"), "a convoy goes somewhere else than where it leaves")
+        trucks = validation.number(f.raw.get("trucks"), f.at("trucks"), maximum=validation.MAX_TRUCKS_PER_DAY)
+        commodity = f.text("commodity")
+        if commodity not in commodity_names():
+            raise SiegeInputError(f.at("commodity"), f"expected one of {', '.join(commodity_names())}")
+        escorted = f.raw.get("escorted", True)
+        if not isinstance(escorted, bool):
+            raise SiegeInputError(f.at("escorted"), f"expected true or false, got {validation.show(escorted)}")
+        params = {
+            "from": origin.name,
+            "to": dest.name,
+            "nodes": nodes,
+            "trucks": trucks,
+            "commodity": commodity,
+            "escorted": escorted,
+        }
+        label = f"{'escorted ' if escorted else ''}convoy of {trucks:g} {commodity} trucks {origin.name} → {dest.name}"
+        return label, set(), {"params": params, "point": (dest.lon, dest.lat)}
