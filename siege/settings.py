@@ -152,4 +152,4 @@ CONVOY_DRIVING_HOURS_PER_DAY: float = 5.0
 #: (its usual corridors); farther ones are not part of its supply chain.
 CATCHMENT_FACTOR: float = 1.5
 #: Allocation of scarce supply among towns when a scenario has no ``[allocation]``: see README.
-DEFAULT_ALLOCATION: str = "proportional"
+DEFAULT_ALLOCATION: str = "max-min"

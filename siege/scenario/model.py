@@ -22,9 +22,11 @@ from siege.errors import SiegeInputError
 from siege.network import bundled
 from siege.network.source import load_network
 from siege.places import Gazetteer, mali_gazetteer, snap_places
+from siege.scenario.commodities import Commodity, parse_commodities, parse_commodity_list
 from siege.scenario.context import NetworkContext
 from siege.scenario.dates import parse_date
 from siege.scenario.events import EVENT_KINDS, Event
+from siege.solver.supply import POLICIES
 
 TOP_FIELDS = (
     "name",
@@ -41,6 +43,9 @@ TOP_FIELDS = (
     "interdiction",
     "stocks",
     "events",
+    "commodities",
+    "allocation",
+    "producers",
 )
 TOWN_KINDS = ("capital", "regional_capital", "cercle_capital")
 #: bounds of the demand rule's fields: at most one truck a day per person; at most a billion people
@@ -55,6 +60,8 @@ class SupplyPoint:
     node: int
     capacity: float
     basis: str = ""
+    #: the commodities it supplies (imports: every commodity carried from imports; producers: food)
+    commodities: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,12 @@ class Scenario:
     interdiction: dict[str, Any] = field(default_factory=lambda: {"cost": "class", "overrides": []})
     #: the TOML as read (sweeps vary it and validate it again)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: commodities tracked through time (networks/mali/commodities.csv, [commodities.NAME] overrides)
+    commodities: tuple[Commodity, ...] = ()
+    #: producing regions (food), supply points for runs through time
+    producers: list[SupplyPoint] = field(default_factory=list)
+    #: who gets scarce supply: ``policy`` (max-min, proportional, priority) and ``priority`` (town names)
+    allocation: dict[str, Any] = field(default_factory=lambda: {"policy": settings.DEFAULT_ALLOCATION, "priority": []})
 
     @property
     def on_network(self) -> list[Town]:
@@ -193,7 +206,9 @@ def scenario_from_dict(
     ctx = NetworkContext(network, gazetteer)
 
     notes: list[str] = []
-    supply = _supply(raw.get("supply"), where, ctx, notes)
+    commodities = parse_commodities(raw.get("commodities", {}), where)
+    supply = _supply(raw.get("supply"), where, ctx, notes, commodities)
+    producers = _supply(raw.get("producers"), where, ctx, notes, commodities, producers=True)
     towns = _towns(raw.get("towns", {}), raw.get("demand", {}), where, ctx)
     if not any(t.node is not None for t in towns):
         off = "; ".join(f"{t.name} {t.snap_km:.0f} km" if t.snap_km is not None else t.name for t in towns[:5])
@@ -206,6 +221,7 @@ def scenario_from_dict(
     stocks = _stocks(raw.get("stocks", {}), where, towns, ctx.gazetteer)
     interdiction = _interdiction(raw.get("interdiction", {}), where, ctx)
     events = _events(raw.get("events", []), where, ctx)
+    allocation = _allocation(raw.get("allocation", {}), where, towns, ctx.gazetteer)
     return Scenario(
         name=name,
         description=description,
@@ -224,6 +240,9 @@ def scenario_from_dict(
         stocks=stocks,
         interdiction=interdiction,
         raw=dict(raw),
+        commodities=commodities,
+        producers=producers,
+        allocation=allocation,
     )
 
 
@@ -242,41 +261,83 @@ def _text(raw: Mapping[str, Any], key: str, where: str, default: str | None = No
     )
 
 
-def default_supply() -> list[dict[str, Any]]:
-    """Mali's import gateways with their capacities (``networks/mali/supply.csv``, sources inside)."""
-    with (bundled.data_dir() / "supply.csv").open(newline="", encoding="utf-8") as f:
-        return [
-            {"place": r["place"], "capacity": float(r["capacity_trucks_per_day"]), "basis": r["basis"]}
-            for r in csv.DictReader(f)
-        ]
+def default_supply(*, producers: bool = False) -> list[dict[str, Any]]:
+    """Mali's import gateways (``networks/mali/supply.csv``) or food-producing regions
+    (``producers.csv``) with their capacities; sources inside."""
+    name = "producers.csv" if producers else "supply.csv"
+    with (bundled.data_dir() / name).open(newline="", encoding="utf-8") as f:
+        rows = []
+        for r in csv.DictReader(f):
+            row = {"place": r["place"], "capacity": float(r["capacity_trucks_per_day"]), "basis": r["basis"]}
+            if r.get("commodities"):
+                row["commodities"] = r["commodities"].split(",")
+            rows.append(row)
+        return rows
 
 
-def _supply(raw: Any, where: str, ctx: NetworkContext, notes: list[str]) -> list[SupplyPoint]:
+def _supply(
+    raw: Any,
+    where: str,
+    ctx: NetworkContext,
+    notes: list[str],
+    commodities: tuple[Commodity, ...],
+    *,
+    producers: bool = False,
+) -> list[SupplyPoint]:
+    section = "producers" if producers else "supply"
     explicit = raw is not None
-    rows = raw if explicit else default_supply()
-    if not isinstance(rows, list) or not rows:
-        raise SiegeInputError(f"{where}: supply", "expected [[supply]] tables with place and capacity")
+    rows = raw if explicit else default_supply(producers=producers)
+    if not isinstance(rows, list) or (not rows and not producers):
+        raise SiegeInputError(f"{where}: {section}", f"expected [[{section}]] tables with place and capacity")
+    kind = "producers" if producers else "imports"
+    default_carried = frozenset(c.name for c in commodities if kind in c.carried_from)
     points = []
     for i, row in enumerate(rows):
-        at = f"{where}: supply[{i}]"
+        at = f"{where}: {section}[{i}]"
         if not isinstance(row, Mapping):
             raise SiegeInputError(at, "expected a table with place and capacity")
-        unknown = [k for k in row if k not in ("place", "capacity", "basis", "note")]
+        unknown = [k for k in row if k not in ("place", "capacity", "basis", "note", "commodities")]
         if unknown:
-            raise SiegeInputError(f"{at}.{unknown[0]}", "unknown field (expected place, capacity, note)")
+            raise SiegeInputError(f"{at}.{unknown[0]}", "unknown field (expected place, capacity, commodities, note)")
         cap = _number(row.get("capacity"), f"{at}.capacity", maximum=validation.MAX_TRUCKS_PER_DAY, unit="trucks/day")
+        carried = (
+            parse_commodity_list(row["commodities"], f"{at}.commodities") if "commodities" in row else default_carried
+        )
         try:
             node = ctx.node_of(_text(row, "place", at), f"{at}.place")
         except SiegeInputError:
             if explicit:
                 raise
-            notes.append(f"default supply point {row['place']} is not on this network and was left out")
+            notes.append(
+                f"default {'producer' if producers else 'supply point'} {row['place']} is not on this network "
+                "and was left out"
+            )
             continue
         place = ctx.gazetteer.get(row["place"])
-        points.append(SupplyPoint(place.name, node, float(cap), str(row.get("basis", row.get("note", "")))))
-    if not points:
+        basis = str(row.get("basis", row.get("note", "")))
+        points.append(SupplyPoint(place.name, node, float(cap), basis, carried))
+    if not points and not producers:
         raise SiegeInputError(f"{where}: supply", "no supply point lies on the network")
     return points
+
+
+def _allocation(raw: Any, where: str, towns: list[Town], gazetteer: Gazetteer) -> dict[str, Any]:
+    """``[allocation]``: ``policy`` (max-min, proportional, priority) and ``priority`` = [towns]."""
+    at = f"{where}: allocation"
+    if not isinstance(raw, Mapping) or set(raw) - {"policy", "priority"}:
+        raise SiegeInputError(at, "expected an [allocation] table with policy and priority")
+    policy = raw.get("policy", settings.DEFAULT_ALLOCATION)
+    if policy not in POLICIES:
+        raise SiegeInputError(f"{at}.policy", f"expected one of {', '.join(POLICIES)}, got {validation.show(policy)}")
+    names = _names(raw.get("priority", []), f"{at}.priority", allow_empty=True)
+    priority = [gazetteer.get(n, f"{at}.priority").name for n in names]
+    known = {t.name for t in towns}
+    for name in priority:
+        if name not in known:
+            raise SiegeInputError(f"{at}.priority", f"{name} is not one of the scenario's towns")
+    if policy == "priority" and not priority:
+        raise SiegeInputError(f"{at}.priority", "the priority policy needs a list of towns served first")
+    return {"policy": policy, "priority": priority}
 
 
 def demand_of(population: int | None, rule: Mapping[str, float]) -> float:

@@ -1,0 +1,220 @@
+"""Supply along lanes: which trucks of which commodity go from which origin to which town, today.
+
+A **lane** is the fastest open route from one origin (an import gateway, a producing region or a
+depot) to one destination for one commodity. The deliveries on all lanes are solved together as a
+linear programme (``scipy.optimize.linprog``, HiGHS):
+
+- trucks of every commodity share each road's capacity (trucks/day);
+- an origin sends at most its capacity;
+- under threat, truckers carry only a share ``willing`` of what a town orders through a lane
+  (``1 − risk / REFUSE_RISK``, each event on the lane counted once): a lane with willingness 0.4
+  can bring at most 40 % of the orders placed on it, whatever the road could carry;
+- an event's ``capacity_trucks_per_day`` caps the trucks crossing it (each lane counted once);
+- an escort lets up to its capacity cross its road at a lower risk (escorted lanes);
+- a blockaded town receives at most the share its blockade lets in.
+
+Who gets scarce supply is a policy (:data:`POLICIES`): ``max-min`` (progressive filling: the
+worst-served town as well served as possible, then the next …; the default), ``proportional`` (one
+served fraction for every town as far as roads allow, then the trucks left go wherever roads let
+them) or ``priority`` (ranked towns first, each rank by max-min, then the others). Among equal
+answers the shortest lanes are preferred.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_array, csr_array, vstack
+
+POLICIES = ("max-min", "proportional", "priority")
+#: weight of travel hours against delivered trucks in the objective: only breaks ties
+_HOUR_COST = 1e-6
+_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One origin → destination route for one commodity."""
+
+    origin: int
+    dest: int  # index of the (destination, commodity) pair the lane serves
+    edges: np.ndarray  # edge positions along the route
+    hours: float
+    willing: float  # share of the orders placed on it that truckers carry (0–1)
+    survival: float  # probability a convoy gets through: Π over the events met of (1 − risk)
+    zones: tuple[int, ...] = ()  # capped zones (events with capacity_trucks_per_day) it crosses
+    escort: int = -1  # the escort it rides with (-1: none)
+
+
+@dataclass(frozen=True)
+class SupplyProblem:
+    """Everything but the day's orders: lanes, capacities, caps. Built once per state of the roads."""
+
+    lanes: Sequence[Lane]
+    edge_capacity: np.ndarray  # trucks/day per edge, shared by all commodities
+    origin_capacity: np.ndarray  # trucks/day per origin (inf: unlimited)
+    zone_capacity: np.ndarray  # trucks/day per capped zone
+    escort_capacity: np.ndarray  # trucks/day per escort
+    n_dest: int
+
+
+def solve_supply(
+    problem: SupplyProblem,
+    orders: np.ndarray,
+    *,
+    allowed: np.ndarray | None = None,
+    policy: str = "max-min",
+    priority: np.ndarray | None = None,
+) -> np.ndarray:
+    """Trucks/day on every lane for the day's ``orders`` (per destination pair), under ``policy``.
+
+    ``allowed`` caps what each destination may receive (blockades; default: its order); ``priority``
+    is a rank per destination (lower first; only for the ``priority`` policy).
+    """
+    lanes = problem.lanes
+    L = len(lanes)
+    if L == 0:
+        return np.zeros(0)
+    orders = np.asarray(orders, dtype=float)
+    allowed = orders.copy() if allowed is None else np.minimum(allowed, orders)
+    lane_dest = np.fromiter((ln.dest for ln in lanes), dtype=np.int64, count=L)
+    willing = np.fromiter((ln.willing for ln in lanes), dtype=float, count=L)
+    hours = np.fromiter((ln.hours for ln in lanes), dtype=float, count=L)
+    rows, rhs = _constraints(problem, lanes, lane_dest, willing, orders, allowed)
+    # destination rows: delivered to each destination pair, as a matrix D (n_dest × L)
+    D = csr_array((np.ones(L), (lane_dest, np.arange(L))), shape=(problem.n_dest, L))
+    can = (np.asarray(D.sum(axis=1)).ravel() > 0) & (allowed > _TOL)
+    level = np.zeros(problem.n_dest)  # served fraction each destination is guaranteed so far
+    fixed = ~can
+    groups: list[np.ndarray] = []
+    if policy == "priority" and priority is not None:
+        for rank in np.unique(priority[can]):
+            groups.append(can & (priority == rank))
+    else:
+        groups.append(can.copy())
+
+    x = np.zeros(L)
+    for group in groups:
+        active = group & ~fixed
+        rounds = 0
+        while active.any():
+            rounds += 1
+            lam, x_level = _max_level(rows, rhs, D, orders, level, fixed, active, hours, L)
+            if lam is None:
+                break
+            # which destinations can still go higher, with everyone else at least at their level?
+            level[active] = lam
+            x_fill = _fill(
+                rows, rhs, D, orders, level, active | fixed, active, hours, L, trucks=policy == "proportional"
+            )
+            x = x_fill if x_fill is not None else x_level
+            served = _served(D, x, orders)
+            higher = active & (served > lam + 1e-6)
+            if policy == "proportional" or rounds >= 6 or not higher.any():
+                # proportional stops after one level: the rest is filled by the last programme
+                fixed |= active
+                level[active] = np.maximum(level[active], np.where(active, served, 0.0)[active])
+                break
+            fixed |= active & ~higher
+            active = higher
+    if not groups or not x.any():
+        x = np.zeros(L)
+    return np.maximum(x, 0.0)
+
+
+def _served(D: csr_array, x: np.ndarray, orders: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(orders > 0, (D @ x) / orders, 1.0)
+
+
+def _constraints(problem, lanes, lane_dest, willing, orders, allowed):
+    """Rows ``A x <= b`` common to every programme of the day."""
+    L = len(lanes)
+    blocks, rhs = [], []
+
+    def add(row_idx, col_idx, vals, n_rows, b):
+        blocks.append(coo_array((vals, (row_idx, col_idx)), shape=(n_rows, L)).tocsr())
+        rhs.append(b)
+
+    # shared road capacity, on the edges lanes use
+    e_idx = np.concatenate([ln.edges for ln in lanes])
+    l_idx = np.repeat(np.arange(L), [len(ln.edges) for ln in lanes])
+    used, inverse = np.unique(e_idx, return_inverse=True)
+    pair = np.unique(np.stack([inverse, l_idx]), axis=1)  # a lane counts once per edge
+    add(pair[0], pair[1], np.ones(pair.shape[1]), len(used), problem.edge_capacity[used])
+    # origins
+    origin = np.fromiter((ln.origin for ln in lanes), dtype=np.int64, count=L)
+    finite = np.isfinite(problem.origin_capacity)
+    keep = finite[origin]
+    o_rows = np.cumsum(finite) - 1
+    add(
+        o_rows[origin[keep]],
+        np.flatnonzero(keep),
+        np.ones(keep.sum()),
+        int(finite.sum()),
+        problem.origin_capacity[finite],
+    )
+    # capped zones and escorts (a lane counts once per zone)
+    zl = [(z, i) for i, ln in enumerate(lanes) for z in set(ln.zones)]
+    if zl:
+        z, i = np.array(zl).T
+        add(z, i, np.ones(len(zl)), len(problem.zone_capacity), problem.zone_capacity)
+    el = [(ln.escort, i) for i, ln in enumerate(lanes) if ln.escort >= 0]
+    if el:
+        z, i = np.array(el).T
+        add(z, i, np.ones(len(el)), len(problem.escort_capacity), problem.escort_capacity)
+    # willingness: a lane brings at most `willing` of the orders placed on it
+    add(lane_dest, np.arange(L), 1.0 / willing, len(orders), orders)
+    # blockades and orders: at most what may enter
+    add(lane_dest, np.arange(L), np.ones(L), len(orders), allowed)
+    return vstack(blocks).tocsr(), np.concatenate(rhs)
+
+
+def _max_level(rows, rhs, D, orders, level, fixed, active, hours, L):
+    """Largest common served fraction λ of the ``active`` destinations, the ``fixed`` ones kept at
+    their level. Variables: lane flows and λ."""
+    n = L + 1
+    c = np.concatenate([_HOUR_COST * hours, [-1.0]])
+    A = [csr_array((rows.data, rows.indices, rows.indptr), shape=(rows.shape[0], n))]
+    b = [rhs]
+    act = np.flatnonzero(active)
+    # λ·order − delivered ≤ 0
+    Da = D[act]
+    A.append(_with_last(-Da, orders[act], n))
+    b.append(np.zeros(len(act)))
+    fx = np.flatnonzero(fixed & (level > 0))
+    if len(fx):
+        A.append(_with_last(-D[fx], np.zeros(len(fx)), n))
+        b.append(-(level[fx] * orders[fx]) + 1e-9)
+    res = linprog(c, A_ub=vstack(A).tocsr(), b_ub=np.concatenate(b), bounds=[(0, None)] * L + [(0, 1)], method="highs")
+    if res.status != 0:
+        return None, None
+    return float(res.x[-1]), res.x[:-1]
+
+
+def _fill(rows, rhs, D, orders, level, keep, active, hours, L, *, trucks: bool = False):
+    """Most total served fraction (or, with ``trucks``, most trucks) of the ``active`` destinations,
+    every destination in ``keep`` at least at its level."""
+    with np.errstate(divide="ignore"):
+        per = 1.0 if trucks else 1.0 / np.where(orders > 0, orders, 1.0)
+        weight = np.where(active & (orders > 0), per, 0.0)
+    c = -(D.T @ weight) + _HOUR_COST * hours
+    A, b = [rows], [rhs]
+    kp = np.flatnonzero(keep & (level > 0))
+    if len(kp):
+        A.append(-D[kp])
+        b.append(-(level[kp] * orders[kp]) * (1 - 1e-9))
+    res = linprog(c, A_ub=vstack(A).tocsr(), b_ub=np.concatenate(b), bounds=[(0, None)] * L, method="highs")
+    return res.x if res.status == 0 else None
+
+
+def _with_last(M: csr_array, last: np.ndarray, n: int) -> csr_array:
+    """``[M | last]`` as one sparse matrix with ``n`` columns."""
+    M = M.tocoo()
+    rows = np.concatenate([M.row, np.arange(M.shape[0])])
+    cols = np.concatenate([M.col, np.full(M.shape[0], n - 1)])
+    vals = np.concatenate([M.data, last])
+    return csr_array((vals, (rows, cols)), shape=(M.shape[0], n))
