@@ -229,7 +229,7 @@ def run_variant(config: SweepConfig, spec: dict[str, Any]) -> dict[str, Any]:
         rows = []
         if variant.start and variant.end:
             timeline = simulate(variant)
-            for _, r in timeline.summary.iterrows():
+            for _, r in timeline.towns.iterrows():
                 rows.append(
                     {
                         "town": r["town"],

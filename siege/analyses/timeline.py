@@ -1,25 +1,38 @@
-"""The siege through time: day by day, the active degradation, the joint supply to every town, and stocks.
+"""The siege through time: commodities moving along supply chains, day by day, with stocks.
 
-Each day:
+The supply chain (built once from the network with no events):
 
-1. the events acting that day degrade the network (solved once per distinct set of active events);
-2. every town orders its demand — more while its stocks are below target (settings.ORDER_FACTORS) —
-   and the max-min fair joint flow from the supply points delivers what the roads allow;
-3. Bamako is also the depot of the district capitals it forwards supplies to (those whose fastest
-   supply route passes through it): what it forwards is limited by its own stock and inflow — when
-   Bamako cannot cover its own consumption, it keeps what it lacks out of the onward flow;
-4. each commodity's stock grows with its share of the inflow and falls with consumption; a town whose
-   stock is empty and inflow short consumes less than it needs: it is *short* that day.
+- **supply points** carry commodities (``networks/mali/commodities.csv``): import gateways carry
+  fuel and food, producing regions food;
+- **depots** are the capital (national depot) and the regional capitals (regional depots); each
+  depot draws on the supply points within its catchment (routes at most ``CATCHMENT_FACTOR`` × its
+  fastest one: its usual corridors);
+- every other town is **retail** and draws on its nearest depot.
 
-Outputs per town and day: inflow, stock of each commodity (days of demand), status, short; per town:
-the first day short, the days to stock-out, the total days isolated.
+Each day, for each commodity:
+
+1. the events acting that day and targeting the commodity degrade the roads; lanes (the route from
+   each origin to each destination) are found, with the share of orders truckers will carry through
+   their threats (each event on a lane counted once) and the escorts they can ride with;
+2. towns order their demand (less under rationing, more while restocking); depots order for
+   themselves and their towns; one linear programme shares the roads, the supply points and the
+   escorts among all commodities and destinations by the scenario's allocation policy
+   (:mod:`siege.solver.supply`);
+3. a depot forwards to its towns at most what it holds after its own consumption, shared by the
+   same policy; convoys arrive as pulses after their travel time, less what their route's threats stop;
+4. stocks grow with inflow and fall with consumption; a town that cannot cover a day's demand from
+   inflow and stock is *short* that day.
+
+Output: one row per day, town and commodity (``timeline.csv``), a summary per town and commodity,
+and for every town short of something, the reasons (events on its lanes, blockades, its depot).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,12 +41,14 @@ from siege import settings
 from siege.errors import SiegeInputError
 from siege.scenario import Scenario, degrade
 from siege.solver.arrays import RoadArrays
-from siege.solver.flow import fair_throughput
-from siege.solver.routes import fastest_from, most_reliable_from, survival_along
-from siege.solver.status import classify
+from siege.solver.routes import fastest_from, most_reliable_from
+from siege.solver.status import STATUSES, classify
+from siege.solver.supply import Lane, SupplyProblem, solve_supply
 from siege.validation import check_period
 
-COMMODITIES = tuple(settings.COMMODITY_SHARE)
+#: the columns of timeline.csv, in order
+COLUMNS = ("date", "town", "commodity", "demand", "inflow", "served_fraction", "stock_days", "short", "status")
+NATIONAL, REGIONAL, RETAIL = "national_depot", "regional_depot", "retail"
 
 
 @dataclass
@@ -43,35 +58,26 @@ class TimelineResult:
     scenario: Scenario
     start: dt.date
     end: dt.date
-    frame: pd.DataFrame  # one row per town and day
-    summary: pd.DataFrame  # one row per town
+    frame: pd.DataFrame  # one row per day, town and commodity (COLUMNS)
+    summary: pd.DataFrame  # one row per town and commodity
+    towns: pd.DataFrame  # one row per town: all commodities together
+    reasons: dict[str, list[str]] = field(default_factory=dict)  # town -> why it ran short
+    chain: dict[str, str] = field(default_factory=dict)  # town -> its depot (itself for a depot)
+    policy: str = settings.DEFAULT_ALLOCATION
 
-    def town(self, name: str) -> pd.DataFrame:
-        """The rows of one town, by date."""
-        return self.frame[self.frame["town"] == name].reset_index(drop=True)
+    def town(self, name: str, commodity: str | None = None) -> pd.DataFrame:
+        """The rows of one town (and commodity), by date."""
+        rows = self.frame[self.frame["town"] == name]
+        if commodity is not None:
+            rows = rows[rows["commodity"] == commodity]
+        return rows.reset_index(drop=True)
 
-    def summary_of(self, name: str) -> dict:
-        """The summary row of one town."""
-        return self.summary[self.summary["town"] == name].iloc[0].to_dict()
-
-
-def _order_factor(ratio: float) -> float:
-    factor = 1.0
-    for below, f in settings.ORDER_FACTORS:
-        if ratio < below:
-            factor = f
-    return factor
-
-
-@dataclass(frozen=True)
-class _DayNetwork:
-    """What a set of active events does to routes (cached per set)."""
-
-    arrays: RoadArrays
-    reachable: np.ndarray
-    hours: np.ndarray
-    survival: np.ndarray
-    via_capital: np.ndarray
+    def summary_of(self, name: str, commodity: str | None = None) -> dict:
+        """The summary of one town: all commodities together, or one commodity."""
+        if commodity is None:
+            return self.towns[self.towns["town"] == name].iloc[0].to_dict()
+        s = self.summary
+        return s[(s["town"] == name) & (s["commodity"] == commodity)].iloc[0].to_dict()
 
 
 def period_of(scenario: Scenario, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
@@ -88,105 +94,217 @@ def period_of(scenario: Scenario, start: dt.date | None, end: dt.date | None) ->
     return start, end
 
 
+def _order_factor(ratio: float) -> float:
+    factor = 1.0
+    for below, f in settings.ORDER_FACTORS:
+        if ratio < below:
+            factor = f
+    return factor
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Who supplies whom: depots, their towns, their supply points."""
+
+    role: list[str]  # per town
+    depot_of: np.ndarray  # per town: index of its depot town (itself for a depot)
+    sources: dict[tuple[int, int], list[int]]  # (depot town, commodity) -> supply point indices
+
+
+def build_chain(scenario: Scenario, base: RoadArrays, points) -> Chain:
+    """Depots (the capital and regional capitals), each town's depot, each depot's catchment."""
+    towns = scenario.on_network
+    pos = base.index
+    capital = scenario.allocation.get("capital", settings.CAPITAL)
+    role = [
+        NATIONAL if t.name == capital else REGIONAL if t.kind in ("capital", "regional_capital") else RETAIL
+        for t in towns
+    ]
+    depots = [i for i, r in enumerate(role) if r != RETAIL]
+    if not depots:  # no capital or regional capital among the towns: each town is its own depot
+        role = [REGIONAL] * len(towns)
+        depots = list(range(len(towns)))
+    depot_of = np.arange(len(towns))
+    if len(depots) < len(towns):
+        hours = np.full((len(depots), len(towns)), np.inf)
+        for k, d in enumerate(depots):
+            hours[k] = fastest_from(base, [pos[towns[d].node]]).dist[[pos[t.node] for t in towns]]
+        for i, r in enumerate(role):
+            if r == RETAIL:
+                depot_of[i] = depots[int(np.argmin(hours[:, i]))]
+    sources: dict[tuple[int, int], list[int]] = {}
+    for c, commodity in enumerate(scenario.commodities):
+        carriers = [j for j, p in enumerate(points) if commodity.name in p.commodities]
+        if not carriers:
+            continue
+        dist = np.array([fastest_from(base, [pos[points[j].node]]).dist for j in carriers])  # carriers × nodes
+        for d in depots:
+            h = dist[:, pos[towns[d].node]]
+            if not np.isfinite(h).any():
+                continue
+            best = np.nanmin(h[np.isfinite(h)])
+            limit = max(best * settings.CATCHMENT_FACTOR, best + 1e-9)
+            sources[(d, c)] = [carriers[k] for k in np.flatnonzero(h <= limit)]
+    return Chain(role, depot_of, sources)
+
+
+@dataclass(frozen=True)
+class _Roads:
+    """The roads on one day for every commodity: lanes and what the solver needs."""
+
+    problem: SupplyProblem
+    met_by_dest: dict[int, set[int]]  # destination pair -> the events its lanes meet
+    reachable: np.ndarray  # (town, commodity): an open road from a supply point carrying it
+    survival: np.ndarray  # (town, commodity): best survival on its lanes
+    hours: np.ndarray  # (town, commodity): fastest lane hours
+
+
+def _willing(risk: float) -> float:
+    return max(0.0, 1.0 - risk / settings.REFUSE_RISK)
+
+
 def simulate(
     scenario: Scenario,
     *,
     start: dt.date | None = None,
     end: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
+    policy: str | None = None,
 ) -> TimelineResult:
-    """Step the scenario day by day from ``start`` to ``end`` (defaults: the scenario's period)."""
+    """Step the scenario day by day from ``start`` to ``end`` (defaults: the scenario's period).
+
+    ``policy`` overrides the scenario's allocation policy (for the report's sensitivity table)."""
     start, end = period_of(scenario, start, end)
+    policy = policy or scenario.allocation["policy"]
     base = RoadArrays.from_graph(scenario.G)
-    pos = base.index
     towns = scenario.on_network
-    t_pos = np.array([pos[t.node] for t in towns], dtype=np.int64)
-    demand = np.array([t.demand for t in towns], dtype=float)
-    supplies = [(pos[s.node], s.capacity) for s in scenario.supply]
-    sources = sorted({p for p, _ in supplies})
-    cap_i = next((i for i, t in enumerate(towns) if t.name == settings.CAPITAL), None)
-    capital = int(t_pos[cap_i]) if cap_i is not None else None
-    share = np.array([settings.COMMODITY_SHARE[c] for c in COMMODITIES])
-    stock_days = np.array([[scenario.stocks.get(t.name, settings.STOCK_DAYS)[c] for c in COMMODITIES] for t in towns])
-    target = stock_days * demand[:, None] * share[None, :]  # trucks of each commodity
+    names = [t.name for t in towns]
+    T, C = len(towns), len(scenario.commodities)
+    points = [*scenario.supply, *scenario.producers]
+    chain = build_chain(scenario, base, points)
+    depots = sorted(set(chain.depot_of.tolist()))
+    depot_slot = {d: k for k, d in enumerate(depots)}
+    unknown_pop = scenario.raw.get("demand", {}).get("unknown_population", settings.UNKNOWN_POPULATION)
+    demand = np.array([[c.demand(t.population, unknown_pop) for c in scenario.commodities] for t in towns])
+    area = np.zeros_like(demand)  # what each depot stocks for: itself and its towns
+    for i in range(T):
+        area[chain.depot_of[i]] += demand[i]
+    stock_days = np.array(
+        [[_stock_days(scenario, t.name, chain.role[i], c) for c in scenario.commodities] for i, t in enumerate(towns)]
+    )
+    is_depot = np.array([chain.role[i] != RETAIL for i in range(T)])
+    target = np.where(is_depot[:, None], area, demand) * stock_days
     stock = target.copy()
-    base_hours = fastest_from(base, sources).dist[t_pos]
+    priority_names = scenario.allocation.get("priority", [])
+    rank = np.array([priority_names.index(n) if n in priority_names else len(priority_names) for n in names])
+    pair_rank = np.repeat(rank, C)
 
-    networks: dict[tuple[int, ...], _DayNetwork] = {}
-    flows: dict[tuple, tuple[np.ndarray, float]] = {}
-
-    def day_network(active: tuple[int, ...]) -> _DayNetwork:
-        if active not in networks:
-            arrays = base.degraded(degrade([scenario.events[i] for i in active]))
-            fast, safe = fastest_from(arrays, sources), most_reliable_from(arrays, sources)
-            reach = np.isfinite(fast.dist[t_pos])
-            survival = np.array(
-                [survival_along(arrays, safe.edges(int(p))) if r else 0.0 for p, r in zip(t_pos, reach, strict=True)]
-            )
-            via = np.array([capital is not None and int(p) != capital and capital in fast.path(int(p)) for p in t_pos])
-            networks[active] = _DayNetwork(arrays, reach, fast.dist[t_pos], survival, via)
-        return networks[active]
+    baseline = _roads(scenario, base, chain, points, depots, depot_slot, (), frozenset())
+    cache: dict[tuple, _Roads] = {}
+    flows: dict[tuple, np.ndarray] = {}
+    convoys = _convoy_arrivals(scenario, base, start, end, names)
+    reasons: dict[str, set[str]] = {}
 
     rows = []
-    days = (end - start).days + 1
-    for n in range(days):
+    for n in range((end - start).days + 1):
         day = start + dt.timedelta(days=n)
-        active = tuple(i for i, e in enumerate(scenario.events) if e.active_on(day))
-        net = day_network(active)
+        road_events = tuple(i for i, e in enumerate(scenario.events) if e.active_on(day) and e.DEGRADES)
+        escorts = tuple(i for i, e in enumerate(scenario.events) if e.active_on(day) and e.kind == "escort")
+        key = (road_events, escorts)
+        if key not in cache:
+            cache[key] = _roads(scenario, base, chain, points, depots, depot_slot, road_events, frozenset(escorts))
+        roads = cache[key]
+        ration = _ration(scenario, day, names)
+        allowed_share = _blockades(scenario, day, names)  # (town, commodity) share that may enter
+        need = demand * ration
         with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(target > 0, stock / target, 1.0).min(axis=1)
-        factors = tuple(_order_factor(r) for r in ratio)
-        key = (active, factors)
-        if key not in flows:
-            orders = demand * np.array(factors)
-            flow = fair_throughput(net.arrays, supplies, list(zip(t_pos.tolist(), orders.tolist(), strict=True)))
-            transit = 0.0
-            if capital is not None:
-                transit = float(flow.edge_flow[net.arrays.src == capital].sum())
-            flows[key] = (flow.delivered.copy(), transit)
-        delivered, transit = flows[key]
-        delivered = delivered.copy()
-        if cap_i is not None and transit > 0:
-            # Bamako forwards only what it can spare after its own consumption
-            spare = stock[cap_i].sum() + delivered[cap_i] + transit - demand[cap_i]
-            kept = min(transit - max(spare, 0.0), delivered[net.via_capital].sum()) if spare < transit else 0.0
-            if kept > 0:
-                weights = np.where(net.via_capital, delivered, 0.0)
-                delivered -= kept * weights / weights.sum()
-                delivered[cap_i] += kept
-        inflow = delivered[:, None] * share[None, :]
-        need = demand[:, None] * share[None, :]
+            ratio = np.where(target > 0, stock / target, 1.0)
+        factors = np.vectorize(_order_factor)(ratio)
+        # orders: retail towns for themselves; depots for themselves and their towns
+        orders = need * factors
+        depot_orders = np.zeros_like(orders)
+        for i in range(T):
+            depot_orders[chain.depot_of[i]] += orders[i] if not is_depot[i] else 0.0
+        pair_orders = np.where(is_depot[:, None], orders + depot_orders, orders).ravel()
+        allowed = (allowed_share * np.where(is_depot[:, None], orders + depot_orders, orders)).ravel()
+        fkey = (key, tuple(np.round(pair_orders, 6)), tuple(np.round(allowed, 6)), policy)
+        if fkey not in flows:
+            flows[fkey] = solve_supply(roads.problem, pair_orders, allowed=allowed, policy=policy, priority=pair_rank)
+        x = flows[fkey]
+        lane_dest = np.array([ln.dest for ln in roads.problem.lanes], dtype=np.int64)
+        received = np.bincount(lane_dest, weights=x, minlength=T * C).reshape(T, C) if len(x) else np.zeros((T, C))
+        inflow = np.zeros((T, C))
+        # depots: what arrives from the supply points
+        inflow[is_depot] = received[is_depot]
+        # retail towns: what their depot can forward after its own consumption, shared by the policy
+        for d in depots:
+            mine = np.flatnonzero((chain.depot_of == d) & ~is_depot)
+            if not len(mine):
+                continue
+            for c in range(C):
+                asked = received[mine, c]
+                spare = max(0.0, stock[d, c] + inflow[d, c] - need[d, c])
+                inflow[mine, c] = _share(spare, asked, orders[mine, c], policy, rank[mine])
+                inflow[d, c] -= inflow[mine, c].sum()  # forwarded out of the depot's arrivals/stock
+        for i, c, trucks in convoys.get(day, ()):
+            inflow[i, c] += trucks
         available = stock + inflow
-        consumed = np.minimum(need, available)
-        stock = np.minimum(available - consumed, np.maximum(target, 0.0))
+        consumed = np.minimum(need, np.maximum(available, 0.0))
+        stock = np.clip(available - consumed, 0.0, None)
+        stock = np.minimum(stock, np.maximum(target, stock - np.maximum(inflow, 0)))  # no hoarding above target
         short = consumed < need - 1e-9
-        for i, t in enumerate(towns):
-            served = min(1.0, delivered[i] / demand[i]) if demand[i] > 0 else 1.0
-            ratio_h = net.hours[i] / base_hours[i] if net.reachable[i] and base_hours[i] > 0 else float("inf")
-            status = classify(
-                reachable=bool(net.reachable[i]),
-                served_fraction=served,
-                survival=float(net.survival[i]),
-                travel_time_ratio=ratio_h,
-                thresholds=scenario.thresholds,
-            )
-            row = {
-                "date": day,
-                "town": t.name,
-                "demand": t.demand,
-                "inflow": round(float(delivered[i]), 3),
-                "served_fraction": round(served, 4),
-                "status": status,
-            }
-            for c, name in enumerate(COMMODITIES):
-                row[f"{name}_stock_days"] = round(float(stock[i, c] / need[i, c]), 3) if need[i, c] > 0 else None
-                row[f"{name}_short"] = bool(short[i, c])
-            row["short"] = bool(short[i].any())
-            rows.append(row)
+        for i in range(T):
+            for c, commodity in enumerate(scenario.commodities):
+                own_in = received[i, c] if is_depot[i] else inflow[i, c]
+                base_need = area[i, c] * ration[i, c] if is_depot[i] else need[i, c]
+                served = min(1.0, own_in / base_need) if base_need > 0 else 1.0
+                ratio_h = roads.hours[i, c] / baseline.hours[i, c] if baseline.hours[i, c] > 0 else 1.0
+                open_road = bool(roads.reachable[i, c]) and allowed_share[i, c] > 0
+                # isolated means no way in; a town that truckers refuse to reach is besieged, not isolated
+                status = (
+                    "isolated"
+                    if not open_road
+                    else classify(
+                        reachable=True,
+                        served_fraction=max(served, 1e-12),
+                        survival=float(roads.survival[i, c]),
+                        travel_time_ratio=ratio_h if math.isfinite(ratio_h) else math.inf,
+                        thresholds=scenario.thresholds,
+                    )
+                )
+                rows.append(
+                    (
+                        day,
+                        names[i],
+                        commodity.name,
+                        round(float(need[i, c]), 3),
+                        round(float(inflow[i, c]), 3),
+                        round(served, 4),
+                        round(float(stock[i, c] / need[i, c]), 3) if need[i, c] > 0 else None,
+                        bool(short[i, c]),
+                        status,
+                    )
+                )
+                if short[i, c]:
+                    reasons.setdefault(names[i], set()).update(
+                        _why(scenario, roads, names, chain, i, c, x, allowed_share, ration)
+                    )
         if progress:
             progress(1)
-    frame = pd.DataFrame(rows)
-    return TimelineResult(scenario, start, end, frame, _summarise(frame, start))
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    summary = _summarise(frame, start)
+    chain_names = {names[i]: names[int(chain.depot_of[i])] for i in range(T)}
+    return TimelineResult(
+        scenario,
+        start,
+        end,
+        frame,
+        summary,
+        _per_town(summary, frame),
+        {k: sorted(v) for k, v in reasons.items()},
+        chain_names,
+        policy,
+    )
 
 
 def simulate_period(scenario: Scenario) -> TimelineResult | None:
@@ -194,20 +312,255 @@ def simulate_period(scenario: Scenario) -> TimelineResult | None:
     return simulate(scenario) if scenario.start is not None and scenario.end is not None else None
 
 
+def _stock_days(scenario: Scenario, town: str, role: str, commodity) -> float:
+    given = scenario.stocks.get(town, {})
+    return float(given[commodity.name]) if commodity.name in given else commodity.stock_days[role]
+
+
+def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escorts) -> _Roads:
+    """Lanes for every commodity with the given events acting (cached per set of events)."""
+    towns = scenario.on_network
+    pos = base.index
+    T, C = len(towns), len(scenario.commodities)
+    events = scenario.events
+    # shared road capacity: events acting on all traffic; closures of one commodity act on its lanes only
+    shared = base.degraded(degrade([events[i] for i in road_events if events[i].commodities is None]))
+    edge_capacity = np.where(shared.closed, 0.0, shared.capacity * shared.capacity_factor)
+    if shared.truck_cap is not None:
+        edge_capacity = np.minimum(edge_capacity, shared.truck_cap)
+    position = base.edge_index
+    zones = [i for i in road_events if events[i].effect.capacity_trucks_per_day is not None]
+    zone_edges = {z: {position[k] for k in events[i].edges if k in position} for z, i in enumerate(zones)}
+    escort_list = sorted(escorts)
+    escort_edges = {k: {position[e] for e in events[i].edges if e in position} for k, i in enumerate(escort_list)}
+    lanes: list[Lane] = []
+    lane_events: list[tuple[int, ...]] = []
+    reachable = np.zeros((T, C), dtype=bool)
+    survival = np.zeros((T, C))
+    hours = np.full((T, C), np.inf)
+    n_points = len(points)
+    for c, commodity in enumerate(scenario.commodities):
+        active = [i for i in road_events if events[i].targets(commodity.name)]
+        arrays = base.degraded(degrade([events[i] for i in active]))
+        risky = {}  # edge position -> events with risk on it
+        for i in active:
+            if events[i].effect.risk > 0 or events[i].effect.closed:
+                for k in events[i].edges:
+                    if k in position:
+                        risky.setdefault(position[k], []).append(i)
+        carriers = [j for j, p in enumerate(points) if commodity.name in p.commodities]
+        if carriers:
+            reach = fastest_from(arrays, [pos[points[j].node] for j in carriers]).dist
+            reachable[:, c] = np.isfinite(reach[[pos[t.node] for t in towns]])
+        # origin → destination pairs: supply points → depots (their catchment), depots → their towns
+        pairs = [(j, d) for d in depots for j in chain.sources.get((d, c), [])]
+        pairs += [(n_points + depot_slot[int(chain.depot_of[i])], i) for i in range(T) if chain.depot_of[i] != i]
+        by_origin: dict[int, list[int]] = {}
+        for o, d in pairs:
+            by_origin.setdefault(o, []).append(d)
+        for o, dests in by_origin.items():
+            node = pos[points[o].node] if o < n_points else pos[towns[depots[o - n_points]].node]
+            fast, safe = fastest_from(arrays, [node]), most_reliable_from(arrays, [node])
+            for d in dests:
+                target = pos[towns[d].node]
+                if not np.isfinite(fast.dist[target]):
+                    continue
+                candidates = []
+                for routes in (safe, fast):
+                    edges = np.array(routes.edges(target), dtype=np.int64)
+                    h = float(arrays.hours[edges].sum()) if len(edges) else 0.0
+                    met = tuple(sorted({e for p in edges.tolist() for e in risky.get(p, ())}))
+                    risk = 1.0 - math.prod(1.0 - events[e].effect.risk for e in met if not events[e].effect.closed)
+                    if h <= fast.dist[target] * settings.CATCHMENT_FACTOR + 1e-9:
+                        candidates.append((-_willing(risk), h, edges, met, risk))
+                _, h, edges, met, risk = min(candidates, key=lambda t: (t[0], t[1]))
+                dest = d * C + c
+                lane_zones = tuple(z for z, zs in zone_edges.items() if zs.intersection(edges.tolist()))
+                lanes.append(Lane(o, dest, edges, h, _willing(risk), 1.0 - risk, lane_zones))
+                lane_events.append(met)
+                if chain.depot_of[d] == d or o >= n_points:
+                    survival[d, c] = max(survival[d, c], 1.0 - risk)
+                    hours[d, c] = min(hours[d, c], h)
+                # escorted variants: the events on the escorted road meet risk × the escort's factor
+                for k, e_idx in enumerate(escort_list):
+                    escort = events[e_idx]
+                    if not escort.targets(commodity.name) or not escort_edges[k].intersection(edges.tolist()):
+                        continue
+                    factor = escort.param("risk_factor", settings.ESCORT_RISK_FACTOR)
+                    covered = {
+                        e for e in met if {position[x] for x in events[e].edges if x in position} & escort_edges[k]
+                    }
+                    r_esc = 1.0 - math.prod(
+                        1.0 - events[e].effect.risk * (factor if e in covered else 1.0)
+                        for e in met
+                        if not events[e].effect.closed
+                    )
+                    lanes.append(Lane(o, dest, edges, h, _willing(r_esc), 1.0 - r_esc, lane_zones, k))
+                    lane_events.append(met)
+                    if chain.depot_of[d] == d or o >= n_points:
+                        survival[d, c] = max(survival[d, c], 1.0 - r_esc)
+    keep = [i for i, ln in enumerate(lanes) if ln.willing > 0]
+    met_by_dest: dict[int, set[int]] = {}
+    for ln, met in zip(lanes, lane_events, strict=True):  # refused lanes too: they explain shortages
+        met_by_dest.setdefault(ln.dest, set()).update(met)
+    problem = SupplyProblem(
+        lanes=[lanes[i] for i in keep],
+        edge_capacity=edge_capacity,
+        origin_capacity=np.array([p.capacity for p in points] + [np.inf] * len(depots)),
+        zone_capacity=np.array([events[i].effect.capacity_trucks_per_day for i in zones], dtype=float),
+        escort_capacity=np.array([events[i].param("capacity") for i in escort_list], dtype=float),
+        n_dest=T * C,
+    )
+    # a retail town's survival and hours are its depot's lane's combined with its depot's own supply
+    return _Roads(problem, met_by_dest, reachable, survival, hours)
+
+
+def _ration(scenario: Scenario, day: dt.date, names: list[str]) -> np.ndarray:
+    factor = np.ones((len(names), len(scenario.commodities)))
+    for e in scenario.events:
+        if e.kind == "rationing" and e.active_on(day):
+            towns = e.param("towns")
+            for c, commodity in enumerate(scenario.commodities):
+                if e.targets(commodity.name):
+                    rows = [i for i, n in enumerate(names) if towns is None or n in towns]
+                    factor[rows, c] *= e.param("demand_factor")
+    return factor
+
+
+def _blockades(scenario: Scenario, day: dt.date, names: list[str]) -> np.ndarray:
+    share = np.ones((len(names), len(scenario.commodities)))
+    for e in scenario.events:
+        if e.kind == "town_blockade" and e.active_on(day):
+            let_in = 0.0 if e.effect.closed else e.effect.capacity_factor
+            for c, commodity in enumerate(scenario.commodities):
+                if e.targets(commodity.name):
+                    rows = [i for i, n in enumerate(names) if n in e.param("towns")]
+                    share[rows, c] *= let_in
+    return share
+
+
+def _share(amount: float, asked: np.ndarray, orders: np.ndarray, policy: str, rank: np.ndarray) -> np.ndarray:
+    """Split ``amount`` among towns asking ``asked`` (at most), by the allocation policy."""
+    total = asked.sum()
+    if total <= amount or total <= 0:
+        return asked.copy()
+    if policy == "proportional":
+        return asked * (amount / total)
+    out = np.zeros_like(asked)
+    left = amount
+    groups = [rank == r for r in np.unique(rank)] if policy == "priority" else [np.ones(len(asked), dtype=bool)]
+    for g in groups:
+        idx = np.flatnonzero(g)
+        # water-filling of served fractions within the group, each capped by what it asked
+        while left > 1e-12 and len(idx):
+            frac = left / orders[idx].sum()
+            caps = asked[idx] - out[idx]
+            give = np.minimum(caps, frac * orders[idx])
+            out[idx] += give
+            left -= give.sum()
+            idx = idx[asked[idx] - out[idx] > 1e-12]
+            if give.sum() <= 1e-12:
+                break
+    return out
+
+
+def _convoy_arrivals(scenario: Scenario, base: RoadArrays, start: dt.date, end: dt.date, names: list[str]):
+    """Day → [(town, commodity, trucks)] arriving: travel time, then losses on the route met."""
+    out: dict[dt.date, list[tuple[int, int, float]]] = {}
+    cindex = {c.name: k for k, c in enumerate(scenario.commodities)}
+    pos = base.index
+    for e in scenario.events:
+        if e.kind != "convoy" or e.start is None or e.start > end:
+            continue
+        commodity = e.param("commodity")
+        if e.param("to") not in names:
+            continue
+        active = [x for x in scenario.events if x.DEGRADES and x.active_on(e.start) and x.targets(commodity)]
+        arrays = base.degraded(degrade(active))
+        a, b = (pos[n] for n in e.param("nodes"))
+        route = most_reliable_from(arrays, [a])
+        if not np.isfinite(route.dist[b]):
+            continue  # no open road: the convoy does not leave
+        edges = set(route.edges(b))
+        factor = settings.ESCORT_RISK_FACTOR if e.param("escorted") else 1.0
+        met = [x for x in active if base.positions(x.edges) & edges and not x.effect.closed]
+        survival = math.prod(1.0 - x.effect.risk * factor for x in met)
+        hours = float(arrays.hours[list(edges)].sum())
+        arrival = e.start + dt.timedelta(days=max(1, math.ceil(hours / settings.CONVOY_DRIVING_HOURS_PER_DAY)))
+        if start <= arrival <= end:
+            out.setdefault(arrival, []).append(
+                (names.index(e.param("to")), cindex[commodity], e.param("trucks") * survival)
+            )
+    return out
+
+
+def _why(scenario, roads, names, chain, i, c, x, allowed_share, ration) -> list[str]:
+    """Reasons a town runs short of a commodity: a blockade of the town, the events on its lanes and
+    its depot's, no open road."""
+    C = len(scenario.commodities)
+    commodity = scenario.commodities[c].name
+    reasons = []
+    if allowed_share[i, c] < 1:
+        reasons.append(f"{commodity}: the town itself is blockaded")
+    if not roads.reachable[i, c]:
+        reasons.append(f"{commodity}: no open road from any supply point")
+    depot = int(chain.depot_of[i])
+    met = roads.met_by_dest.get(i * C + c, set()) | roads.met_by_dest.get(depot * C + c, set())
+    if met:
+        events = "; ".join(f"#{e} {scenario.events[e].label}" for e in sorted(met))
+        reasons.append(f"{commodity}: threats on its supply lanes ({events})")
+    if ration[i, c] < 1:
+        reasons.append(f"{commodity}: demand rationed to {ration[i, c]:.0%}")
+    if not reasons:
+        reasons.append(f"{commodity}: its supply points cannot cover its depot's orders")
+    return reasons
+
+
 def _summarise(frame: pd.DataFrame, start: dt.date) -> pd.DataFrame:
     out = []
-    for town, rows in frame.groupby("town", sort=False):
-        row = {"town": town}
+    for (town, commodity), rows in frame.groupby(["town", "commodity"], sort=False):
         short = rows[rows["short"]]
-        row["first_day_short"] = short["date"].iloc[0] if len(short) else None
-        for name in COMMODITIES:
-            out_days = rows[rows[f"{name}_short"]]
-            row[f"{name}_stockout_date"] = out_days["date"].iloc[0] if len(out_days) else None
-            row[f"{name}_min_stock_days"] = float(rows[f"{name}_stock_days"].min())
-        first = row["first_day_short"]
-        row["days_to_stockout"] = (first - start).days if first is not None else None
-        row["days_short"] = int(rows["short"].sum())
-        row["days_isolated"] = int((rows["status"] == "isolated").sum())
-        row["worst_status"] = max(rows["status"], key=lambda s: ("open", "degraded", "besieged", "isolated").index(s))
+        first = short["date"].iloc[0] if len(short) else None
+        recovered = None
+        if first is not None:
+            after = rows[(rows["date"] > short["date"].iloc[-1])]
+            recovered = after["date"].iloc[0] if len(after) else None
+        out.append(
+            {
+                "town": town,
+                "commodity": commodity,
+                "stockout_date": first,
+                "days_to_stockout": (first - start).days if first is not None else None,
+                "days_short": len(short),
+                "last_day_short": short["date"].iloc[-1] if len(short) else None,
+                "recovered_date": recovered,
+                "min_stock_days": float(pd.to_numeric(rows["stock_days"]).min()),
+                "days_isolated": int((rows["status"] == "isolated").sum()),
+                "worst_status": max(rows["status"], key=STATUSES.index),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def _per_town(summary: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per town: first day short of anything, days short (of anything), per-commodity dates."""
+    out = []
+    for town, rows in summary.groupby("town", sort=False):
+        days = frame[(frame["town"] == town)]
+        short_days = days[days["short"]]["date"]
+        first = short_days.min() if len(short_days) else None
+        row = {
+            "town": town,
+            "first_day_short": first,
+            "days_to_stockout": rows["days_to_stockout"].dropna().min()
+            if rows["days_to_stockout"].notna().any()
+            else None,
+            "days_short": int(short_days.nunique()),
+            "days_isolated": int(days[days["status"] == "isolated"]["date"].nunique()),
+            "worst_status": max(rows["worst_status"], key=STATUSES.index),
+        }
+        for _, r in rows.iterrows():
+            row[f"{r['commodity']}_stockout_date"] = r["stockout_date"]
+            row[f"{r['commodity']}_min_stock_days"] = r["min_stock_days"]
         out.append(row)
     return pd.DataFrame(out)

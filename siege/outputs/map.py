@@ -24,7 +24,7 @@ from siege.analyses.isolation import RunResult
 from siege.io import atomic_path
 from siege.network.attributes import road_class
 from siege.network.geometry import path_coords
-from siege.solver.status import severity
+from siege.solver.status import STATUSES, severity
 
 _STATE_ORDER = {"open": 0, "degraded": 1, "closed": 2}
 
@@ -86,8 +86,13 @@ def _event_data(result: RunResult, event) -> dict[str, Any]:
     elif segments:
         mid = segments[0][len(segments[0]) // 2]
         anchor = mid
-    else:
-        anchor = [0.0, 0.0]
+    else:  # an event on towns without a position of its own (rationing everywhere): at the capital
+        capital = next((t for t in result.towns if t.town == settings.CAPITAL), None)
+        anchor = (
+            [capital.lon, capital.lat]
+            if capital
+            else [G.nodes[next(iter(G.nodes))]["x"], G.nodes[next(iter(G.nodes))]["y"]]
+        )
     return {
         "kind": event.kind,
         "label": event.label,
@@ -116,27 +121,36 @@ def _timeline_steps(timeline, result: RunResult, groups, *, max_steps: int = 60)
         days = sorted({*days[:: max(1, len(days) // max_steps)], all_days[-1]})
     by_day = {d: rows for d, rows in timeline.frame.groupby("date")}
     names = [t.town for t in result.towns]
+    units = {c.name: c.unit for c in s.commodities}
     steps = []
     for day in days:
         deg = degrade(s.events, day)
-        rows = by_day[day].set_index("town")
-        steps.append(
-            {
-                "date": str(day),
-                "roads": [_road_state_of(deg, keys) for keys in groups],
-                "towns": [
-                    {
-                        "status": rows.at[n, "status"],
-                        "served_fraction": float(rows.at[n, "served_fraction"]),
-                        "throughput": float(rows.at[n, "inflow"]),
-                        "fuel_stock_days": float(rows.at[n, "fuel_stock_days"]),
-                        "food_stock_days": float(rows.at[n, "food_stock_days"]),
-                        "short": bool(rows.at[n, "short"]),
-                    }
-                    for n in names
-                ],
-            }
-        )
+        rows = by_day[day]
+        per_town = {town: r for town, r in rows.groupby("town")}
+        towns = []
+        for n in names:
+            r = per_town[n]
+            towns.append(
+                {
+                    "status": max(r["status"], key=STATUSES.index),
+                    "served_fraction": float(r["served_fraction"].min()),
+                    "throughput": float(r["inflow"].sum()),
+                    "short": bool(r["short"].any()),
+                    "commodities": [
+                        {
+                            "name": c["commodity"],
+                            "unit": units.get(c["commodity"], "trucks/day"),
+                            "demand": float(c["demand"]),
+                            "inflow": float(c["inflow"]),
+                            "stock_days": None if c["stock_days"] is None else float(c["stock_days"]),
+                            "status": c["status"],
+                            "short": bool(c["short"]),
+                        }
+                        for _, c in r.iterrows()
+                    ],
+                }
+            )
+        steps.append({"date": str(day), "roads": [_road_state_of(deg, keys) for keys in groups], "towns": towns})
     return steps
 
 

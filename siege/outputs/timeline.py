@@ -1,4 +1,5 @@
-"""Outputs of a run through time: timeline.csv (town × day), timeline_summary.csv, stocks.png."""
+"""Outputs of a run through time: timeline.csv (day × town × commodity), timeline_summary.csv
+(town × commodity), stocks.png, and the report's "Through time" section."""
 
 from __future__ import annotations
 
@@ -12,37 +13,47 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
 from siege import settings
-from siege.analyses.timeline import COMMODITIES, TimelineResult
+from siege.analyses.timeline import TimelineResult, simulate
 from siege.outputs.text import md
+from siege.solver.supply import POLICIES
+
+#: line styles that keep coinciding lines apart (a town at the same stock as another stays visible)
+_STYLES = ("-", "--", "-.", ":")
 
 
 def most_affected(timeline: TimelineResult, n: int = 6) -> list[str]:
-    """The capital and the towns short for longest (then with the lowest fuel stock)."""
-    s = timeline.summary.sort_values(["days_short", "fuel_min_stock_days"], ascending=[False, True])
-    towns = [t for t in s["town"] if t != settings.CAPITAL][: n - 1]
-    return ([settings.CAPITAL] if settings.CAPITAL in set(s["town"]) else []) + towns
+    """The capital and the towns short for longest."""
+    s = timeline.towns.sort_values(["days_short", "town"], ascending=[False, True])
+    capital = settings.CAPITAL
+    towns = [t for t in s["town"] if t != capital][: n - 1]
+    return ([capital] if capital in set(s["town"]) else []) + towns
 
 
 def plot_stocks(timeline: TimelineResult, path: Path, *, towns: list[str] | None = None) -> Path:
-    """Fuel and food stocks (days of demand) over time for the most affected towns."""
+    """Stocks (days of demand) of every commodity over time for the most affected towns."""
     with _no_mathtext():
         return _plot_stocks(timeline, path, towns or most_affected(timeline))
 
 
 def _plot_stocks(timeline: TimelineResult, path: Path, towns: list[str]) -> Path:
-    fig, axes = plt.subplots(len(COMMODITIES), 1, figsize=(11, 3.2 * len(COMMODITIES)), sharex=True)
-    for ax, commodity in zip(axes, COMMODITIES, strict=True):
-        for town in towns:
-            rows = timeline.town(town)
+    commodities = [c.name for c in timeline.scenario.commodities]
+    fig, axes = plt.subplots(len(commodities), 1, figsize=(11, 3.2 * len(commodities)), sharex=True, squeeze=False)
+    for ax, commodity in zip(axes[:, 0], commodities, strict=True):
+        for k, town in enumerate(towns):
+            rows = timeline.town(town, commodity)
             ax.plot(
-                rows["date"], rows[f"{commodity}_stock_days"], label=town, lw=2 if town == settings.CAPITAL else 1.3
+                rows["date"],
+                rows["stock_days"],
+                label=town,
+                lw=2.2 if town == settings.CAPITAL else 1.4,
+                ls=_STYLES[k % len(_STYLES)],
             )
         ax.axhline(0, color="#7f0000", lw=0.8)
         ax.set_ylabel(f"{commodity} stock (days)")
         ax.grid(alpha=0.3)
-    axes[0].legend(loc="upper right", fontsize=8, ncol=2)
-    axes[0].set_title(f"{timeline.scenario.name}: stocks over time")
-    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    axes[0, 0].legend(loc="upper right", fontsize=8, ncol=2)
+    axes[0, 0].set_title(f"{timeline.scenario.name}: stocks over time")
+    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -62,22 +73,78 @@ def write_timeline(timeline: TimelineResult, folder: Path) -> None:
     plot_stocks(timeline, folder / "stocks.png")
 
 
-def timeline_markdown(timeline: TimelineResult) -> str:
+def policy_sensitivity(timeline: TimelineResult) -> dict[str, dict[str, object]]:
+    """Per town, the first day short of anything under each allocation policy (the scenario's own
+    run is reused; the others are run again). The priority policy serves the capital first unless the
+    scenario names its own priority list."""
+    from dataclasses import replace
+
+    out: dict[str, dict[str, object]] = {}
+    s = timeline.scenario
+    for policy in POLICIES:
+        if policy == timeline.policy:
+            result = timeline
+        else:
+            scenario = s
+            if policy == "priority" and not s.allocation.get("priority"):
+                scenario = replace(s, allocation={**s.allocation, "priority": [settings.CAPITAL]})
+            result = simulate(scenario, start=timeline.start, end=timeline.end, policy=policy)
+        for _, r in result.towns.iterrows():
+            out.setdefault(r["town"], {})[policy] = r["first_day_short"]
+    return out
+
+
+def timeline_markdown(timeline: TimelineResult, *, sensitivity: bool = True) -> str:
     """The report section of a run through time."""
+    s = timeline.scenario
+    stock_text = "; ".join(
+        f"{c.name} ({c.unit}): national depot {c.stock_days['national_depot']:g}, regional depots "
+        f"{c.stock_days['regional_depot']:g}, retail {c.stock_days['retail']:g} days"
+        for c in s.commodities
+    )
     lines = [
         "## Through time",
         "",
-        f"Simulated day by day from {timeline.start} to {timeline.end}. Stocks at the start (days of demand): "
-        + ", ".join(f"{c} {d:g}" for c, d in settings.STOCK_DAYS.items())
-        + " unless the scenario sets them. See timeline.csv and stocks.png.",
+        f"Simulated day by day from {timeline.start} to {timeline.end}, commodity by commodity, along supply "
+        f"chains (import gateways and producing regions → depots → towns). Allocation policy: **{timeline.policy}**. "
+        f"Stocks at the start, unless the scenario sets them: {stock_text}. See timeline.csv and stocks.png.",
         "",
-        "| town | fuel runs out | food runs out | first day short | days short | days isolated | worst status |",
+        "| town | commodity | runs short | days short | back to normal | lowest stock (days) | worst status |",
         "|---|---|---|---|---|---|---|",
     ]
-    s = timeline.summary.sort_values(["days_short", "town"], ascending=[False, True])
-    for _, r in s.iterrows():
+    summary = timeline.summary.sort_values(["days_short", "town"], ascending=[False, True])
+    for _, r in summary.iterrows():
+        if not r["days_short"] and r["worst_status"] == "open":
+            continue
         lines.append(
-            f"| {md(r['town'])} | {r['fuel_stockout_date'] or '–'} | {r['food_stockout_date'] or '–'} | "
-            f"{r['first_day_short'] or '–'} | {r['days_short']} | {r['days_isolated']} | {r['worst_status']} |"
+            f"| {md(r['town'])} | {r['commodity']} | {r['stockout_date'] or '–'} | {r['days_short']} | "
+            f"{r['recovered_date'] or ('–' if not r['days_short'] else 'not by the end')} | "
+            f"{r['min_stock_days']:.1f} | {r['worst_status']} |"
         )
+    untouched = sorted(set(timeline.towns["town"]) - set(summary[summary["days_short"] > 0]["town"]))
+    lines += ["", f"Never short: {md(', '.join(untouched)) or 'none'}.", ""]
+    if timeline.reasons:
+        lines += ["### Why towns run short", ""]
+        for town in sorted(timeline.reasons):
+            depot = timeline.chain.get(town, town)
+            via = " (a depot)" if depot == town else f" (supplied through the depot of {md(depot)})"
+            lines.append(f"- **{md(town)}**{via}: " + "; ".join(md(r) for r in timeline.reasons[town]) + ".")
+        lines.append("")
+    if sensitivity:
+        table = policy_sensitivity(timeline)
+        lines += [
+            "### The answer under each allocation policy",
+            "",
+            "First day short of anything (– : never), under each way of sharing scarce supply "
+            "(priority: the capital first unless the scenario names its own list).",
+            "",
+            "| town | " + " | ".join(POLICIES) + " |",
+            "|---|" + "---|" * len(POLICIES),
+        ]
+        for town in sorted(table, key=lambda t: (all(v is None for v in table[t].values()), t)):
+            values = table[town]
+            if all(v is None for v in values.values()):
+                continue
+            lines.append(f"| {md(town)} | " + " | ".join(str(values.get(p) or "–") for p in POLICIES) + " |")
+        lines.append("")
     return "\n".join(lines) + "\n"

@@ -22,7 +22,7 @@ from siege.errors import SiegeInputError
 from siege.network import bundled
 from siege.network.source import load_network
 from siege.places import Gazetteer, mali_gazetteer, snap_places
-from siege.scenario.commodities import Commodity, parse_commodities, parse_commodity_list
+from siege.scenario.commodities import Commodity, commodity_names, parse_commodities, parse_commodity_list
 from siege.scenario.context import NetworkContext
 from siege.scenario.dates import parse_date
 from siege.scenario.events import EVENT_KINDS, Event
@@ -427,8 +427,8 @@ def _stock_days(raw: Mapping[str, Any], where: str, base: dict[str, float]) -> d
     days = dict(base)
     for key, value in raw.items():
         commodity = key.removesuffix("_days")
-        if not key.endswith("_days") or commodity not in settings.COMMODITY_SHARE:
-            expected = ", ".join(f"{c}_days" for c in settings.COMMODITY_SHARE)
+        if not key.endswith("_days") or commodity not in commodity_names():
+            expected = ", ".join(f"{c}_days" for c in commodity_names())
             raise SiegeInputError(f"{where}.{key}", f"unknown stock field (expected {expected})")
         days[commodity] = _number(
             value, f"{where}.{key}", zero=True, maximum=validation.MAX_STOCK_DAYS, unit="a number of days"
@@ -437,13 +437,15 @@ def _stock_days(raw: Mapping[str, Any], where: str, base: dict[str, float]) -> d
 
 
 def _stocks(raw: Any, where: str, towns: list[Town], gazetteer: Gazetteer) -> dict[str, dict[str, float]]:
-    """Starting stock per town and commodity, in days of demand (defaults: settings.STOCK_DAYS)."""
+    """Starting stock per town and commodity, in days of demand, where the scenario sets it (``[stocks]``
+    for every town, ``[stocks.towns.NAME]`` for one); unset ones come from the commodity table by
+    the town's role in the supply chain (see :mod:`siege.analyses.timeline`)."""
     if not isinstance(raw, Mapping):
         raise SiegeInputError(f"{where}: stocks", "expected a [stocks] table")
     per_town = raw.get("towns", {})
     if not isinstance(per_town, Mapping):
         raise SiegeInputError(f"{where}: stocks.towns", "expected a table of [stocks.towns.TOWN] tables")
-    default = _stock_days({k: v for k, v in raw.items() if k != "towns"}, f"{where}: stocks", settings.STOCK_DAYS)
+    default = _stock_days({k: v for k, v in raw.items() if k != "towns"}, f"{where}: stocks", {})
     stocks = {t.name: dict(default) for t in towns}
     for name, table in per_town.items():
         at = f"{where}: stocks.towns.{name}"

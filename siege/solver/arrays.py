@@ -72,9 +72,19 @@ class RoadArrays:
         """Node id -> position."""
         return {n: i for i, n in enumerate(self.nodes.tolist())}
 
+    @cached_property
+    def edge_index(self) -> dict[EdgeKey, int]:
+        """Edge key -> position."""
+        return {k: i for i, k in enumerate(self.keys)}
+
+    def positions(self, keys) -> set[int]:
+        """Positions of the edge ``keys`` that are in these arrays."""
+        index = self.edge_index
+        return {index[k] for k in keys if k in index}
+
     def degraded(self, degradation: Degradation) -> RoadArrays:
         """A copy with the degradation's factors on the affected edges."""
-        position = {k: i for i, k in enumerate(self.keys)}
+        position = self.edge_index
         closed, cf, df, risk = (
             self.closed.copy(),
             self.capacity_factor.copy(),

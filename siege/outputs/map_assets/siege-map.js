@@ -128,9 +128,11 @@
           ["supplied from", t.supplied_from],
           ["chokepoints", t.chokepoints.length ? t.chokepoints : "–"],
         ];
-        if (s.fuel_stock_days !== undefined) {
-          pairs.splice(3, 0, ["stocks on " + data.steps[step].date, "fuel " + num(s.fuel_stock_days) + " days, food " +
-            num(s.food_stock_days) + " days" + (s.short ? " — SHORT" : "")]);
+        if (s.commodities) {  // a run through time: each commodity on the slider's day
+          pairs.splice(3, 0, ["on " + data.steps[step].date, s.commodities.map(function (c) {
+            return c.name + ": " + num(c.inflow) + " of " + num(c.demand) + " " + c.unit + " in, stock " +
+              num(c.stock_days) + " days, " + c.status + (c.short ? " — SHORT" : "");
+          })]);
         }
         if (prob) {
           pairs.unshift(["in the sweep (" + prob.variants + " variants)", [
