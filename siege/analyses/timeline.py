@@ -185,7 +185,13 @@ def simulate(
     depots = sorted(set(chain.depot_of.tolist()))
     depot_slot = {d: k for k, d in enumerate(depots)}
     unknown_pop = scenario.raw.get("demand", {}).get("unknown_population", settings.UNKNOWN_POPULATION)
-    demand = np.array([[c.demand(t.population, unknown_pop) for c in scenario.commodities] for t in towns])
+    given = scenario.commodity_demand
+    demand = np.array(
+        [
+            [given.get(t.name, {}).get(c.name, c.demand(t.population, unknown_pop)) for c in scenario.commodities]
+            for t in towns
+        ]
+    )
     area = np.zeros_like(demand)  # what each depot stocks for: itself and its towns
     for i in range(T):
         area[chain.depot_of[i]] += demand[i]
@@ -221,7 +227,8 @@ def simulate(
             ratio = np.where(target > 0, stock / target, 1.0)
         factors = np.vectorize(_order_factor)(ratio)
         # orders: retail towns for themselves; depots for themselves and their towns
-        orders = need * factors
+        # a town below target orders more (restocking); one above it (after a convoy) orders less
+        orders = np.maximum(need * factors - np.maximum(stock - target, 0.0), 0.0)
         depot_orders = np.zeros_like(orders)
         for i in range(T):
             depot_orders[chain.depot_of[i]] += orders[i] if not is_depot[i] else 0.0
@@ -251,7 +258,6 @@ def simulate(
         available = stock + inflow
         consumed = np.minimum(need, np.maximum(available, 0.0))
         stock = np.clip(available - consumed, 0.0, None)
-        stock = np.minimum(stock, np.maximum(target, stock - np.maximum(inflow, 0)))  # no hoarding above target
         short = consumed < need - 1e-9
         for i in range(T):
             for c, commodity in enumerate(scenario.commodities):
@@ -280,7 +286,7 @@ def simulate(
                         round(float(need[i, c]), 3),
                         round(float(inflow[i, c]), 3),
                         round(served, 4),
-                        round(float(stock[i, c] / need[i, c]), 3) if need[i, c] > 0 else None,
+                        round(float(stock[i, c] / base_need), 3) if base_need > 0 else None,  # days of its area's need
                         bool(short[i, c]),
                         status,
                     )
@@ -375,7 +381,11 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
                         candidates.append((-_willing(risk), h, edges, met, risk))
                 _, h, edges, met, risk = min(candidates, key=lambda t: (t[0], t[1]))
                 dest = d * C + c
-                lane_zones = tuple(z for z, zs in zone_edges.items() if zs.intersection(edges.tolist()))
+                lane_zones = tuple(
+                    z
+                    for z, zs in zone_edges.items()
+                    if events[zones[z]].targets(commodity.name) and zs.intersection(edges.tolist())
+                )
                 lanes.append(Lane(o, dest, edges, h, _willing(risk), 1.0 - risk, lane_zones))
                 lane_events.append(met)
                 if chain.depot_of[d] == d or o >= n_points:

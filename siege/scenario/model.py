@@ -109,6 +109,8 @@ class Scenario:
     producers: list[SupplyPoint] = field(default_factory=list)
     #: who gets scarce supply: ``policy`` (max-min, proportional, priority) and ``priority`` (town names)
     allocation: dict[str, Any] = field(default_factory=lambda: {"policy": settings.DEFAULT_ALLOCATION, "priority": []})
+    #: per town and commodity, demand per day set by the scenario (``[demand.fuel] Bamako = 20``)
+    commodity_demand: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def on_network(self) -> list[Town]:
@@ -222,6 +224,7 @@ def scenario_from_dict(
     interdiction = _interdiction(raw.get("interdiction", {}), where, ctx)
     events = _events(raw.get("events", []), where, ctx)
     allocation = _allocation(raw.get("allocation", {}), where, towns, ctx.gazetteer)
+    commodity_demand = _commodity_demand(raw.get("demand", {}), where, towns, ctx.gazetteer)
     return Scenario(
         name=name,
         description=description,
@@ -243,6 +246,7 @@ def scenario_from_dict(
         commodities=commodities,
         producers=producers,
         allocation=allocation,
+        commodity_demand=commodity_demand,
     )
 
 
@@ -321,6 +325,25 @@ def _supply(
     return points
 
 
+def _commodity_demand(raw: Any, where: str, towns: list[Town], gazetteer: Gazetteer) -> dict[str, dict[str, float]]:
+    """``[demand.COMMODITY]`` tables: town = units per day, overriding the commodity's demand rule."""
+    out: dict[str, dict[str, float]] = {}
+    known = {t.name for t in towns}
+    for commodity in commodity_names():
+        table = raw.get(commodity, {}) if isinstance(raw, Mapping) else {}
+        at = f"{where}: demand.{commodity}"
+        if not isinstance(table, Mapping):
+            raise SiegeInputError(at, "expected a table of town = units per day")
+        for name, value in table.items():
+            place = gazetteer.get(name, at)
+            if place.name not in known:
+                raise SiegeInputError(f"{at}.{place.name}", "not one of the scenario's towns")
+            out.setdefault(place.name, {})[commodity] = _number(
+                value, f"{at}.{place.name}", zero=True, maximum=validation.MAX_TRUCKS_PER_DAY, unit="units/day"
+            )
+    return out
+
+
 def _allocation(raw: Any, where: str, towns: list[Town], gazetteer: Gazetteer) -> dict[str, Any]:
     """``[allocation]``: ``policy`` (max-min, proportional, priority) and ``priority`` = [towns]."""
     at = f"{where}: allocation"
@@ -357,10 +380,11 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
         "unknown_population": settings.UNKNOWN_POPULATION,
     }
     for key in demand_raw:
-        if key not in (*rule, "trucks_per_day"):
+        if key not in (*rule, "trucks_per_day", *commodity_names()):
             raise SiegeInputError(
-                f"{where}: demand.{key}",
-                "unknown field (expected trucks_per_10000_people, unknown_population, trucks_per_day)",
+                f"{where}: demand.{str(key)[:40]}",
+                "unknown field (expected trucks_per_10000_people, unknown_population, trucks_per_day, or a "
+                f"commodity: {', '.join(commodity_names())})",
             )
         if key in rule:
             rule[key] = _number(demand_raw[key], f"{where}: demand.{key}", maximum=DEMAND_RULE_MAXIMA[key])
