@@ -480,28 +480,37 @@ def _convoy_arrivals(scenario: Scenario, base: RoadArrays, start: dt.date, end: 
     cindex = {c.name: k for k, c in enumerate(scenario.commodities)}
     pos = base.index
     for e in scenario.events:
-        if e.kind != "convoy" or e.start is None or e.start > end:
+        if e.kind != "convoy" or e.param("to") not in names:
             continue
         commodity = e.param("commodity")
-        if e.param("to") not in names:
-            continue
-        active = [x for x in scenario.events if x.DEGRADES and x.active_on(e.start) and x.targets(commodity)]
-        arrays = base.degraded(degrade(active))
         a, b = (pos[n] for n in e.param("nodes"))
+        hours_free = fastest_from(base, [a]).dist[b]  # to date a reported arrival back to its departure
+        if not np.isfinite(hours_free):
+            continue
+        leaves = e.start
+        if e.param("arrives") is not None:
+            leaves = e.param("arrives") - dt.timedelta(days=_travel_days(hours_free))
+        if leaves is None or leaves > end:
+            continue
+        active = [x for x in scenario.events if x.DEGRADES and x.active_on(leaves) and x.targets(commodity)]
+        arrays = base.degraded(degrade(active))
         route = most_reliable_from(arrays, [a])
         if not np.isfinite(route.dist[b]):
-            continue  # no open road: the convoy does not leave
+            continue  # no open road that day: the convoy does not leave
         edges = set(route.edges(b))
         factor = settings.ESCORT_RISK_FACTOR if e.param("escorted") else 1.0
         met = [x for x in active if base.positions(x.edges) & edges and not x.effect.closed]
         survival = math.prod(1.0 - x.effect.risk * factor for x in met)
-        hours = float(arrays.hours[list(edges)].sum())
-        arrival = e.start + dt.timedelta(days=max(1, math.ceil(hours / settings.CONVOY_DRIVING_HOURS_PER_DAY)))
+        arrival = e.param("arrives") or leaves + dt.timedelta(days=_travel_days(float(arrays.hours[list(edges)].sum())))
         if start <= arrival <= end:
-            out.setdefault(arrival, []).append(
-                (names.index(e.param("to")), cindex[commodity], e.param("trucks") * survival)
-            )
+            delivered = e.param("trucks") * survival
+            out.setdefault(arrival, []).append((names.index(e.param("to")), cindex[commodity], delivered))
     return out
+
+
+def _travel_days(hours: float) -> int:
+    """Days a convoy takes for ``hours`` of driving (at least one)."""
+    return max(1, math.ceil(hours / settings.CONVOY_DRIVING_HOURS_PER_DAY))
 
 
 def _why(scenario, roads, names, chain, i, c, x, allowed_share, ration) -> list[str]:

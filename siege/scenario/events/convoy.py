@@ -1,9 +1,11 @@
 """``convoy``: a one-off column of trucks — it leaves ``from`` on ``date`` and arrives at ``to`` after
 its travel time, less what the threats on its route stop.
 
-Fields: ``from``, ``to`` (places on the network), ``date``, ``trucks`` (how many leave), ``commodity``
-(one commodity), ``escorted`` (default true: the risks met are multiplied by the escort factor,
-``siege/settings.py`` ``ESCORT_RISK_FACTOR``). Deliveries are a pulse into the destination's stock.
+Fields: ``from``, ``to`` (places on the network), ``date`` (the day it leaves) or ``arrives`` (the day
+it was reported arriving: it then left its travel time earlier), ``trucks`` (how many leave),
+``commodity`` (one commodity), ``escorted`` (default true: the risks met are multiplied by the escort
+factor, ``siege/settings.py`` ``ESCORT_RISK_FACTOR``). Deliveries are a pulse into the destination's
+stock; the threats met are those acting on the day it leaves.
 """
 
 from __future__ import annotations
@@ -14,20 +16,22 @@ from siege import validation
 from siege.errors import SiegeInputError
 from siege.scenario.commodities import commodity_names
 from siege.scenario.context import EdgeKey, NetworkContext
+from siege.scenario.dates import parse_date
 from siege.scenario.events.base import Event, Fields
 
 
 class Convoy(Event):
     KIND: ClassVar[str] = "convoy"
-    FIELDS: ClassVar[tuple[str, ...]] = ("from", "to", "trucks", "commodity", "escorted")
+    FIELDS: ClassVar[tuple[str, ...]] = ("from", "to", "trucks", "commodity", "escorted", "arrives")
     NEEDS_SEGMENTS: ClassVar[bool] = False
     DEGRADES: ClassVar[bool] = False
     TAKES_EFFECT: ClassVar[bool] = False
 
     @classmethod
     def select(cls, f: Fields, ctx: NetworkContext) -> tuple[str, set[EdgeKey], dict[str, Any]]:
-        if not f.has("date"):
-            raise SiegeInputError(f.at("date"), "a convoy needs the date it leaves")
+        if f.has("date") == f.has("arrives") or f.has("start") or f.has("end"):
+            raise SiegeInputError(f.at("date"), "a convoy needs either date (the day it leaves) or arrives")
+        arrives = parse_date(f.raw["arrives"], f.at("arrives")) if f.has("arrives") else None
         origin = ctx.gazetteer.get(f.text("from"), f.at("from"))
         dest = ctx.gazetteer.get(f.text("to"), f.at("to"))
         nodes = (ctx.node_of(origin.name, f.at("from")), ctx.node_of(dest.name, f.at("to")))
@@ -47,6 +51,7 @@ class Convoy(Event):
             "trucks": trucks,
             "commodity": commodity,
             "escorted": escorted,
+            "arrives": arrives,
         }
         label = f"{'escorted ' if escorted else ''}convoy of {trucks:g} {commodity} trucks {origin.name} → {dest.name}"
         return label, set(), {"params": params, "point": (dest.lon, dest.lat)}
