@@ -16,7 +16,8 @@ D = dt.date
 
 # ---- the supply model, mechanism by mechanism, on a four-town network checked by hand -------------
 # depot.osm: Siby (supply point) —RN5— Bamako — Koulikoro, and Siby — Kati. Bamako is the national
-# depot, Koulikoro a regional depot; both draw on Siby, and both routes use the RN5 Siby–Bamako.
+# depot and draws on Siby; Koulikoro, a regional depot whose supply route runs through the capital,
+# draws on Bamako. Bamako orders for both: 4 + 2 tankers of fuel, 6 + 3 trucks of food a day.
 
 BASE = """
 name = "mechanism"
@@ -67,8 +68,10 @@ def test_long_form_timeline_has_exactly_the_documented_columns():
     assert len(result.frame) == 12 * 2 * 2  # days × towns × commodities
     # no events: every order is met, stocks stay full, nobody is short
     assert not result.frame["short"].any() and set(result.frame["status"]) == {"open"}
-    assert value(result, "Bamako", "fuel", D(2024, 1, 5), "inflow") == pytest.approx(4.0)
+    assert value(result, "Bamako", "fuel", D(2024, 1, 5), "inflow") == pytest.approx(6.0)  # for itself and Koulikoro
+    assert value(result, "Koulikoro", "fuel", D(2024, 1, 5), "inflow") == pytest.approx(2.0)
     assert value(result, "Bamako", "fuel", D(2024, 1, 5), "stock_days") == pytest.approx(3.0)  # national depot
+    assert result.chain == {"Bamako": "Bamako", "Koulikoro": "Bamako"}
 
 
 def test_a_fuel_blockade_leaves_food_flowing():
@@ -79,11 +82,14 @@ def test_a_fuel_blockade_leaves_food_flowing():
     day = D(2024, 1, 5)
     assert value(result, "Bamako", "fuel", day, "inflow") == 0.0
     assert value(result, "Bamako", "fuel", day, "status") == "isolated"
-    assert value(result, "Bamako", "food", day, "inflow") == pytest.approx(6.0)
+    assert value(result, "Bamako", "food", day, "inflow") == pytest.approx(9.0)
     assert value(result, "Bamako", "food", day, "status") == "open"
-    assert not result.town("Bamako", "food")["short"].any()
-    # fuel: 3 days of stock (12 tankers) from 3 January, gone after 3 days of 4: short from 6 January
+    assert not result.town("Bamako", "food")["short"].any() and not result.town("Koulikoro", "food")["short"].any()
+    # fuel: Bamako holds 3 days of its area's 6 tankers (18) and serves itself first: 4 + 2 a day from
+    # 3 January leaves 12, 6, 0: on 6 January it can spare nothing for Koulikoro, whose own 5 days
+    # (10 tankers) then last to 10 January; Bamako's 4 are gone too
     assert result.summary_of("Bamako", "fuel")["stockout_date"] == D(2024, 1, 6)
+    assert value(result, "Koulikoro", "fuel", D(2024, 1, 6), "inflow") == 0.0
 
 
 def test_a_town_blockade_bites_a_two_truck_demand():
@@ -106,31 +112,38 @@ def test_a_convoy_arrives_after_its_travel_time_as_a_pulse():
     hours = result.scenario.G  # Siby–Bamako: under one day of driving at CONVOY_DRIVING_HOURS_PER_DAY
     assert hours is not None and settings.CONVOY_DRIVING_HOURS_PER_DAY >= 1
     inflow = result.town("Bamako", "fuel").set_index("date")["inflow"]
-    assert inflow[D(2024, 1, 4)] == pytest.approx(4.0)  # leaves on the 4th
-    assert inflow[D(2024, 1, 5)] == pytest.approx(14.0)  # arrives the next day: 4 regular + 10
+    assert inflow[D(2024, 1, 4)] == pytest.approx(6.0)  # leaves on the 4th
+    assert inflow[D(2024, 1, 5)] == pytest.approx(16.0)  # arrives the next day: 6 regular + 10
     stock = result.town("Bamako", "fuel").set_index("date")["stock_days"]
-    assert stock[D(2024, 1, 5)] == pytest.approx(3.0 + 10 / 4)
+    assert stock[D(2024, 1, 5)] == pytest.approx(3.0 + 10 / 6, abs=1e-3)  # in days of its area's 6 tankers
     # overstocked, Bamako orders less until it is back at its 3-day target
     assert inflow[D(2024, 1, 6)] == pytest.approx(0.0) and stock[D(2024, 1, 12)] == pytest.approx(3.0)
 
 
-CAP = (
-    '[[events]]\nkind = "blockade"\nname = "escort pace"\nref = "RN5"\nfrom = "Siby"\nto = "Bamako"\n'
-    'start = 2024-01-01\ncommodities = ["fuel"]\neffect = { capacity_trucks_per_day = 3 }\n'
-)
+def test_a_priority_policy_serves_the_capital_first(mali):
+    import tomllib
 
+    from siege.scenario import scenario_from_dict
 
-def test_a_priority_policy_serves_the_capital_first():
-    first = mechanism(CAP + '[allocation]\npolicy = "priority"\npriority = ["Bamako"]\n')
-    fair = mechanism(CAP)  # max-min: the same served fraction for both
-    day = D(2024, 1, 1)
-    assert value(first, "Bamako", "fuel", day, "inflow") == pytest.approx(3.0)
-    assert value(first, "Koulikoro", "fuel", day, "inflow") == pytest.approx(0.0)
-    assert value(fair, "Bamako", "fuel", day, "inflow") == pytest.approx(2.0)  # 3 trucks for orders 4 + 2
-    assert value(fair, "Koulikoro", "fuel", day, "inflow") == pytest.approx(1.0)
-    assert (
-        first.summary_of("Koulikoro", "fuel")["stockout_date"] < fair.summary_of("Koulikoro", "fuel")["stockout_date"]
+    # Bamako and Kayes both draw on Dakar, which may send only 5 tankers a day for orders of 4 + 4
+    text = (
+        'name = "priority"\nstart = 2024-01-01\nend = 2024-01-05\n[[supply]]\nplace = "Dakar (SN)"\n'
+        'capacity = 700\nby_commodity = { fuel = 5 }\n[towns]\nnames = ["Bamako", "Kayes"]\n'
+        "[demand.fuel]\nBamako = 4\nKayes = 4\n"
     )
+    fair = simulate(scenario_from_dict(tomllib.loads(text), network=mali))
+    first = simulate(
+        scenario_from_dict(
+            tomllib.loads(text + '[allocation]\npolicy = "priority"\npriority = ["Bamako"]\n'), network=mali
+        )
+    )
+    day = D(2024, 1, 1)
+    assert value(fair, "Bamako", "fuel", day, "inflow") == pytest.approx(2.5)  # max-min: the same share
+    assert value(fair, "Kayes", "fuel", day, "inflow") == pytest.approx(2.5)
+    assert value(first, "Bamako", "fuel", day, "inflow") == pytest.approx(4.0)
+    assert value(first, "Kayes", "fuel", day, "inflow") == pytest.approx(1.0)
+    assert first.summary_of("Bamako", "fuel")["min_stock_days"] == pytest.approx(3.0)  # never drew on its stock
+    assert fair.summary_of("Bamako", "fuel")["min_stock_days"] < 3.0
 
 
 def test_an_escort_lets_trucks_through_a_threat_they_refuse():
@@ -146,8 +159,8 @@ def test_an_escort_lets_trucks_through_a_threat_they_refuse():
         threat + '[[events]]\nkind = "escort"\nref = "RN5"\nfrom = "Siby"\nto = "Bamako"\nstart = 2024-01-01\n'
         "capacity_trucks_per_day = 50\n"
     )
-    # escorted risk 0.6 × 0.5 = 0.3: truckers carry 1 − 0.3/0.5 = 40 % of the orders
-    assert value(escorted, "Bamako", "fuel", D(2024, 1, 1), "inflow") == pytest.approx(0.4 * 4)
+    # escorted risk 0.6 × 0.5 = 0.3: truckers carry 1 − 0.3/0.5 = 40 % of Bamako's orders (4 + 2)
+    assert value(escorted, "Bamako", "fuel", D(2024, 1, 1), "inflow") == pytest.approx(0.4 * 6)
 
 
 def test_rationing_cuts_demand():

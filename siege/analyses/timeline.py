@@ -107,7 +107,7 @@ class Chain:
     """Who supplies whom: depots, their towns, their supply points."""
 
     role: list[str]  # per town
-    depot_of: np.ndarray  # per town: index of its depot town (itself for a depot)
+    depot_of: np.ndarray  # per town: the depot it draws on (itself for a depot fed by supply points)
     sources: dict[tuple[int, int], list[int]]  # (depot town, commodity) -> supply point indices
 
 
@@ -132,13 +132,21 @@ def build_chain(scenario: Scenario, base: RoadArrays, points) -> Chain:
         for i, r in enumerate(role):
             if r == RETAIL:
                 depot_of[i] = depots[int(np.argmin(hours[:, i]))]
+    # a regional depot whose fastest supply route runs through the capital draws on the national depot
+    if capital in [t.name for t in towns]:
+        cap_i = [t.name for t in towns].index(capital)
+        routes = fastest_from(base, [pos[p.node] for p in points])
+        for d in depots:
+            if d != cap_i and pos[towns[cap_i].node] in routes.path(pos[towns[d].node])[1:-1]:
+                depot_of[d] = cap_i
+    roots = [d for d in depots if depot_of[d] == d]
     sources: dict[tuple[int, int], list[int]] = {}
     for c, commodity in enumerate(scenario.commodities):
         carriers = [j for j, p in enumerate(points) if commodity.name in p.commodities]
         if not carriers:
             continue
         dist = np.array([fastest_from(base, [pos[points[j].node]]).dist for j in carriers])  # carriers × nodes
-        for d in depots:
+        for d in roots:
             h = dist[:, pos[towns[d].node]]
             if not np.isfinite(h).any():
                 continue
@@ -182,7 +190,7 @@ def simulate(
     T, C = len(towns), len(scenario.commodities)
     points = [*scenario.supply, *scenario.producers]
     chain = build_chain(scenario, base, points)
-    depots = sorted(set(chain.depot_of.tolist()))
+    depots = sorted(i for i in range(T) if chain.role[i] != RETAIL)
     depot_slot = {d: k for k, d in enumerate(depots)}
     unknown_pop = scenario.raw.get("demand", {}).get("unknown_population", settings.UNKNOWN_POPULATION)
     given = scenario.commodity_demand
@@ -192,13 +200,23 @@ def simulate(
             for t in towns
         ]
     )
-    area = np.zeros_like(demand)  # what each depot stocks for: itself and its towns
+    parent = chain.depot_of
+    depth = np.zeros(T, dtype=int)
     for i in range(T):
-        area[chain.depot_of[i]] += demand[i]
+        j = i
+        while parent[j] != j:
+            j, depth[i] = parent[j], depth[i] + 1
+    area = demand.copy()  # what a depot stocks for: itself and every town it supplies, directly or not
+    for i in range(T):
+        j = i
+        while parent[j] != j:
+            j = parent[j]
+            area[j] += demand[i]
     stock_days = np.array(
         [[_stock_days(scenario, t.name, chain.role[i], c) for c in scenario.commodities] for i, t in enumerate(towns)]
     )
     is_depot = np.array([chain.role[i] != RETAIL for i in range(T)])
+    up_order = sorted(range(T), key=lambda i: -depth[i])  # children before their depot
     target = np.where(is_depot[:, None], area, demand) * stock_days
     stock = target.copy()
     priority_names = scenario.allocation.get("priority", [])
@@ -226,14 +244,18 @@ def simulate(
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(target > 0, stock / target, 1.0)
         factors = np.vectorize(_order_factor)(ratio)
-        # orders: retail towns for themselves; depots for themselves and their towns
-        # a town below target orders more (restocking); one above it (after a convoy) orders less
-        orders = np.maximum(need * factors - np.maximum(stock - target, 0.0), 0.0)
-        depot_orders = np.zeros_like(orders)
-        for i in range(T):
-            depot_orders[chain.depot_of[i]] += orders[i] if not is_depot[i] else 0.0
-        pair_orders = np.where(is_depot[:, None], orders + depot_orders, orders).ravel()
-        allowed = (allowed_share * np.where(is_depot[:, None], orders + depot_orders, orders)).ravel()
+        # orders: a retail town for itself (more while restocking, less when overstocked); a depot for
+        # itself, for what its towns order from it, and to restock its own stock
+        orders = np.zeros((T, C))
+        for i in up_order:
+            if is_depot[i]:
+                children = sum((orders[j] for j in range(T) if parent[j] == i and j != i), np.zeros(C))
+                restock = (factors[i] - 1.0) * area[i] * ration[i]
+                orders[i] = np.maximum(need[i] + children + restock - np.maximum(stock[i] - target[i], 0.0), 0.0)
+            else:
+                orders[i] = np.maximum(need[i] * factors[i] - np.maximum(stock[i] - target[i], 0.0), 0.0)
+        pair_orders = orders.ravel()
+        allowed = (allowed_share * orders).ravel()
         fkey = (key, tuple(np.round(pair_orders, 6)), tuple(np.round(allowed, 6)), policy)
         if fkey not in flows:
             flows[fkey] = solve_supply(roads.problem, pair_orders, allowed=allowed, policy=policy, priority=pair_rank)
@@ -241,29 +263,33 @@ def simulate(
         lane_dest = np.array([ln.dest for ln in roads.problem.lanes], dtype=np.int64)
         received = np.bincount(lane_dest, weights=x, minlength=T * C).reshape(T, C) if len(x) else np.zeros((T, C))
         inflow = np.zeros((T, C))
-        # depots: what arrives from the supply points
-        inflow[is_depot] = received[is_depot]
-        # retail towns: what their depot can forward after its own consumption, shared by the policy
-        for d in depots:
-            mine = np.flatnonzero((chain.depot_of == d) & ~is_depot)
+        roots = parent == np.arange(T)
+        inflow[roots] = received[roots]  # depots fed by supply points
+        arrived = inflow.copy()  # what reached each town today (a depot's forwarding not subtracted)
+        # each depot, national first, forwards what it can spare after its own consumption, by the policy
+        for d in sorted(depots, key=lambda i: depth[i]):
+            mine = np.flatnonzero((parent == d) & (np.arange(T) != d))
             if not len(mine):
                 continue
             for c in range(C):
-                asked = received[mine, c]
                 spare = max(0.0, stock[d, c] + inflow[d, c] - need[d, c])
-                inflow[mine, c] = _share(spare, asked, orders[mine, c], policy, rank[mine])
-                inflow[d, c] -= inflow[mine, c].sum()  # forwarded out of the depot's arrivals/stock
+                inflow[mine, c] = _share(spare, received[mine, c], orders[mine, c], policy, rank[mine])
+                arrived[mine, c] = inflow[mine, c]
+                inflow[d, c] -= inflow[mine, c].sum()  # forwarded out of the depot's arrivals or stock
         for i, c, trucks in convoys.get(day, ()):
             inflow[i, c] += trucks
+            arrived[i, c] += trucks
         available = stock + inflow
         consumed = np.minimum(need, np.maximum(available, 0.0))
         stock = np.clip(available - consumed, 0.0, None)
         short = consumed < need - 1e-9
         for i in range(T):
             for c, commodity in enumerate(scenario.commodities):
-                own_in = received[i, c] if is_depot[i] else inflow[i, c]
+                own_in = arrived[i, c]
                 base_need = area[i, c] * ration[i, c] if is_depot[i] else need[i, c]
-                served = min(1.0, own_in / base_need) if base_need > 0 else 1.0
+                ordered = pair_orders[i * C + c]
+                # the share of what it ordered that day that arrived (1 when it ordered nothing: full)
+                served = min(1.0, own_in / ordered) if ordered > 1e-9 else 1.0
                 ratio_h = roads.hours[i, c] / baseline.hours[i, c] if baseline.hours[i, c] > 0 else 1.0
                 open_road = bool(roads.reachable[i, c]) and allowed_share[i, c] > 0
                 # isolated means no way in; a town that truckers refuse to reach is besieged, not isolated
@@ -284,7 +310,7 @@ def simulate(
                         names[i],
                         commodity.name,
                         round(float(need[i, c]), 3),
-                        round(float(inflow[i, c]), 3),
+                        round(float(arrived[i, c]), 3),
                         round(served, 4),
                         round(float(stock[i, c] / base_need), 3) if base_need > 0 else None,  # days of its area's need
                         bool(short[i, c]),
@@ -337,6 +363,8 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
     position = base.edge_index
     zones = [i for i in road_events if events[i].effect.capacity_trucks_per_day is not None]
     zone_edges = {z: {position[k] for k in events[i].edges if k in position} for z, i in enumerate(zones)}
+    # a supply point's own cap for one commodity (Dakar: 100 tankers/day) is a zone of its lanes
+    point_caps = [(j, name, cap) for j, p in enumerate(points) for name, cap in p.by_commodity]
     escort_list = sorted(escorts)
     escort_edges = {k: {position[e] for e in events[i].edges if e in position} for k, i in enumerate(escort_list)}
     lanes: list[Lane] = []
@@ -361,6 +389,7 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
         # origin → destination pairs: supply points → depots (their catchment), depots → their towns
         pairs = [(j, d) for d in depots for j in chain.sources.get((d, c), [])]
         pairs += [(n_points + depot_slot[int(chain.depot_of[i])], i) for i in range(T) if chain.depot_of[i] != i]
+        # (a regional depot behind the capital is, for its lanes, a town of the national depot)
         by_origin: dict[int, list[int]] = {}
         for o, d in pairs:
             by_origin.setdefault(o, []).append(d)
@@ -385,6 +414,8 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
                     z
                     for z, zs in zone_edges.items()
                     if events[zones[z]].targets(commodity.name) and zs.intersection(edges.tolist())
+                ) + tuple(
+                    len(zones) + k for k, (j, name, _) in enumerate(point_caps) if j == o and name == commodity.name
                 )
                 lanes.append(Lane(o, dest, edges, h, _willing(risk), 1.0 - risk, lane_zones))
                 lane_events.append(met)
@@ -417,7 +448,9 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
         lanes=[lanes[i] for i in keep],
         edge_capacity=edge_capacity,
         origin_capacity=np.array([p.capacity for p in points] + [np.inf] * len(depots)),
-        zone_capacity=np.array([events[i].effect.capacity_trucks_per_day for i in zones], dtype=float),
+        zone_capacity=np.array(
+            [events[i].effect.capacity_trucks_per_day for i in zones] + [cap for _, _, cap in point_caps], dtype=float
+        ),
         escort_capacity=np.array([events[i].param("capacity") for i in escort_list], dtype=float),
         n_dest=T * C,
     )

@@ -62,6 +62,8 @@ class SupplyPoint:
     basis: str = ""
     #: the commodities it supplies (imports: every commodity carried from imports; producers: food)
     commodities: frozenset[str] = frozenset()
+    #: a cap of its own per commodity, in that commodity's units per day (e.g. Dakar: 100 tankers/day)
+    by_commodity: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -275,6 +277,9 @@ def default_supply(*, producers: bool = False) -> list[dict[str, Any]]:
             row = {"place": r["place"], "capacity": float(r["capacity_trucks_per_day"]), "basis": r["basis"]}
             if r.get("commodities"):
                 row["commodities"] = r["commodities"].split(",")
+            caps = {c: float(r[f"{c}_tankers_per_day"]) for c in ("fuel",) if r.get(f"{c}_tankers_per_day")}
+            if caps:
+                row["by_commodity"] = caps
             rows.append(row)
         return rows
 
@@ -300,9 +305,21 @@ def _supply(
         at = f"{where}: {section}[{i}]"
         if not isinstance(row, Mapping):
             raise SiegeInputError(at, "expected a table with place and capacity")
-        unknown = [k for k in row if k not in ("place", "capacity", "basis", "note", "commodities")]
+        unknown = [k for k in row if k not in ("place", "capacity", "basis", "note", "commodities", "by_commodity")]
         if unknown:
-            raise SiegeInputError(f"{at}.{unknown[0]}", "unknown field (expected place, capacity, commodities, note)")
+            raise SiegeInputError(
+                f"{at}.{unknown[0]}", "unknown field (expected place, capacity, commodities, by_commodity, note)"
+            )
+        caps = row.get("by_commodity", {})
+        if not isinstance(caps, Mapping):
+            raise SiegeInputError(f"{at}.by_commodity", "expected a table like {fuel = 100}")
+        by_commodity = []
+        for c, v in caps.items():
+            parse_commodity_list([c], f"{at}.by_commodity")
+            limit = _number(
+                v, f"{at}.by_commodity.{c}", zero=True, maximum=validation.MAX_TRUCKS_PER_DAY, unit="units/day"
+            )
+            by_commodity.append((c, limit))
         cap = _number(row.get("capacity"), f"{at}.capacity", maximum=validation.MAX_TRUCKS_PER_DAY, unit="trucks/day")
         carried = (
             parse_commodity_list(row["commodities"], f"{at}.commodities") if "commodities" in row else default_carried
@@ -319,7 +336,7 @@ def _supply(
             continue
         place = ctx.gazetteer.get(row["place"])
         basis = str(row.get("basis", row.get("note", "")))
-        points.append(SupplyPoint(place.name, node, float(cap), basis, carried))
+        points.append(SupplyPoint(place.name, node, float(cap), basis, carried, tuple(by_commodity)))
     if not points and not producers:
         raise SiegeInputError(f"{where}: supply", "no supply point lies on the network")
     return points
