@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -170,11 +170,21 @@ def run(
         degraded, supplies, inputs, capital=capital_pos, progress=progress, with_chokepoints=with_chokepoints
     )
 
+    # served fraction and status come from the supply model for that day (commodities, supply chains,
+    # threat-limited lanes, blockades); routes, hours and chokepoints from the road solver above
+    from siege.analyses.timeline import supply_on
+
+    supplied = supply_on(scenario, day).frame.groupby("town")
+    no_events = supply_on(replace(scenario, events=[]), day).frame.groupby("town")
+    active = [e for e in scenario.events if e.active_on(day) and e.DEGRADES]
     labels = node_labels(G, gazetteer)
     keys = base.keys
     results = []
     for t, b, a in zip(towns, before, after, strict=True):
-        results.append(_town_result(t, b, a, scenario, keys, labels, base))
+        a = replace(a, survival=_survival_once(active, {keys[i] for i in a.route_edges}))
+        results.append(
+            _town_result(t, b, a, scenario, keys, labels, base, supplied.get_group(t.name), no_events.get_group(t.name))
+        )
     return RunResult(
         scenario=scenario,
         day=day,
@@ -186,23 +196,46 @@ def run(
     )
 
 
-def _town_result(town, before: TownState, after: TownState, scenario, keys, labels, arrays) -> TownResult:
+def _survival_once(events, route: set) -> float:
+    """Probability a convoy gets through a route: each event met counts once, whatever the number of
+    its segments the route crosses."""
+    return math.prod(1.0 - e.effect.risk for e in events if not e.effect.closed and route & e.edges)
+
+
+def _worst(statuses) -> str:
+    return max(statuses, key=severity)
+
+
+def _town_result(
+    town, before: TownState, after: TownState, scenario, keys, labels, arrays, supply, base_supply
+) -> TownResult:
     # travel time against the baseline: infinite once cut off, 1 for a town that is itself a source
     ratio = (after.hours / before.hours if before.hours > 0 else 1.0) if after.reachable else math.inf
     thresholds = scenario.thresholds
-    status = classify(
-        reachable=after.reachable,
-        served_fraction=after.served_fraction,
-        survival=after.survival,
-        travel_time_ratio=ratio,
-        thresholds=thresholds,
+    served = float(supply["served_fraction"].min())
+    status = _worst(
+        [
+            *supply["status"],
+            classify(
+                reachable=after.reachable,
+                served_fraction=max(served, 1e-12),
+                survival=after.survival,
+                travel_time_ratio=ratio,
+                thresholds=thresholds,
+            ),
+        ]
     )
-    baseline_status = classify(
-        reachable=before.reachable,
-        served_fraction=before.served_fraction,
-        survival=before.survival,
-        travel_time_ratio=1.0,
-        thresholds=thresholds,
+    baseline_status = _worst(
+        [
+            *base_supply["status"],
+            classify(
+                reachable=before.reachable,
+                served_fraction=max(float(base_supply["served_fraction"].min()), 1e-12),
+                survival=before.survival,
+                travel_time_ratio=1.0,
+                thresholds=thresholds,
+            ),
+        ]
     )
     is_capital = town.name == settings.CAPITAL
     route_nodes = [int(arrays.nodes[p]) for p in after.route]
@@ -212,11 +245,11 @@ def _town_result(town, before: TownState, after: TownState, scenario, keys, labe
         town=town.name,
         kind=town.kind,
         population=town.population,
-        demand=town.demand,
+        demand=round(float(supply["demand"].sum()), 2),
         status=status,
         baseline_status=baseline_status,
-        served_fraction=round(after.served_fraction, 4),
-        throughput=round(after.delivered, 2),
+        served_fraction=round(served, 4),
+        throughput=round(float(supply["inflow"].sum()), 2),
         cut_off_from_imports=not after.reachable,
         cut_off_from_bamako=False if is_capital else not after.reachable_from_capital,
         hours_from_imports=_finite(after.hours),

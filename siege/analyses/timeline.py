@@ -178,11 +178,14 @@ def simulate(
     end: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
     policy: str | None = None,
+    snapshot: bool = False,
 ) -> TimelineResult:
     """Step the scenario day by day from ``start`` to ``end`` (defaults: the scenario's period).
 
-    ``policy`` overrides the scenario's allocation policy (for the report's sensitivity table)."""
-    start, end = period_of(scenario, start, end)
+    ``policy`` overrides the scenario's allocation policy (for the report's sensitivity table).
+    ``snapshot`` solves one steady day instead (see :func:`supply_on`)."""
+    if not snapshot:
+        start, end = period_of(scenario, start, end)
     policy = policy or scenario.allocation["policy"]
     base = RoadArrays.from_graph(scenario.G)
     towns = scenario.on_network
@@ -226,12 +229,12 @@ def simulate(
     baseline = _roads(scenario, base, chain, points, depots, depot_slot, (), frozenset())
     cache: dict[tuple, _Roads] = {}
     flows: dict[tuple, np.ndarray] = {}
-    convoys = _convoy_arrivals(scenario, base, start, end, names)
+    convoys = {} if snapshot else _convoy_arrivals(scenario, base, start, end, names)
     reasons: dict[str, set[str]] = {}
 
     rows = []
-    for n in range((end - start).days + 1):
-        day = start + dt.timedelta(days=n)
+    days = [start] if snapshot else [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    for day in days:
         road_events = tuple(i for i, e in enumerate(scenario.events) if e.active_on(day) and e.DEGRADES)
         escorts = tuple(i for i, e in enumerate(scenario.events) if e.active_on(day) and e.kind == "escort")
         key = (road_events, escorts)
@@ -324,7 +327,7 @@ def simulate(
         if progress:
             progress(1)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    summary = _summarise(frame, start)
+    summary = _summarise(frame, start or dt.date.min)
     chain_names = {names[i]: names[int(chain.depot_of[i])] for i in range(T)}
     return TimelineResult(
         scenario,
@@ -337,6 +340,13 @@ def simulate(
         chain_names,
         policy,
     )
+
+
+def supply_on(scenario: Scenario, day: dt.date | None) -> TimelineResult:
+    """One steady day of the supply model: the events acting on ``day`` (every event when ``None``),
+    every stock at its target, no convoy pulse. What ``siege run`` reports as served fraction and
+    status for the evaluation day."""
+    return simulate(scenario, start=day, end=day, snapshot=True)
 
 
 def simulate_period(scenario: Scenario) -> TimelineResult | None:
@@ -582,7 +592,7 @@ def _summarise(frame: pd.DataFrame, start: dt.date) -> pd.DataFrame:
                 "town": town,
                 "commodity": commodity,
                 "stockout_date": first,
-                "days_to_stockout": (first - start).days if first is not None else None,
+                "days_to_stockout": (first - start).days if isinstance(first, dt.date) else None,
                 "days_short": len(short),
                 "last_day_short": short["date"].iloc[-1] if len(short) else None,
                 "recovered_date": recovered,
