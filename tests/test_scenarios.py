@@ -51,8 +51,8 @@ def test_nara_is_besieged_and_bamako_open(nara):
 def test_fuel_blockade_drops_bamakos_served_fraction(fuel):
     b = fuel.town("Bamako")
     assert b.baseline_status == "open"
-    assert b.served_fraction < 0.75  # 1.0 in the baseline
-    assert b.throughput < 0.75 * b.demand
+    assert b.served_fraction < 0.75  # 1.0 in the baseline: the worst commodity (fuel) of the supply model
+    assert b.throughput < b.demand  # fuel short, food flowing
     assert b.status in ("degraded", "besieged")
     assert not b.cut_off_from_imports  # squeezed, not cut off: the RN6 from the east stays open
     # the corridors named in the scenario are among the segments that decide Bamako's supply

@@ -49,12 +49,16 @@ def test_summary_is_computed_from_the_table(serial):
     assert row["days_to_stockout_p5"] <= row["days_to_stockout_median"] <= row["days_to_stockout_p95"]
 
 
-def test_event_probability_is_drawn():
-    # the RN5 event of the blockade scenario has probability 0.5: some variants draw it, some do not
-    result = sweep(SweepConfig(BLOCKADE, runs=40, seed=1), workers=2)
+def test_event_probability_is_drawn(tmp_path):
+    # the Nara scenario with its first event made uncertain (probability 0.5): some variants draw it
+    text = NARA.read_text(encoding="utf-8").replace('ref = "RN4"\nstart', 'ref = "RN4"\nprobability = 0.5\nstart', 1)
+    assert "probability = 0.5" in text
+    path = tmp_path / "nara-uncertain.toml"
+    path.write_text(text, encoding="utf-8")
+    result = sweep(SweepConfig(path, runs=40, seed=1), workers=2)
     drawn = result.table.groupby("variant")["events_drawn"].first()
-    assert set(drawn) == {12, 11}
-    assert 8 <= (drawn == 11).sum() <= 32
+    assert set(drawn) == {3, 2}
+    assert 8 <= (drawn == 2).sum() <= 32
 
 
 def test_grid_runs_every_combination():

@@ -249,7 +249,8 @@ def _town_result(
         status=status,
         baseline_status=baseline_status,
         served_fraction=round(served, 4),
-        throughput=round(float(supply["inflow"].sum()), 2),
+        # delivered for its own needs (a depot's arrivals also carry what it forwards)
+        throughput=round(float((supply["served_fraction"] * supply["demand"]).sum()), 2),
         cut_off_from_imports=not after.reachable,
         cut_off_from_bamako=False if is_capital else not after.reachable_from_capital,
         hours_from_imports=_finite(after.hours),
