@@ -255,9 +255,7 @@ def validate_cmd(scenario) -> None:
     if s.start and s.end:
         click.echo(f"  period: {s.start} to {s.end} (run day by day, with stocks)")
     for e in s.events:
-        click.echo(
-            f"  event #{e.index} {e.kind}: {e.label} — {e.window()}, {e.effect.describe()}, {len(e.edges)} segment(s)"
-        )
+        click.echo(f"  event #{e.index} {e.kind}: {e.label} — {e.window()}, {e.describe()}, {len(e.edges)} segment(s)")
 
 
 @main.command("run", context_settings=CONTEXT)

@@ -81,6 +81,8 @@ def _event_data(result: RunResult, event) -> dict[str, Any]:
     segments = [_line(G, [key]) for key in pairs.values()]
     if circles:  # the symbol sits on the circle's northern edge, clear of the town it surrounds
         anchor = [circles[0]["lon"], circles[0]["lat"] + circles[0]["radius_m"] / 111_000]
+    elif "point" in details and not event.edges:  # an event on a town: its symbol just north of it
+        anchor = [details["point"][0], details["point"][1] + 0.12]
     elif "point" in details:
         anchor = list(details["point"])
     elif segments:
@@ -98,7 +100,7 @@ def _event_data(result: RunResult, event) -> dict[str, Any]:
         "label": event.label,
         "window": event.window(),
         "active": event.active_on(result.day),
-        "effect": event.effect.describe(),
+        "effect": event.describe(),
         "segments": segments if not circles and "polygon" not in details else [],
         "segments_hit": len(pairs),
         "circles": circles,

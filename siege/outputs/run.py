@@ -109,7 +109,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
                 "label": e.label,
                 "window": e.window(),
                 "active": e.active_on(result.day),
-                "effect": e.effect.describe(),
+                "effect": e.describe(),
                 "segments": len(e.edges),
                 "source": e.source,
                 "note": e.note,
@@ -175,7 +175,7 @@ def report_markdown(result: RunResult) -> str:
     for e in s.events:
         active = "active" if e.active_on(result.day) else "not active on this date"
         lines.append(
-            f"- #{e.index} **{_md(e.label)}** ({e.kind}; {e.window()}; {active}): {_md(e.effect.describe())} "
+            f"- #{e.index} **{_md(e.label)}** ({e.kind}; {e.window()}; {active}): {_md(e.describe())} "
             f"on {len(e.edges)} segment(s)."
         )
         if e.source:

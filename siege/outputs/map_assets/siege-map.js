@@ -6,8 +6,10 @@
 
   var ROAD_COLORS = { open: "#5b6770", degraded: "#f28e2b", closed: "#d62728" };
   var STATUS_COLORS = { open: "#1a9850", degraded: "#fdae61", besieged: "#f46d43", isolated: "#7f0000" };
-  var EVENT_COLORS = { attack: "#b10026", ambush: "#b10026", blockade: "#54278f", control_zone: "#6a51a3", cut: "#000000" };
-  var EVENT_SYMBOLS = { attack: "✹", ambush: "✹", blockade: "⊘", control_zone: "▦", cut: "✂" };
+  var EVENT_COLORS = { attack: "#b10026", ambush: "#b10026", blockade: "#54278f", control_zone: "#6a51a3", cut: "#000000",
+                       town_blockade: "#54278f", escort: "#006d2c", convoy: "#08519c", rationing: "#8c510a" };
+  var EVENT_SYMBOLS = { attack: "✹", ambush: "✹", blockade: "⊘", control_zone: "▦", cut: "✂",
+                        town_blockade: "⊗", escort: "▲", convoy: "⇶", rationing: "½" };
   var CLASS_WIDTH = { motorway: 5, trunk: 4, primary: 3, secondary: 2, tertiary: 1.5 };
   var P_CLASSES = [[0.05, "#1a9850", "under 5 %"], [0.25, "#fee08b", "5–25 %"], [0.5, "#fdae61", "25–50 %"],
                    [0.75, "#f46d43", "50–75 %"], [1.01, "#7f0000", "75 % or more"]];
@@ -167,7 +169,8 @@
         L.polyline(latlngs(s), Object.assign({}, style, { weight: 6, dashArray: "6 6", fill: false })).bindPopup(popup).addTo(events);
       });
       var icon = L.divIcon({ className: "siege-event-icon", html: "", iconSize: [22, 22] });
-      var marker = L.marker([e.anchor[1], e.anchor[0]], { icon: icon, title: e.label });
+      // in the events pane, under the towns: a click on a town always opens the town
+      var marker = L.marker([e.anchor[1], e.anchor[0]], { icon: icon, title: e.label, pane: "siegeEvents" });
       marker.on("add", function () {
         var node = marker.getElement();
         node.textContent = EVENT_SYMBOLS[e.kind] || "!";
@@ -294,7 +297,8 @@
       });
       div.appendChild(el("div", "width: road class; size of a town: population", "siege-note"));
       div.appendChild(el("h4", "Events"));
-      [["attack", "attack / ambush"], ["blockade", "blockade"], ["control_zone", "control zone"], ["cut", "cut"]].forEach(function (k) {
+      [["attack", "attack / ambush"], ["blockade", "blockade"], ["control_zone", "control zone"], ["cut", "cut"],
+       ["town_blockade", "town blockade"], ["escort", "escort"], ["convoy", "convoy"], ["rationing", "rationing"]].forEach(function (k) {
         var row = el("div"); var sym = el("span", EVENT_SYMBOLS[k[0]], "siege-symbol"); sym.style.color = EVENT_COLORS[k[0]];
         row.appendChild(sym); row.appendChild(document.createTextNode(k[1])); div.appendChild(row);
       });

@@ -127,6 +127,11 @@ class Event:
     def param(self, name: str, default: Any = None) -> Any:
         return dict(self.params).get(name, default)
 
+    def describe(self) -> str:
+        """What the event does, in a few words (kinds that act on towns or convoys say it their way)."""
+        text = self.effect.describe()
+        return f"{text} (for {', '.join(sorted(self.commodities))} only)" if self.commodities else text
+
     def active_on(self, day: dt.date | None) -> bool:
         """Whether the event acts on ``day`` (every event acts when no day is given)."""
         if day is None:

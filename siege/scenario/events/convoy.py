@@ -55,3 +55,8 @@ class Convoy(Event):
         }
         label = f"{'escorted ' if escorted else ''}convoy of {trucks:g} {commodity} trucks {origin.name} → {dest.name}"
         return label, set(), {"params": params, "point": (dest.lon, dest.lat)}
+
+    def describe(self) -> str:
+        when = f"arrives {self.param('arrives')}" if self.param("arrives") else f"leaves {self.start}"
+        escort = "escorted" if self.param("escorted") else "unescorted"
+        return f"{self.param('trucks'):g} {self.param('commodity')} trucks, {escort}, {when}"

@@ -37,3 +37,7 @@ class Escort(Event):
         )
         details["params"] = {"capacity": capacity, "risk_factor": factor}
         return label.replace("blockade of", "escorts on"), edges, details
+
+    def describe(self) -> str:
+        what = f" of {', '.join(sorted(self.commodities))}" if self.commodities else ""
+        return f"up to {self.param('capacity'):g} trucks{what}/day escorted, risk × {self.param('risk_factor'):g}"

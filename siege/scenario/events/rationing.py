@@ -35,3 +35,7 @@ class Rationing(Event):
             set(),
             {"params": {"towns": towns, "demand_factor": factor}},
         )
+
+    def describe(self) -> str:
+        what = ", ".join(sorted(self.commodities)) if self.commodities else "every commodity"
+        return f"demand of {what} × {self.param('demand_factor'):g}"

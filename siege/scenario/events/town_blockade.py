@@ -33,3 +33,9 @@ class TownBlockade(Event):
         if located:
             details["point"] = (located[0].lon, located[0].lat)
         return f"blockade of {', '.join(p.name for p in places)}", set(), details
+
+    def describe(self) -> str:
+        what = ", ".join(sorted(self.commodities)) if self.commodities else "supplies"
+        if self.effect.closed:
+            return f"no {what} enters"
+        return f"{self.effect.capacity_factor:.0%} of the orders of {what} enter"
