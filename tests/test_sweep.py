@@ -15,8 +15,18 @@ NARA = REPO / "scenarios" / "nara-rn4-2024.toml"
 
 
 @pytest.fixture(scope="module")
-def serial():
-    config = SweepConfig(BLOCKADE, runs=12, seed=7, vary=(parse_axis("events.1.start=2025-09-05..2025-10-15"),))
+def short_blockade(tmp_path_factory):
+    """The blockade scenario over September–October only: the same draws, a third of the days."""
+    path = tmp_path_factory.mktemp("sweep") / "blockade-sep-oct.toml"
+    text = BLOCKADE.read_text(encoding="utf-8")
+    assert "end = 2026-01-31" in text
+    path.write_text(text.replace("end = 2026-01-31", "end = 2025-10-31", 1), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def serial(short_blockade):
+    config = SweepConfig(short_blockade, runs=12, seed=7, vary=(parse_axis("events.1.start=2025-09-05..2025-10-15"),))
     return config, sweep(config, workers=1)
 
 
@@ -34,7 +44,7 @@ def test_draws_depend_on_the_seed(serial):
     starts = one.table.groupby("variant")["param:events.1.start"].first()
     assert starts.nunique() > 5  # drawn, not fixed
     assert all("2025-09-05" <= s <= "2025-10-15" for s in starts)
-    other = sweep(SweepConfig(BLOCKADE, runs=12, seed=8, vary=config.vary), workers=1)
+    other = sweep(SweepConfig(config.scenario, runs=12, seed=8, vary=config.vary), workers=1)
     assert not other.table["param:events.1.start"].equals(one.table["param:events.1.start"])
 
 
