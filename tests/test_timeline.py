@@ -52,19 +52,13 @@ def value(result, town, commodity, day, column):
     return rows[rows["date"] == day][column].iloc[0]
 
 
+#: timeline.csv's columns as issue 10 and the README document them
+DOCUMENTED_COLUMNS = "date,town,commodity,demand,inflow,served_fraction,stock_days,short,status".split(",")
+
+
 def test_long_form_timeline_has_exactly_the_documented_columns():
     result = mechanism()
-    assert list(result.frame.columns) == [
-        "date",
-        "town",
-        "commodity",
-        "demand",
-        "inflow",
-        "served_fraction",
-        "stock_days",
-        "short",
-        "status",
-    ]
+    assert list(result.frame.columns) == DOCUMENTED_COLUMNS
     assert len(result.frame) == 12 * 2 * 2  # days × towns × commodities
     # no events: every order is met, stocks stay full, nobody is short
     assert not result.frame["short"].any() and set(result.frame["status"]) == {"open"}
@@ -210,17 +204,7 @@ def test_run_of_a_period_writes_the_timeline(tmp_path):
     import pandas as pd
 
     timeline = pd.read_csv(tmp_path / "timeline.csv")
-    assert list(timeline.columns) == [
-        "date",
-        "town",
-        "commodity",
-        "demand",
-        "inflow",
-        "served_fraction",
-        "stock_days",
-        "short",
-        "status",
-    ]
+    assert list(timeline.columns) == DOCUMENTED_COLUMNS
     assert len(timeline) == 3 * 10 * 2
     assert (tmp_path / "stocks.png").stat().st_size > 10_000
     report = (tmp_path / "report.md").read_text()
