@@ -53,7 +53,17 @@ def value(result, town, commodity, day, column):
 
 
 #: timeline.csv's columns as issue 10 and the README document them
-DOCUMENTED_COLUMNS = "date,town,commodity,demand,inflow,served_fraction,stock_days,short,status".split(",")
+DOCUMENTED_COLUMNS = [
+    "date",
+    "town",
+    "commodity",
+    "demand",
+    "inflow",
+    "served_fraction",
+    "stock_days",
+    "short",
+    "status",
+]
 
 
 def test_long_form_timeline_has_exactly_the_documented_columns():
