@@ -195,14 +195,7 @@ def simulate(
     chain = build_chain(scenario, base, points)
     depots = sorted(i for i in range(T) if chain.role[i] != RETAIL)
     depot_slot = {d: k for k, d in enumerate(depots)}
-    unknown_pop = scenario.raw.get("demand", {}).get("unknown_population", settings.UNKNOWN_POPULATION)
-    given = scenario.commodity_demand
-    demand = np.array(
-        [
-            [given.get(t.name, {}).get(c.name, c.demand(t.population, unknown_pop)) for c in scenario.commodities]
-            for t in towns
-        ]
-    )
+    demand = town_demand(scenario)
     parent = chain.depot_of
     depth = np.zeros(T, dtype=int)
     for i in range(T):
@@ -258,10 +251,21 @@ def simulate(
             else:
                 orders[i] = np.maximum(need[i] * factors[i] - np.maximum(stock[i] - target[i], 0.0), 0.0)
         pair_orders = orders.ravel()
-        allowed = (allowed_share * orders).ravel()
-        fkey = (key, tuple(np.round(pair_orders, 6)), tuple(np.round(allowed, 6)), policy)
+        # a destination's normal daily traffic (its own need, and for a depot its area's): what threats
+        # and blockades take a share of, whatever it orders to restock
+        normal = np.where(is_depot[:, None], area * ration, need)
+        allowed = np.minimum(allowed_share * normal, orders).ravel()
+        fkey = (
+            key,
+            tuple(np.round(pair_orders, 6)),
+            tuple(np.round(allowed, 6)),
+            tuple(np.round(normal.ravel(), 6)),
+            policy,
+        )
         if fkey not in flows:
-            flows[fkey] = solve_supply(roads.problem, pair_orders, allowed=allowed, policy=policy, priority=pair_rank)
+            flows[fkey] = solve_supply(
+                roads.problem, pair_orders, allowed=allowed, normal=normal.ravel(), policy=policy, priority=pair_rank
+            )
         x = flows[fkey]
         lane_dest = np.array([ln.dest for ln in roads.problem.lanes], dtype=np.int64)
         received = np.bincount(lane_dest, weights=x, minlength=T * C).reshape(T, C) if len(x) else np.zeros((T, C))
@@ -347,6 +351,25 @@ def supply_on(scenario: Scenario, day: dt.date | None) -> TimelineResult:
     every stock at its target, no convoy pulse. What ``siege run`` reports as served fraction and
     status for the evaluation day."""
     return simulate(scenario, start=day, end=day, snapshot=True)
+
+
+def town_demand(scenario: Scenario) -> np.ndarray:
+    """Demand per day of every town on the network (rows) and commodity (columns): the commodity's rule
+    on the town's population; on the bundled network a commodity with a national figure (fuel) is
+    scaled so that the towns carry the country's demand, each in proportion to its population; the
+    scenario's ``[demand.COMMODITY]`` values override."""
+    towns = scenario.on_network
+    unknown_pop = scenario.raw.get("demand", {}).get("unknown_population", settings.UNKNOWN_POPULATION)
+    demand = np.array([[c.demand(t.population, unknown_pop) for c in scenario.commodities] for t in towns])
+    for k, c in enumerate(scenario.commodities):
+        if c.national_per_day and scenario.schematic and len(towns):
+            people = np.array([t.population or unknown_pop for t in towns], dtype=float)
+            demand[:, k] = np.maximum(c.min_per_day, c.national_per_day * people / people.sum())
+    for i, t in enumerate(towns):
+        for k, c in enumerate(scenario.commodities):
+            if c.name in scenario.commodity_demand.get(t.name, {}):
+                demand[i, k] = scenario.commodity_demand[t.name][c.name]
+    return demand
 
 
 def simulate_period(scenario: Scenario) -> TimelineResult | None:

@@ -31,6 +31,9 @@ class Commodity:
     unit: str
     per_10000_people_per_day: float
     min_per_day: float
+    #: the whole country's demand (e.g. fuel: ~120 tankers/day); on the bundled network it is shared
+    #: among the towns in proportion to their population (a district capital serves its district)
+    national_per_day: float | None
     stock_days: dict[str, float]
     carried_from: frozenset[str]
     basis: str
@@ -53,6 +56,7 @@ def default_commodities() -> tuple[Commodity, ...]:
             unit=r["unit"],
             per_10000_people_per_day=float(r["per_10000_people_per_day"]),
             min_per_day=float(r["min_per_day"]),
+            national_per_day=float(r["national_per_day"]) if r.get("national_per_day") else None,
             stock_days={role: float(r[f"stock_days_{role}"]) for role in ROLES},
             carried_from=frozenset(x.strip() for x in r["carried_from"].split(",")),
             basis=r["basis"],

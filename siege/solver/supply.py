@@ -66,13 +66,16 @@ def solve_supply(
     orders: np.ndarray,
     *,
     allowed: np.ndarray | None = None,
+    normal: np.ndarray | None = None,
     policy: str = "max-min",
     priority: np.ndarray | None = None,
 ) -> np.ndarray:
     """Trucks/day on every lane for the day's ``orders`` (per destination pair), under ``policy``.
 
-    ``allowed`` caps what each destination may receive (blockades; default: its order); ``priority``
-    is a rank per destination (lower first; only for the ``priority`` policy).
+    ``allowed`` caps what each destination may receive (blockades; default: its order); ``normal`` is
+    each destination's normal daily traffic, of which truckers under threat carry the lane's
+    willingness (default: its order); ``priority`` is a rank per destination (lower first; only for
+    the ``priority`` policy).
     """
     lanes = problem.lanes
     L = len(lanes)
@@ -83,7 +86,8 @@ def solve_supply(
     lane_dest = np.fromiter((ln.dest for ln in lanes), dtype=np.int64, count=L)
     willing = np.fromiter((ln.willing for ln in lanes), dtype=float, count=L)
     hours = np.fromiter((ln.hours for ln in lanes), dtype=float, count=L)
-    rows, rhs = _constraints(problem, lanes, lane_dest, willing, orders, allowed)
+    normal = orders if normal is None else np.asarray(normal, dtype=float)
+    rows, rhs = _constraints(problem, lanes, lane_dest, willing, normal, allowed)
     # destination rows: delivered to each destination pair, as a matrix D (n_dest × L)
     D = csr_array((np.ones(L), (lane_dest, np.arange(L))), shape=(problem.n_dest, L))
     can = (np.asarray(D.sum(axis=1)).ravel() > 0) & (allowed > _TOL)
@@ -130,7 +134,7 @@ def _served(D: csr_array, x: np.ndarray, orders: np.ndarray) -> np.ndarray:
         return np.where(orders > 0, (D @ x) / orders, 1.0)
 
 
-def _constraints(problem, lanes, lane_dest, willing, orders, allowed):
+def _constraints(problem, lanes, lane_dest, willing, normal, allowed):
     """Rows ``A x <= b`` common to every programme of the day."""
     L = len(lanes)
     blocks, rhs = [], []
@@ -166,10 +170,10 @@ def _constraints(problem, lanes, lane_dest, willing, orders, allowed):
     if el:
         z, i = np.array(el).T
         add(z, i, np.ones(len(el)), len(problem.escort_capacity), problem.escort_capacity)
-    # willingness: a lane brings at most `willing` of the orders placed on it
-    add(lane_dest, np.arange(L), 1.0 / willing, len(orders), orders)
+    # willingness: under threat, truckers carry at most `willing` of a destination's normal traffic
+    add(lane_dest, np.arange(L), 1.0 / willing, len(normal), normal)
     # blockades and orders: at most what may enter
-    add(lane_dest, np.arange(L), np.ones(L), len(orders), allowed)
+    add(lane_dest, np.arange(L), np.ones(L), len(allowed), allowed)
     return vstack(blocks).tocsr(), np.concatenate(rhs)
 
 
