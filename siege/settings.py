@@ -151,5 +151,6 @@ CONVOY_DRIVING_HOURS_PER_DAY: float = 5.0
 #: A town draws on the supply points whose route is at most this many times its fastest one
 #: (its usual corridors); farther ones are not part of its supply chain.
 CATCHMENT_FACTOR: float = 1.5
-#: Allocation of scarce supply among towns when a scenario has no ``[allocation]``: see README.
+#: Ways of sharing scarce supply among towns (``[allocation] policy``), and the default: see README.
+ALLOCATION_POLICIES: tuple[str, ...] = ("max-min", "proportional", "priority")
 DEFAULT_ALLOCATION: str = "max-min"

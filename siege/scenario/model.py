@@ -26,7 +26,6 @@ from siege.scenario.commodities import Commodity, commodity_names, parse_commodi
 from siege.scenario.context import NetworkContext
 from siege.scenario.dates import parse_date
 from siege.scenario.events import EVENT_KINDS, Event
-from siege.solver.supply import POLICIES
 
 TOP_FIELDS = (
     "name",
@@ -367,8 +366,9 @@ def _allocation(raw: Any, where: str, towns: list[Town], gazetteer: Gazetteer) -
     if not isinstance(raw, Mapping) or set(raw) - {"policy", "priority"}:
         raise SiegeInputError(at, "expected an [allocation] table with policy and priority")
     policy = raw.get("policy", settings.DEFAULT_ALLOCATION)
-    if policy not in POLICIES:
-        raise SiegeInputError(f"{at}.policy", f"expected one of {', '.join(POLICIES)}, got {validation.show(policy)}")
+    policies = settings.ALLOCATION_POLICIES
+    if policy not in policies:
+        raise SiegeInputError(f"{at}.policy", f"expected one of {', '.join(policies)}, got {validation.show(policy)}")
     names = _names(raw.get("priority", []), f"{at}.priority", allow_empty=True)
     priority = [gazetteer.get(n, f"{at}.priority").name for n in names]
     known = {t.name for t in towns}

@@ -29,7 +29,9 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_array, csr_array, vstack
 
-POLICIES = ("max-min", "proportional", "priority")
+from siege import settings
+
+POLICIES = settings.ALLOCATION_POLICIES
 #: weight of travel hours against delivered trucks in the objective: only breaks ties
 _HOUR_COST = 1e-6
 _TOL = 1e-7
