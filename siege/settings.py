@@ -118,13 +118,6 @@ STATUS_THRESHOLDS: dict[str, float] = {
 #: The capital: a town like the others and the depot for the district capitals.
 CAPITAL = "Bamako"
 
-#: Commodities tracked through time, each a share of a town's truck demand (planning assumption: fuel
-#: about 40 % of the trucks a town needs, food and other goods 60 %).
-COMMODITY_SHARE: dict[str, float] = {"fuel": 0.4, "food": 0.6}
-#: Stock a town holds at the start, in days of its demand. Fuel: ONAP's national security stock was 3 days
-#: (exhausted in early October 2025, corridors.csv); with private depots and stations about 10 days is
-#: assumed. Food: household, trader and market stocks, about a month assumed.
-STOCK_DAYS: dict[str, float] = {"fuel": 10.0, "food": 30.0}
 #: A town below its target stock orders more than it consumes: 1.5 x demand below 90 % of the target,
 #: 2 x demand below 50 % (restocking after a blockade).
 ORDER_FACTORS: tuple[tuple[float, float], ...] = ((0.9, 1.5), (0.5, 2.0))

@@ -487,7 +487,6 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
         escort_capacity=np.array([events[i].param("capacity") for i in escort_list], dtype=float),
         n_dest=T * C,
     )
-    # a retail town's survival and hours are its depot's lane's combined with its depot's own supply
     return _Roads(problem, met_by_dest, reachable, survival, hours)
 
 
