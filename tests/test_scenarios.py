@@ -59,6 +59,24 @@ def test_fuel_blockade_drops_bamakos_served_fraction(fuel):
     assert any(c.startswith(("RN3", "RN24", "RN7", "RN5")) for c in b.chokepoints)
 
 
+def test_routes_and_chokepoints_follow_the_supply_chain(fuel):
+    """Bamako draws fuel on its usual corridors, not on Tema through Burkina Faso; a town's chokepoints
+    lie between it and where its supply comes from, never at the other end of the country."""
+    b = fuel.town("Bamako")
+    assert b.supplied_from in {"Dakar (SN)", "Abidjan (CI)", "Conakry (GN)"}
+    # the Gao–Niger corridor (Ansongo, Gao, Hombori, Ménaka) feeds the east, not Bamako or Ségou
+    east = ("Gao", "Ansongo", "Hombori", "Ménaka", "Ayorou")
+    for name in ("Bamako", "Ségou", "San"):
+        assert not [c for c in fuel.town(name).chokepoints if any(e in c for e in east)], name
+    # a retail town draws on its depot: its route starts there and survives no better than the roads allow
+    kita = fuel.town("Kita")
+    assert kita.supplied_from.endswith(" depot")
+    assert kita.route[0] == kita.supplied_from.removesuffix(" depot") and kita.route[-1] == "Kita"
+    assert kita.chokepoints
+    # the road flows written to degradation.geojson are that day's deliveries
+    assert sum(fuel.edge_flow.values()) > 0
+
+
 def test_snowball_isolates_banamba():
     result = run(SCENARIOS / "rn3-rn7-snowball.toml")
     banamba = result.town("Banamba")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from siege import settings
 from siege.network.attributes import road_class
@@ -21,6 +22,7 @@ from siege.places import Gazetteer, mali_gazetteer, snap_places
 from siege.scenario import Degradation, Scenario, degrade, load_scenario
 from siege.scenario.context import EdgeKey
 from siege.solver.arrays import RoadArrays
+from siege.solver.flow import chokepoints
 from siege.solver.isolation import SupplyInput, TownInput, TownState, solve
 from siege.solver.status import classify, severity
 
@@ -113,15 +115,18 @@ def edge_label(G: nx.MultiDiGraph, key: EdgeKey, labels: dict[int, str]) -> str:
 def assumptions(scenario: Scenario) -> list[str]:
     """The modelling choices a reader of the results must know."""
     items = [
-        "Effective capacity of a segment = capacity × capacity_factor × (1 − risk): convoys that are stopped "
-        "deliver nothing; closed segments carry nothing.",
-        "Throughput is the max-min fair maximum flow from all supply points to all towns at once: a road's "
-        "capacity is shared, and no town gets a larger served fraction at the expense of a town served less.",
-        "Route survival is the probability that a convoy gets through on the most reliable route "
-        "(product of 1 − risk along it).",
-        f"Demand: {settings.TRUCKS_PER_10000_PEOPLE:g} truck/day per 10,000 inhabitants (unknown population: "
-        f"{settings.UNKNOWN_POPULATION:,}); supply capacities per networks/mali/supply.csv unless the scenario "
-        "sets them.",
+        "Served fraction and status come from the supply model on the evaluation day: each commodity "
+        "(networks/mali/commodities.csv) moves from supply points to depots and on to towns; under threat "
+        f"truckers carry 1 − risk/{settings.REFUSE_RISK:g} of orders (each event on a lane counted once); "
+        "blockades, caps, escorts and the allocation policy "
+        f"({scenario.allocation['policy']}) act as described in the README.",
+        "A town's route, origin, route survival and chokepoints follow its supply chain for its worst-served "
+        "commodity: a depot's from its supply points, any other town's from its depot (whose own row shows "
+        "the depot's). Chokepoints are the minimum cut nearest the town between those origins and the town.",
+        "Route survival is the probability that a convoy gets through on that route: Π(1 − risk) over the "
+        "events it meets, each event once.",
+        "Demand per commodity per networks/mali/commodities.csv (sources there); supply capacities per "
+        "networks/mali/supply.csv unless the scenario sets them.",
         "Speeds and capacities by road class × surface are planning assumptions (siege/settings.py).",
         "Status thresholds: " + ", ".join(f"{k} = {v:g}" for k, v in scenario.thresholds.items()) + ".",
     ]
@@ -166,34 +171,74 @@ def run(
     degradation = degrade(scenario.events, day)
     before, _ = solve(base, supplies, inputs, capital=capital_pos, with_chokepoints=False)
     degraded = base.degraded(degradation)
-    after, flow = solve(
-        degraded, supplies, inputs, capital=capital_pos, progress=progress, with_chokepoints=with_chokepoints
-    )
+    after, _ = solve(degraded, supplies, inputs, capital=capital_pos, progress=progress, with_chokepoints=False)
 
     # served fraction and status come from the supply model for that day (commodities, supply chains,
     # threat-limited lanes, blockades); routes, hours and chokepoints from the road solver above
     from siege.analyses.timeline import supply_on
 
-    supplied = supply_on(scenario, day).frame.groupby("town")
+    on_day = supply_on(scenario, day)
+    supplied = on_day.frame.groupby("town")
     no_events = supply_on(replace(scenario, events=[]), day).frame.groupby("town")
     active = [e for e in scenario.events if e.active_on(day) and e.DEGRADES]
     labels = node_labels(G, gazetteer)
     keys = base.keys
     results = []
     for t, b, a in zip(towns, before, after, strict=True):
-        a = replace(a, survival=_survival_once(active, {keys[i] for i in a.route_edges}))
-        results.append(
-            _town_result(t, b, a, scenario, keys, labels, base, supplied.get_group(t.name), no_events.get_group(t.name))
-        )
+        rows = supplied.get_group(t.name)
+        a, on_lane = _along_supply_chain(a, rows, on_day.routes, degraded, with_chokepoints)
+        if not on_lane:  # the road solver's route from any supply point: count each event once
+            a = replace(a, survival=_survival_once(active, {keys[i] for i in a.route_edges}))
+            if with_chokepoints and a.reachable:
+                cut = chokepoints(degraded, [s.node for s in supplies], pos[t.node])
+                a = replace(a, cut_edges=cut.edges.tolist(), cut_capacity=cut.capacity)
+        results.append(_town_result(t, b, a, scenario, keys, labels, base, rows, no_events.get_group(t.name)))
+    # trucks on each segment: the supply model's deliveries of that day, all commodities
+    flow = np.zeros(len(keys))
+    for lanes in on_day.routes.values():
+        for r in lanes:
+            if r.trucks > 0:
+                flow[list(r.edges)] += r.trucks
     return RunResult(
         scenario=scenario,
         day=day,
         degradation=degradation,
         towns=results,
-        edge_flow={keys[i]: float(f) for i, f in enumerate(flow) if f > 0},
+        edge_flow={keys[i]: round(float(f), 3) for i, f in enumerate(flow) if f > 0},
         node_labels=labels,
         assumptions=assumptions(scenario),
     )
+
+
+def _decisive(rows) -> str:
+    """The commodity that decides a town's answer: the worst served (the first in the table on a tie)."""
+    return str(rows.iloc[int(np.argmin(rows["served_fraction"].to_numpy()))]["commodity"])
+
+
+def _along_supply_chain(
+    state: TownState, rows, routes, arrays: RoadArrays, with_chokepoints: bool
+) -> tuple[TownState, bool]:
+    """Route, origin, survival and chokepoints of the town's supply of its decisive commodity, as the
+    supply model moves it (from a gateway or producer for a depot, from its depot for the others).
+
+    Returns the state unchanged and ``False`` when the town has no supply lane (no open road)."""
+    lanes = routes.get((state.name, _decisive(rows)), [])
+    if not lanes:
+        return state, False
+    best = lanes[0]
+    nodes = [best.origin_node, *(int(arrays.dst[e]) for e in best.edges)]
+    state = replace(
+        state,
+        route=nodes,
+        route_edges=list(best.edges),
+        route_origin=best.origin,
+        survival=best.survival,
+    )
+    if with_chokepoints:
+        town = nodes[-1]
+        cut = chokepoints(arrays, sorted({r.origin_node for r in lanes}), town)
+        state = replace(state, cut_edges=cut.edges.tolist(), cut_capacity=cut.capacity)
+    return state, True
 
 
 def _survival_once(events, route: set) -> float:

@@ -51,6 +51,18 @@ COLUMNS = ("date", "town", "commodity", "demand", "inflow", "served_fraction", "
 NATIONAL, REGIONAL, RETAIL = "national_depot", "regional_depot", "retail"
 
 
+@dataclass(frozen=True)
+class SupplyRoute:
+    """One lane a town's supply of a commodity can take: from a supply point or from its depot."""
+
+    origin: str  # a supply point's name, or "<town> depot"
+    origin_node: int  # node position in the road arrays
+    edges: tuple[int, ...]  # edge positions along the lane
+    trucks: float  # trucks/day the lane carried that day
+    survival: float  # probability a convoy gets through (each event met once)
+    willing: float  # share of orders truckers carry on it
+
+
 @dataclass
 class TimelineResult:
     """A day-by-day simulation of one scenario."""
@@ -64,6 +76,8 @@ class TimelineResult:
     reasons: dict[str, list[str]] = field(default_factory=dict)  # town -> why it ran short
     chain: dict[str, str] = field(default_factory=dict)  # town -> its depot (itself for a depot)
     policy: str = settings.DEFAULT_ALLOCATION
+    #: (town, commodity) -> its supply lanes on the last day simulated, most trucks first
+    routes: dict[tuple[str, str], list[SupplyRoute]] = field(default_factory=dict)
 
     def town(self, name: str, commodity: str | None = None) -> pd.DataFrame:
         """The rows of one town (and commodity), by date."""
@@ -165,6 +179,8 @@ class _Roads:
     reachable: np.ndarray  # (town, commodity): an open road from a supply point carrying it
     survival: np.ndarray  # (town, commodity): best survival on its lanes
     hours: np.ndarray  # (town, commodity): fastest lane hours
+    all_lanes: list[Lane] = field(default_factory=list)  # refused lanes too
+    kept: tuple[int, ...] = ()  # positions in all_lanes of the problem's lanes
 
 
 def _willing(risk: float) -> float:
@@ -330,6 +346,7 @@ def simulate(
                     )
         if progress:
             progress(1)
+    routes = _routes_of(roads, x, points, towns, depots, scenario.commodities, base)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     summary = _summarise(frame, start or dt.date.min)
     chain_names = {names[i]: names[int(chain.depot_of[i])] for i in range(T)}
@@ -343,7 +360,34 @@ def simulate(
         {k: sorted(v) for k, v in reasons.items()},
         chain_names,
         policy,
+        routes,
     )
+
+
+def _routes_of(roads: _Roads, x: np.ndarray, points, towns, depots, commodities, base: RoadArrays):
+    """Every (town, commodity)'s lanes on the last day, the busiest (then most willing) first."""
+    C, n_points = len(commodities), len(points)
+    out: dict[tuple[str, str], list[SupplyRoute]] = {}
+    for lane, trucks in zip(roads.all_lanes, _all_flows(roads, x), strict=True):
+        town, c = divmod(lane.dest, C)
+        if lane.origin < n_points:
+            name, node = points[lane.origin].name, base.index[points[lane.origin].node]
+        else:
+            depot = towns[depots[lane.origin - n_points]]
+            name, node = f"{depot.name} depot", base.index[depot.node]
+        out.setdefault((towns[town].name, commodities[c].name), []).append(
+            SupplyRoute(name, node, tuple(lane.edges.tolist()), float(trucks), lane.survival, lane.willing)
+        )
+    for lanes in out.values():
+        lanes.sort(key=lambda r: (-round(r.trucks, 6), -r.willing, -r.survival, len(r.edges)))
+    return out
+
+
+def _all_flows(roads: _Roads, x: np.ndarray) -> np.ndarray:
+    """Flow on every lane, refused lanes (not in the problem) carrying 0."""
+    flows = np.zeros(len(roads.all_lanes))
+    flows[list(roads.kept)] = x
+    return flows
 
 
 def supply_on(scenario: Scenario, day: dt.date | None) -> TimelineResult:
@@ -487,7 +531,7 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
         escort_capacity=np.array([events[i].param("capacity") for i in escort_list], dtype=float),
         n_dest=T * C,
     )
-    return _Roads(problem, met_by_dest, reachable, survival, hours)
+    return _Roads(problem, met_by_dest, reachable, survival, hours, lanes, tuple(keep))
 
 
 def _ration(scenario: Scenario, day: dt.date, names: list[str]) -> np.ndarray:
