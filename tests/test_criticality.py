@@ -23,6 +23,7 @@ from siege.analyses.interdiction import (
     scenario_interdiction,
     segment_costs,
 )
+from siege.analyses.timeline import town_demand
 from siege.scenario import degrade, load_scenario
 from siege.solver.arrays import RoadArrays
 from siege.solver.routes import fastest_from
@@ -122,10 +123,9 @@ def test_attacker_min_cut_for_nara(nara):
     nara_pos = base.index[next(t.node for t in nara.on_network if t.name == "Nara")]
     sources = sorted({base.index[s.node] for s in nara.supply})
     assert not _reachable(close_segments(arrays, segments, report.cut.segments), sources)[nara_pos]
-    # all of Nara's demand can be denied with one segment
-    assert report.curve[0].denied == pytest.approx(
-        next(t.demand for t in nara.on_network if t.name == "Nara"), abs=0.01
-    )
+    # all of Nara's demand (every commodity of the supply model) can be denied with one segment
+    nara_demand = town_demand(nara)[[t.name for t in nara.on_network].index("Nara")].sum()
+    assert report.curve[0].denied == pytest.approx(nara_demand, abs=0.01)
 
 
 def small_case(seed):

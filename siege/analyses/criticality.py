@@ -261,14 +261,18 @@ def scenario_criticality(scenario, *, k: int = 1, exact_limit: int = 20_000, gaz
     from siege.places import mali_gazetteer
     from siege.scenario import degrade
 
+    from siege.analyses.timeline import town_demand
+
     base = RoadArrays.from_graph(scenario.G)
     arrays = base.degraded(degrade(scenario.events, scenario.date))
     supplies = [(base.index[s.node], s.capacity) for s in scenario.supply]
     towns = scenario.on_network
+    # the supply model's daily demand, all commodities together (trucks and tankers/day)
+    demand = town_demand(scenario).sum(axis=1)
     result = criticality(
         arrays,
         supplies,
-        [(base.index[t.node], t.demand) for t in towns],
+        [(base.index[t.node], float(d)) for t, d in zip(towns, demand, strict=True)],
         [t.population or 0 for t in towns],
         k=k,
         exact_limit=exact_limit,

@@ -252,7 +252,11 @@ def scenario_interdiction(
             raise SiegeInputError(f"--target {n}", "not one of the scenario's towns on the network")
     sources = sorted({base.index[s.node] for s in scenario.supply})
     supplies = [(base.index[s.node], s.capacity) for s in scenario.supply]
-    target_flow = [(base.index[towns[n].node], towns[n].demand) for n in names]
+    from siege.analyses.timeline import town_demand
+
+    # the supply model's daily demand, all commodities together (trucks and tankers/day)
+    demand = dict(zip(towns, town_demand(scenario).sum(axis=1).tolist(), strict=True))
+    target_flow = [(base.index[towns[n].node], demand[n]) for n in names]
     cut = attacker_min_cut(arrays, segments, sources, [p for p, _ in target_flow], costs)
     curve = damage_curve(arrays, segments, supplies, target_flow, budget)
     defence = (
