@@ -13,17 +13,65 @@ The Python API mirrors the command line one to one:
 ==========================  =====================================================
 """
 
-from siege.analyses.criticality import CriticalityReport, scenario_criticality
-from siege.analyses.interdiction import InterdictionReport, scenario_interdiction
-from siege.analyses.isolation import RunResult, TownResult, run
-from siege.analyses.sweep import SweepConfig, SweepResult, sweep
-from siege.analyses.timeline import TimelineResult, simulate
-from siege.errors import SiegeInputError
-from siege.network.export import export_network
-from siege.network.source import load_network
-from siege.network.summary import NetworkSummary, network_summary
-from siege.places import Gazetteer, Place, SnappedPlace, mali_gazetteer, snap_places
-from siege.scenario import Scenario, load_scenario
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: public name -> the module that defines it. Imported on first use, so that ``siege --help`` and
+#: light commands do not pay for networkx, osmnx, geopandas and scipy (PEP 562).
+_LAZY = {
+    "CriticalityReport": "siege.analyses.criticality",
+    "scenario_criticality": "siege.analyses.criticality",
+    "InterdictionReport": "siege.analyses.interdiction",
+    "scenario_interdiction": "siege.analyses.interdiction",
+    "RunResult": "siege.analyses.isolation",
+    "TownResult": "siege.analyses.isolation",
+    "run": "siege.analyses.isolation",
+    "SweepConfig": "siege.analyses.sweep",
+    "SweepResult": "siege.analyses.sweep",
+    "sweep": "siege.analyses.sweep",
+    "TimelineResult": "siege.analyses.timeline",
+    "simulate": "siege.analyses.timeline",
+    "SiegeInputError": "siege.errors",
+    "export_network": "siege.network.export",
+    "load_network": "siege.network.source",
+    "NetworkSummary": "siege.network.summary",
+    "network_summary": "siege.network.summary",
+    "Gazetteer": "siege.places",
+    "Place": "siege.places",
+    "SnappedPlace": "siege.places",
+    "mali_gazetteer": "siege.places",
+    "snap_places": "siege.places",
+    "Scenario": "siege.scenario",
+    "load_scenario": "siege.scenario",
+}
+
+if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from siege.analyses.criticality import CriticalityReport, scenario_criticality
+    from siege.analyses.interdiction import InterdictionReport, scenario_interdiction
+    from siege.analyses.isolation import RunResult, TownResult, run
+    from siege.analyses.sweep import SweepConfig, SweepResult, sweep
+    from siege.analyses.timeline import TimelineResult, simulate
+    from siege.errors import SiegeInputError
+    from siege.network.export import export_network
+    from siege.network.source import load_network
+    from siege.network.summary import NetworkSummary, network_summary
+    from siege.places import Gazetteer, Place, SnappedPlace, mali_gazetteer, snap_places
+    from siege.scenario import Scenario, load_scenario
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'siege' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __version__ = "0.1.0"
 

@@ -15,15 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
-import osmnx as ox
 from pyproj import Geod
 
 from siege import settings
 from siege.errors import SiegeInputError
 from siege.validation import MAX_NAME_CHARS, show
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -237,6 +239,8 @@ def snap_places(
     if located and len(G):
         xs = np.array([p.lon for p in located], dtype=float)
         ys = np.array([p.lat for p in located], dtype=float)
+        import osmnx as ox  # heavy (sklearn, geopandas): only when snapping, not to look a name up
+
         nodes, dists = ox.distance.nearest_nodes(G, xs, ys, return_dist=True)
         for place, node, dist in zip(located, nodes, dists, strict=True):
             km = float(dist) / 1000.0

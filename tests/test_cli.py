@@ -123,3 +123,25 @@ def test_bundled_export_has_places_layer(tmp_path):
     places = gpd.read_file(tmp_path / "mali.gpkg", layer="places")
     assert "Nara" in set(places["name"])
     assert places.loc[places["name"] == "Kidal", "node"].isna().all()
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["place", "Nara"], ["run", "--help"]])
+def test_light_commands_do_not_load_the_heavy_stack(argv):
+    """`siege --help` and `siege place` answer without importing osmnx, geopandas, networkx or scipy
+    (their import is what made them take ~2 s); the API still offers every name."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from siege.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "heavy = [m for m in ('osmnx', 'geopandas', 'networkx', 'scipy', 'folium', 'pandas') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "HEAVY []" in res.stdout, res.stdout
+    import siege
+
+    assert callable(siege.run) and callable(siege.load_scenario) and set(siege.__all__) <= set(dir(siege))
