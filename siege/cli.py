@@ -390,9 +390,11 @@ def criticality_cmd(scenario, k, out) -> None:
     check_output_dir(out)
     report = scenario_criticality(load_scenario(scenario), k=k)
     write_criticality(report, out)
+    click.echo(f"{'rank':>4}  {'segment':<45} {'cut off':>17}  {'supply lost':>18}  {'hours':>9}  towns isolated")
+    click.echo("-" * 110)
     for row in report.rows()[:10]:
         click.echo(
-            f"{row['rank']:>3}  {row['segment']:<45} {row['population_cut_off']:>10,} people  "
+            f"{row['rank']:>4}  {row['segment']:<45} {row['population_cut_off']:>10,} people  "
             f"{row['demand_lost_trucks_per_day']:>8g} trucks/day  {row['added_hours']:>7g} h  {row['towns_isolated']}"
         )
     click.echo(f"wrote {out}")
@@ -416,13 +418,21 @@ def criticality_cmd(scenario, k, out) -> None:
     "(default: the scenario's [interdiction] cost, else class; its [[interdiction.costs]] apply on top).",
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: print interdiction.json to stdout for scripts.",
+)
 @_fail_cleanly
-def interdict_cmd(scenario, targets, budget, defend, cost, out) -> None:
+def interdict_cmd(scenario, targets, budget, defend, cost, out, fmt) -> None:
     """The attacker's cheapest cut isolating the targets, the budget–damage curve, and which segments a
     defender should secure first. Writes interdiction.json, report.md and map.html."""
     from siege.analyses.interdiction import scenario_interdiction
     from siege.io import check_output_dir
-    from siege.outputs.criticality import interdiction_dict, write_interdiction
+    from siege.outputs.criticality import format_interdiction, interdiction_dict, write_interdiction
     from siege.scenario import load_scenario
 
     check_output_dir(out)
@@ -430,7 +440,10 @@ def interdict_cmd(scenario, targets, budget, defend, cost, out) -> None:
         load_scenario(scenario), targets=list(targets) or None, budget=budget, defend=defend, cost=cost
     )
     write_interdiction(report, out)
-    click.echo(json.dumps(interdiction_dict(report), indent=2, ensure_ascii=False))
+    if fmt == "json":
+        click.echo(json.dumps(interdiction_dict(report), indent=2, ensure_ascii=False))
+        return
+    click.echo(format_interdiction(report))
     click.echo(f"wrote {out}")
 
 

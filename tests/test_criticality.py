@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import networkx as nx
 import numpy as np
@@ -198,6 +199,19 @@ def test_cli(tmp_path):
     res = run_cli("interdict", REPO / "scenarios" / "nara-rn4-2024.toml", "--target", "Nara", "--out", tmp_path / "i")
     assert res.returncode == 0, res.stderr
     assert "Attacker's minimum cut" in (tmp_path / "i" / "report.md").read_text()
+    # the terminal gets tables with headers; scripts ask for JSON
+    assert "budget  denied/day" in res.stdout and "RN4" in res.stdout and not res.stdout.lstrip().startswith("{")
+    as_json = run_cli(
+        "interdict",
+        REPO / "scenarios" / "nara-rn4-2024.toml",
+        "--target",
+        "Nara",
+        "--format",
+        "json",
+        "--out",
+        tmp_path / "j",
+    )
+    assert json.loads(as_json.stdout)["targets"] == ["Nara"]
     bad = run_cli("interdict", REPO / "scenarios" / "nara-rn4-2024.toml", "--target", "Narra", "--out", tmp_path / "x")
     assert bad.returncode == 2 and "did you mean 'Nara'" in bad.stderr
 

@@ -119,6 +119,35 @@ def interdiction_dict(report: InterdictionReport) -> dict:
     return d
 
 
+def format_interdiction(report: InterdictionReport) -> str:
+    """The interdiction answer as terminal tables with headers (``--format json`` gives the dict)."""
+    d = interdiction_dict(report)
+    cut = d["attacker_min_cut"]
+    lines = [
+        f"{report.scenario.name} — interdiction of {', '.join(report.targets)} (cost of a closure: {report.cost})",
+        f"cheapest cut that isolates them (cost {cut['cost']:g}): {'; '.join(cut['segments']) or '(none)'}",
+        "",
+        f"{'budget':>6}  {'denied/day':>10}  {'delivered/day':>13}  {'method':<7} segments closed",
+        "-" * 78,
+    ]
+    for a in d["damage_curve"]:
+        lines.append(
+            f"{a['budget']:>6}  {a['denied_trucks_per_day']:>10g}  {a['still_delivered']:>13g}  {a['method']:<7} "
+            f"{'; '.join(a['segments'])}"
+        )
+    lines.append("(denied and delivered in trucks/day of the supply model's demand, all commodities)")
+    if "defence" in d:
+        f = d["defence"]
+        lines += [
+            "",
+            f"{'defender secures':<40} {'denied without':>14} {'denied with':>12}  attacker's best reply",
+            "-" * 78,
+            f"{'; '.join(f['secure']):<40} {f['denied_unprotected']:>14g} {f['denied_with_defence']:>12g}  "
+            f"{'; '.join(f['attacker_reply'])}",
+        ]
+    return "\n".join(lines)
+
+
 def write_interdiction(report: InterdictionReport, out: str | Path) -> Path:
     """interdiction.json, report.md and map.html (layers: attacker's cut, protect first)."""
     from siege.analyses.isolation import run
