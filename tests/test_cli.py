@@ -36,6 +36,8 @@ def test_distances_command_passes_on_bundled_network():
     out = run_cli("network", "distances")
     assert out.returncode == 0, out.stdout[-2000:]
     assert "0 pair(s) outside ±15%" in out.stdout
+    # every status in the table is explained below it
+    assert "IMPOSS = the figure is shorter than the straight line" in out.stdout and "FAIL = " in out.stdout
 
 
 def test_place_lookup():

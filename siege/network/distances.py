@@ -124,4 +124,12 @@ def format_checks(checks: list[DistanceCheck], tolerance: float = TOLERANCE) -> 
             f"{c.start:<20}{c.end:<22}{pub:>10}{c.network_km:>9.1f}{c.error:>+8.1%}  {c.quality}  {status:<8} "
             f"{', '.join(c.via) or '(shortest)'}"
         )
-    return "\n".join(lines)
+    legend = (
+        "q: quality of the published figure (A: engineering or corridor study with the route stated, B: "
+        "encyclopaedia, press or distance table, C: travel blog, old page or possibly straight-line). "
+        f"status: ok = within {tolerance:.0%} of one of the pair's figures; "
+        "FAIL = none met; IMPOSS = the figure is shorter than the straight line between the two towns, so no "
+        "road can meet it (measured from a town's edge, or wrong) — not counted as a failure. "
+        "'<' marks an upper bound."
+    )
+    return "\n".join([*lines, "", legend])
