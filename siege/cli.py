@@ -360,7 +360,8 @@ def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out) -> N
     ) as bar:
         result = sweep(config, workers=workers, dask=dask_address, progress=bar.update)
     write_sweep(result, out)
-    click.echo(result.summary.head(15).to_string(index=False))
+    # every town: a planner must not wonder whether a town was left off
+    click.echo(result.summary.to_string(index=False))
     if len(result.failures):
         click.echo(f"{len(result.failures)} variant(s) failed: see {Path(out) / 'failures.csv'}", err=True)
     click.echo(f"wrote {out}")
@@ -392,11 +393,14 @@ def criticality_cmd(scenario, k, out) -> None:
     write_criticality(report, out)
     click.echo(f"{'rank':>4}  {'segment':<45} {'cut off':>17}  {'supply lost':>18}  {'hours':>9}  towns isolated")
     click.echo("-" * 110)
-    for row in report.rows()[:10]:
+    rows = report.rows()
+    for row in rows[:10]:
         click.echo(
             f"{row['rank']:>4}  {row['segment']:<45} {row['population_cut_off']:>10,} people  "
             f"{row['demand_lost_trucks_per_day']:>8g} trucks/day  {row['added_hours']:>7g} h  {row['towns_isolated']}"
         )
+    if len(rows) > 10:
+        click.echo(f"(the 10 most critical of {len(rows):,} segments; all in criticality.csv)")
     click.echo(f"wrote {out}")
 
 

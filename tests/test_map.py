@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .conftest import REPO, run_cli
+from .conftest import DATA, REPO, run_cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = [
@@ -126,6 +126,29 @@ def test_time_slider_shows_earlier_states(browser, nara_run):
     assert p.count("path.siege-road-degraded") == degraded(0)
     slider.fill("2")
     assert p.count("path.siege-road-degraded") == degraded(2)
+    assert p.errors == []
+
+
+def test_slider_opens_on_the_evaluation_date(browser, tmp_path):
+    """A run through time is evaluated on the scenario's date: the slider opens there, not on the
+    period's last day, so the map and the report's tables describe the same day."""
+    import shutil
+
+    shutil.copy(DATA / "depot.osm", tmp_path / "depot.osm")
+    scenario = tmp_path / "depot.toml"
+    scenario.write_text(
+        (DATA / "depot.toml")
+        .read_text(encoding="utf-8")
+        .replace("end = 2024-01-10", "end = 2024-01-10\ndate = 2024-01-04", 1)
+    )
+    res = run_cli("run", scenario, "--out", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    data = embedded_data(tmp_path / "out" / "map.html")
+    dates = [st["date"] for st in data["steps"]]
+    assert "2024-01-04" in dates and dates[-1] == "2024-01-10"
+    p = Page(browser, tmp_path / "out" / "map.html")
+    assert p.page.locator(".siege-slider strong").inner_text() == "2024-01-04"
+    assert p.page.locator(".siege-slider input").input_value() == str(dates.index("2024-01-04"))
     assert p.errors == []
 
 

@@ -107,6 +107,8 @@ def test_sweep_cli(tmp_path):
         assert (tmp_path / name).exists(), name
     summary = pd.read_csv(tmp_path / "sweep_summary.csv")
     assert set(summary["variants"]) == {6}
+    # the terminal lists every town of the summary, not the first 15
+    assert len(summary) > 15 and all(town in res.stdout for town in summary["town"])
     assert "P(runs out)" in (tmp_path / "report.md").read_text()
     bad = run_cli("sweep", BLOCKADE, "--vary", "nope", "--out", tmp_path / "x")
     assert bad.returncode == 2 and "expected PATH=LOW..HIGH" in bad.stderr

@@ -118,9 +118,10 @@ def _timeline_steps(timeline, result: RunResult, groups, *, max_steps: int = 60)
     s = timeline.scenario
     all_days = sorted(set(timeline.frame["date"]))
     changes = {d for d in all_days for e in s.events if d in (e.start, e.end)}
-    days = sorted({*all_days[::7], *changes, all_days[-1]})
+    evaluated = {result.day} & set(all_days)  # the slider opens there
+    days = sorted({*all_days[::7], *changes, all_days[-1], *evaluated})
     if len(days) > max_steps:
-        days = sorted({*days[:: max(1, len(days) // max_steps)], all_days[-1]})
+        days = sorted({*days[:: max(1, len(days) // max_steps)], all_days[-1], *evaluated})
     by_day = {d: rows for d, rows in timeline.frame.groupby("date")}
     names = [t.town for t in result.towns]
     units = {c.name: c.unit for c in s.commodities}
@@ -251,11 +252,16 @@ def map_data(
             }
             for r in steps
         ],
+        "start_step": None,
         "compare": None,
         "probabilities": None,
         "probability_label": None,
         "extra_layers": [],
     }
+    # the slider opens on the evaluation date (the day the tables describe), else on the last step
+    dates = [st["date"] for st in data["steps"]]
+    if result.day is not None and str(result.day) in dates:
+        data["start_step"] = dates.index(str(result.day))
     if compare is not None:
         before = {t.town: t.status for t in compare.towns}
         data["compare"] = {

@@ -58,7 +58,8 @@
   function safeUrl(text) { return /^https?:\/\/[^\s]+$/.test(text) ? text : null; }
 
   window.siegeRender = function (map, data) {
-    var step = data.steps.length - 1;
+    // open on the evaluation date (the day the report's tables describe), else on the last step
+    var step = data.start_step === null || data.start_step === undefined ? data.steps.length - 1 : data.start_step;
     var overlays = {};
     map.getContainer().classList.add("siege-map");
     // panes keep towns above routes, routes above roads, whatever order layers are drawn in
