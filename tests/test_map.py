@@ -109,6 +109,29 @@ def test_town_popup_and_layer_toggle(browser, nara_run):
     assert p.errors == [] and p.outside_requests() == []
 
 
+def test_a_click_on_bamako_opens_bamako(browser, nara_run):
+    """Kati's marker lies inside Bamako's at the national view: a click on Bamako's centre must open
+    Bamako, and Kati stays reachable."""
+    p = Page(browser, nara_run / "map.html")
+    names = [t["name"] for t in embedded_data(nara_run / "map.html")["towns"]]
+    box = p.page.locator(f"path.siege-town-{names.index('Bamako')}").bounding_box()
+    p.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    popup = p.page.locator(".siege-town-popup")
+    popup.wait_for()
+    assert popup.locator("h3").inner_text() == "Bamako"
+    assert p.page.locator(".siege-selected strong").inner_text() == "Bamako"
+    # zoomed in, the two markers part and Kati opens
+    kati = embedded_data(nara_run / "map.html")["towns"][names.index("Kati")]
+    p.page.evaluate(
+        "window.siegeMap.map.closePopup(); "
+        f"window.siegeMap.map.setView([{kati['lat']}, {kati['lon']}], 11, {{animate: false}})"
+    )
+    box = p.page.locator(f"path.siege-town-{names.index('Kati')}").bounding_box()
+    p.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert p.page.locator(".siege-selected strong").inner_text() == "Kati"
+    assert p.errors == []
+
+
 def test_time_slider_shows_earlier_states(browser, nara_run):
     p = Page(browser, nara_run / "map.html")
     data = embedded_data(nara_run / "map.html")

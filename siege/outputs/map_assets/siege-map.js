@@ -109,7 +109,16 @@
     // ---- towns -----------------------------------------------------------------------------------
     var towns = L.featureGroup();
     var townLayers = [];
-    data.towns.forEach(function (t, i) {
+    // drawing order: larger towns first so that a small town beside a large one stays clickable, the
+    // capital last so that a click on its centre opens it (Kati's marker lies inside Bamako's)
+    var order = data.towns.map(function (t, i) { return i; });
+    order.sort(function (a, b) {
+      var ca = data.towns[a].name === data.capital ? 1 : 0, cb = data.towns[b].name === data.capital ? 1 : 0;
+      if (ca !== cb) return ca - cb;
+      return (data.towns[b].population || 20000) - (data.towns[a].population || 20000);
+    });
+    order.forEach(function (i) {
+      var t = data.towns[i];
       var radius = 4 + Math.sqrt((t.population || 20000) / 20000) * 2.2;
       var prob = data.probabilities ? data.probabilities[t.name] : null;
       var m = L.circleMarker([t.lat, t.lon], {
@@ -149,7 +158,7 @@
       }, { maxWidth: 420 });
       m.on("click", function () { select(t); });
       m.addTo(towns);
-      townLayers.push(m);
+      townLayers[i] = m;  // by the town's index in data.towns, whatever the drawing order
     });
     towns.addTo(map);
     overlays["Towns (status)"] = towns;
