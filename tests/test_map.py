@@ -132,6 +132,32 @@ def test_a_click_on_bamako_opens_bamako(browser, nara_run):
     assert p.errors == []
 
 
+def test_popups_never_slide_under_the_title_block(browser, nara_run):
+    """A town near the top-left corner opens its popup below the title block, not under it."""
+    p = Page(browser, nara_run / "map.html")
+    towns = embedded_data(nara_run / "map.html")["towns"]
+    north = max(range(len(towns)), key=lambda i: towns[i]["lat"] - 0.2 * towns[i]["lon"])  # the north-west-most
+    t = towns[north]
+    # put the town right under the title block, then open it
+    p.page.evaluate(
+        "(function (t) { var m = window.siegeMap.map; var b = document.querySelector('.siege-title')"
+        ".getBoundingClientRect(); var c = m.containerPointToLatLng([b.left + b.width / 2, b.bottom - 20]);"
+        "var here = m.latLngToContainerPoint([t.lat, t.lon]), there = m.latLngToContainerPoint(c);"
+        "m.panBy([here.x - there.x, here.y - there.y], {animate: false}); })"
+        f"({json.dumps({'lat': t['lat'], 'lon': t['lon']})})"
+    )
+    # (a click there would land on the title block: open it as a click on the marker would)
+    p.page.evaluate(f"window.siegeMap.townLayers[{north}].openPopup()")
+    popup = p.page.locator(".siege-town-popup")
+    popup.wait_for()
+    p.page.wait_for_timeout(600)  # let any pan animation end
+    a = p.page.locator(".siege-title").bounding_box()
+    b = p.page.locator(".leaflet-popup").bounding_box()
+    overlap = b["x"] < a["x"] + a["width"] and b["x"] + b["width"] > a["x"] and b["y"] < a["y"] + a["height"]
+    assert not overlap, (a, b)
+    assert p.errors == []
+
+
 def test_time_slider_shows_earlier_states(browser, nara_run):
     p = Page(browser, nara_run / "map.html")
     data = embedded_data(nara_run / "map.html")

@@ -360,6 +360,20 @@
     var focus = data.towns.filter(function (t) { return t.name === data.focus; })[0];
     if (focus) select(focus);
     map.fitBounds(towns.getBounds().pad(0.05), { animate: false });
-    window.siegeMap = { map: map, data: data, overlays: overlays, select: select, showStep: showStep };
+    // a popup never hides under the title block: if they overlap once it is open, pan it below the block
+    map.on("popupopen", function (e) {
+      var block = document.querySelector(".siege-title");
+      var box = e.popup.getElement && e.popup.getElement();
+      if (!block || !box) return;
+      var a = block.getBoundingClientRect(), b = box.getBoundingClientRect();
+      var overlap = b.left < a.right && b.right > a.left && b.top < a.bottom && b.bottom > a.top;
+      if (!overlap) return;
+      // Leaflet's own auto-pan keeps this padding clear: the block's height, then re-place the popup
+      var top = map.getContainer().getBoundingClientRect().top;
+      e.popup.options.autoPanPaddingTopLeft = L.point(5, a.bottom - top + 10);
+      e.popup.options.autoPan = true;
+      e.popup.update();
+    });
+    window.siegeMap = { map: map, data: data, overlays: overlays, select: select, showStep: showStep, townLayers: townLayers };
   };
 })();
