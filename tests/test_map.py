@@ -158,6 +158,19 @@ def test_popups_never_slide_under_the_title_block(browser, nara_run):
     assert p.errors == []
 
 
+def test_event_popup_names_the_segments_hit(browser, nara_run):
+    p = Page(browser, nara_run / "map.html")
+    events = embedded_data(nara_run / "map.html")["events"]
+    i = next(k for k, e in enumerate(events) if e["segments_hit"] and "RN4" in " ".join(e["segment_names"]))
+    p.page.locator(".siege-event-icon").nth(i).click(force=True)
+    popup = p.page.locator(".siege-event-popup")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert all(name in text for name in events[i]["segment_names"])  # e.g. "RN4 Mourdiah – Nara"
+    assert not re.search(r"-?\d+\.\d{3,}", text)  # names, not coordinates
+    assert p.errors == []
+
+
 def test_time_slider_shows_earlier_states(browser, nara_run):
     p = Page(browser, nara_run / "map.html")
     data = embedded_data(nara_run / "map.html")

@@ -73,6 +73,11 @@ def _line(G, keys) -> list[list[float]]:
     return _round(path_coords(G, keys))
 
 
+def _named(result: RunResult, keys, *, limit: int = 12) -> list[str]:
+    names = list(dict.fromkeys(result.edge_label(k) for k in keys))
+    return names[:limit] + ([f"… and {len(names) - limit} more"] if len(names) > limit else [])
+
+
 def _event_data(result: RunResult, event) -> dict[str, Any]:
     G = result.scenario.G
     details = dict(event.details)
@@ -103,6 +108,8 @@ def _event_data(result: RunResult, event) -> dict[str, Any]:
         "effect": event.describe(),
         "segments": segments if not circles and "polygon" not in details else [],
         "segments_hit": len(pairs),
+        # named as the tables name them (ref and the towns at each end), at most 12 then a count
+        "segment_names": _named(result, list(pairs.values())),
         "circles": circles,
         "polygon": details.get("polygon"),
         "anchor": anchor,

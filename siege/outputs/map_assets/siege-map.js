@@ -170,7 +170,7 @@
       var cls = "siege-event siege-event-" + e.kind + (e.active ? "" : " siege-event-inactive");
       var popup = function () {
         return card(e.label, [["kind", e.kind], ["when", e.window], ["active on this date", e.active ? "yes" : "no"],
-          ["effect", e.effect], ["segments hit", e.segments], ["source", e.source], ["note", e.note]], "siege-event-popup");
+          ["effect", e.effect], ["segments hit", e.segments_hit ? e.segment_names : "–"], ["source", e.source], ["note", e.note]], "siege-event-popup");
       };
       var style = { color: color, weight: 2, opacity: e.active ? 0.9 : 0.35, fillOpacity: e.active ? 0.12 : 0.04, className: cls, pane: "siegeEvents" };
       e.circles.forEach(function (c) { L.circle([c.lat, c.lon], Object.assign({ radius: c.radius_m }, style)).bindPopup(popup).addTo(events); });
