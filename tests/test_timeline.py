@@ -277,3 +277,28 @@ def test_bad_uncertainty_fields(mali, extra, expect):
 
     with pytest.raises(SiegeInputError, match=expect):
         _event(mali, extra)
+
+
+def test_runs_sharing_a_memo_answer_as_fresh_runs(blockade):
+    # a sweep worker shares lanes and solved days between variants; a variant that drops an event
+    # (every later event moves up one place) or draws another effect must get its own answer
+    from dataclasses import replace
+
+    from siege.analyses.timeline import SimulationMemo
+
+    scenario = blockade.scenario
+    end = dt.date(2025, 10, 31)
+    dropped = replace(scenario, events=scenario.events[1:])
+    weaker = replace(
+        scenario,
+        events=[replace(e, effect=replace(e.effect, risk=e.effect.risk / 2)) for e in scenario.events],
+    )
+    memo = SimulationMemo()
+    shared = [simulate(s, end=end, memo=memo) for s in (scenario, dropped, weaker, scenario)]
+    fresh = [simulate(s, end=end) for s in (scenario, dropped, weaker)]
+    for a, b in zip(shared, [*fresh, fresh[0]], strict=True):
+        assert a.frame.equals(b.frame)
+        assert a.reasons == b.reasons
+    assert not shared[0].frame.equals(shared[1].frame)  # the variants do differ
+    assert not shared[0].frame.equals(shared[2].frame)
+    assert len(memo.flows) > 0 and len(memo.roads) > 1

@@ -182,6 +182,14 @@ def _load(path: str, text: str) -> Scenario:
     return scenario_from_dict(tomllib.loads(text), where=path, base=Path(path).parent)
 
 
+@cache
+def _memo(path: str, text: str):
+    """Work shared by this process's variants of the base scenario (see ``SimulationMemo``)."""
+    from siege.analyses.timeline import SimulationMemo
+
+    return SimulationMemo()
+
+
 def draw_events(scenario: Scenario, rng: np.random.Generator, start: dt.date, end: dt.date) -> list:
     """The scenario's events with their uncertain parts drawn (order of draws is fixed)."""
     events = []
@@ -228,7 +236,9 @@ def run_variant(config: SweepConfig, spec: dict[str, Any]) -> dict[str, Any]:
         variant = replace(scenario, events=events)
         rows = []
         if variant.start and variant.end:
-            timeline = simulate(variant)
+            # variants that differ from the base only in their events share lanes and solved days
+            same_ground = all(axis.path[0] == "events" for axis in config.vary)
+            timeline = simulate(variant, memo=_memo(str(config.scenario), config.text) if same_ground else None)
             for _, r in timeline.towns.iterrows():
                 rows.append(
                     {

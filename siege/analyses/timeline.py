@@ -30,6 +30,7 @@ and for every town short of something, the reasons (events on its lanes, blockad
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -183,6 +184,39 @@ class _Roads:
     kept: tuple[int, ...] = ()  # positions in all_lanes of the problem's lanes
 
 
+@dataclass
+class SimulationMemo:
+    """Work shared by runs of variants of one scenario that differ only in their events.
+
+    A sweep worker keeps one per base scenario: the network arrays and the supply chain (which do not
+    depend on events), the lanes of each state of the roads and each day's solved supply. Keys hold
+    the acting events themselves (with their position in the list), so a variant reuses only what is
+    identical to its own; each table holds at most ``limit`` entries (then starts again).
+    """
+
+    limit: int = 20_000
+    prepared: tuple | None = None
+    roads: dict = field(default_factory=dict)
+    flows: dict = field(default_factory=dict)
+    convoys: dict = field(default_factory=dict)
+
+    def get(self, table: dict, key, make: Callable[[], object]):
+        if key in table:
+            return table[key]
+        if len(table) >= self.limit:
+            table.clear()
+        table[key] = value = make()
+        return value
+
+
+def _hashable(events) -> bool:
+    try:
+        hash(tuple(events))
+    except TypeError:  # an event carrying unhashable details: no sharing across runs
+        return False
+    return True
+
+
 def _willing(risk: float) -> float:
     return max(0.0, 1.0 - risk / settings.REFUSE_RISK)
 
@@ -195,20 +229,26 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     policy: str | None = None,
     snapshot: bool = False,
+    memo: SimulationMemo | None = None,
 ) -> TimelineResult:
     """Step the scenario day by day from ``start`` to ``end`` (defaults: the scenario's period).
 
     ``policy`` overrides the scenario's allocation policy (for the report's sensitivity table).
-    ``snapshot`` solves one steady day instead (see :func:`supply_on`)."""
+    ``snapshot`` solves one steady day instead (see :func:`supply_on`). ``memo`` shares work with
+    earlier runs of scenarios that differ from this one only in their events (sweeps)."""
     if not snapshot:
         start, end = period_of(scenario, start, end)
     policy = policy or scenario.allocation["policy"]
-    base = RoadArrays.from_graph(scenario.G)
+    if memo is None or not _hashable(scenario.events):
+        memo = SimulationMemo()
     towns = scenario.on_network
     names = [t.name for t in towns]
     T, C = len(towns), len(scenario.commodities)
     points = [*scenario.supply, *scenario.producers]
-    chain = build_chain(scenario, base, points)
+    if memo.prepared is None:
+        base = RoadArrays.from_graph(scenario.G)
+        memo.prepared = (base, build_chain(scenario, base, points))
+    base, chain = memo.prepared
     depots = sorted(i for i in range(T) if chain.role[i] != RETAIL)
     depot_slot = {d: k for k, d in enumerate(depots)}
     demand = town_demand(scenario)
@@ -235,21 +275,23 @@ def simulate(
     rank = np.array([priority_names.index(n) if n in priority_names else len(priority_names) for n in names])
     pair_rank = np.repeat(rank, C)
 
-    baseline = _roads(scenario, base, chain, points, depots, depot_slot, (), frozenset())
-    cache: dict[tuple, _Roads] = {}
-    flows: dict[tuple, np.ndarray] = {}
-    convoys = {} if snapshot else _convoy_arrivals(scenario, base, start, end, names)
+    events = scenario.events
+    road_args = (scenario, base, chain, points, depots, depot_slot)
+    baseline = memo.get(memo.roads, ((), ()), lambda: _roads(*road_args, (), frozenset()))
+    convoys = {}
+    if not snapshot:
+        # a convoy's losses depend on the threats it meets: every event is part of the key
+        convoy_key = (start, end, tuple(events))
+        convoys = memo.get(memo.convoys, convoy_key, lambda: _convoy_arrivals(scenario, base, start, end, names))
     reasons: dict[str, set[str]] = {}
 
-    rows = []
+    record = []  # per day: need, arrived, served, stock days, short, status (town × commodity)
     days = [start] if snapshot else [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
     for day in days:
-        road_events = tuple(i for i, e in enumerate(scenario.events) if e.active_on(day) and e.DEGRADES)
-        escorts = tuple(i for i, e in enumerate(scenario.events) if e.active_on(day) and e.kind == "escort")
-        key = (road_events, escorts)
-        if key not in cache:
-            cache[key] = _roads(scenario, base, chain, points, depots, depot_slot, road_events, frozenset(escorts))
-        roads = cache[key]
+        road_events = tuple(i for i, e in enumerate(events) if e.active_on(day) and e.DEGRADES)
+        escorts = tuple(i for i, e in enumerate(events) if e.active_on(day) and e.kind == "escort")
+        key = (tuple((i, events[i]) for i in road_events), tuple((i, events[i]) for i in escorts))
+        roads = memo.get(memo.roads, key, functools.partial(_roads, *road_args, road_events, frozenset(escorts)))
         ration = _ration(scenario, day, names)
         allowed_share = _blockades(scenario, day, names)  # (town, commodity) share that may enter
         need = demand * ration
@@ -278,11 +320,19 @@ def simulate(
             tuple(np.round(normal.ravel(), 6)),
             policy,
         )
-        if fkey not in flows:
-            flows[fkey] = solve_supply(
-                roads.problem, pair_orders, allowed=allowed, normal=normal.ravel(), policy=policy, priority=pair_rank
-            )
-        x = flows[fkey]
+        x = memo.get(
+            memo.flows,
+            fkey,
+            functools.partial(
+                solve_supply,
+                roads.problem,
+                pair_orders,
+                allowed=allowed,
+                normal=normal.ravel(),
+                policy=policy,
+                priority=pair_rank,
+            ),
+        )
         lane_dest = np.array([ln.dest for ln in roads.problem.lanes], dtype=np.int64)
         received = np.bincount(lane_dest, weights=x, minlength=T * C).reshape(T, C) if len(x) else np.zeros((T, C))
         inflow = np.zeros((T, C))
@@ -306,49 +356,55 @@ def simulate(
         consumed = np.minimum(need, np.maximum(available, 0.0))
         stock = np.clip(available - consumed, 0.0, None)
         short = consumed < need - 1e-9
+        base_need = np.where(is_depot[:, None], area * ration, need)
+        ordered = pair_orders.reshape(T, C)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # the share of what it ordered that day that arrived (1 when it ordered nothing: full)
+            served = np.where(ordered > 1e-9, np.minimum(1.0, arrived / ordered), 1.0)
+            ratio_h = np.where(baseline.hours > 0, roads.hours / baseline.hours, 1.0)
+            stock_days = np.where(base_need > 0, stock / base_need, np.nan)  # days of its area's need
+        open_road = roads.reachable & (allowed_share > 0)
+        status = np.empty((T, C), dtype=object)
         for i in range(T):
-            for c, commodity in enumerate(scenario.commodities):
-                own_in = arrived[i, c]
-                base_need = area[i, c] * ration[i, c] if is_depot[i] else need[i, c]
-                ordered = pair_orders[i * C + c]
-                # the share of what it ordered that day that arrived (1 when it ordered nothing: full)
-                served = min(1.0, own_in / ordered) if ordered > 1e-9 else 1.0
-                ratio_h = roads.hours[i, c] / baseline.hours[i, c] if baseline.hours[i, c] > 0 else 1.0
-                open_road = bool(roads.reachable[i, c]) and allowed_share[i, c] > 0
+            for c in range(C):
                 # isolated means no way in; a town that truckers refuse to reach is besieged, not isolated
-                status = (
+                status[i, c] = (
                     "isolated"
-                    if not open_road
+                    if not open_road[i, c]
                     else classify(
                         reachable=True,
-                        served_fraction=max(served, 1e-12),
+                        served_fraction=max(float(served[i, c]), 1e-12),
                         survival=float(roads.survival[i, c]),
-                        travel_time_ratio=ratio_h if math.isfinite(ratio_h) else math.inf,
+                        travel_time_ratio=float(ratio_h[i, c]) if math.isfinite(ratio_h[i, c]) else math.inf,
                         thresholds=scenario.thresholds,
-                    )
-                )
-                rows.append(
-                    (
-                        day,
-                        names[i],
-                        commodity.name,
-                        round(float(need[i, c]), 3),
-                        round(float(arrived[i, c]), 3),
-                        round(served, 4),
-                        round(float(stock[i, c] / base_need), 3) if base_need > 0 else None,  # days of its area's need
-                        bool(short[i, c]),
-                        status,
                     )
                 )
                 if short[i, c]:
                     reasons.setdefault(names[i], set()).update(
                         _why(scenario, roads, names, chain, i, c, x, allowed_share, ration)
                     )
+        record.append((need.copy(), arrived.copy(), served, stock_days, short, status))
         if progress:
             progress(1)
     routes = _routes_of(roads, x, points, towns, depots, scenario.commodities, base)
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    summary = _summarise(frame, start or dt.date.min)
+    days_, cnames = np.array(days, dtype=object), [c.name for c in scenario.commodities]
+    need_d, arrived_d, served_d, stock_d, short_d, status_d = (np.stack(a) for a in zip(*record, strict=True))
+    D = len(days)
+    frame = pd.DataFrame(
+        {
+            "date": np.repeat(days_, T * C),
+            "town": np.tile(np.repeat(np.array(names, dtype=object), C), D),
+            "commodity": np.tile(np.array(cnames, dtype=object), D * T),
+            "demand": np.round(need_d.ravel(), 3),
+            "inflow": np.round(arrived_d.ravel(), 3),
+            "served_fraction": np.round(served_d.ravel(), 4),
+            "stock_days": np.round(stock_d.ravel(), 3),
+            "short": short_d.ravel(),
+            "status": status_d.ravel(),
+        },
+        columns=list(COLUMNS),
+    )
+    summary, per_town = _summaries(days_, names, cnames, short_d, stock_d, status_d, start or dt.date.min)
     chain_names = {names[i]: names[int(chain.depot_of[i])] for i in range(T)}
     return TimelineResult(
         scenario,
@@ -356,7 +412,7 @@ def simulate(
         end,
         frame,
         summary,
-        _per_town(summary, frame),
+        per_town,
         {k: sorted(v) for k, v in reasons.items()},
         chain_names,
         policy,
@@ -644,51 +700,50 @@ def _why(scenario, roads, names, chain, i, c, x, allowed_share, ration) -> list[
     return reasons
 
 
-def _summarise(frame: pd.DataFrame, start: dt.date) -> pd.DataFrame:
-    out = []
-    for (town, commodity), rows in frame.groupby(["town", "commodity"], sort=False):
-        short = rows[rows["short"]]
-        first = short["date"].iloc[0] if len(short) else None
-        recovered = None
-        if first is not None:
-            after = rows[(rows["date"] > short["date"].iloc[-1])]
-            recovered = after["date"].iloc[0] if len(after) else None
-        out.append(
+def _summaries(days, names, cnames, short, stock_days, status, start: dt.date):
+    """Per town and commodity, and per town (all commodities together), from the day × town ×
+    commodity arrays: first and last day short, recovery, least stock, days isolated, worst status."""
+    D, T, C = short.shape
+    rank = np.vectorize(STATUSES.index, otypes=[int])(status)
+    isolated = status == "isolated"
+    out, towns = [], []
+    for i in range(T):
+        row = {"town": names[i]}
+        per_c = []
+        for c in range(C):
+            hit = np.flatnonzero(short[:, i, c])
+            first = days[hit[0]] if len(hit) else None
+            last = days[hit[-1]] if len(hit) else None
+            recovered = days[hit[-1] + 1] if len(hit) and hit[-1] + 1 < D else None
+            stocks = stock_days[:, i, c]
+            per_c.append(
+                {
+                    "town": names[i],
+                    "commodity": cnames[c],
+                    "stockout_date": first,
+                    "days_to_stockout": (first - start).days if first is not None else None,
+                    "days_short": len(hit),
+                    "last_day_short": last,
+                    "recovered_date": recovered,
+                    "min_stock_days": float(np.nanmin(stocks)) if np.isfinite(stocks).any() else float("nan"),
+                    "days_isolated": int(isolated[:, i, c].sum()),
+                    "worst_status": STATUSES[int(rank[:, i, c].max())],
+                }
+            )
+        out.extend(per_c)
+        any_short = np.flatnonzero(short[:, i, :].any(axis=1))
+        to_stockout = [r["days_to_stockout"] for r in per_c if r["days_to_stockout"] is not None]
+        row.update(
             {
-                "town": town,
-                "commodity": commodity,
-                "stockout_date": first,
-                "days_to_stockout": (first - start).days if isinstance(first, dt.date) else None,
-                "days_short": len(short),
-                "last_day_short": short["date"].iloc[-1] if len(short) else None,
-                "recovered_date": recovered,
-                "min_stock_days": float(pd.to_numeric(rows["stock_days"]).min()),
-                "days_isolated": int((rows["status"] == "isolated").sum()),
-                "worst_status": max(rows["status"], key=STATUSES.index),
+                "first_day_short": days[any_short[0]] if len(any_short) else None,
+                "days_to_stockout": min(to_stockout) if to_stockout else None,
+                "days_short": len(any_short),
+                "days_isolated": int(isolated[:, i, :].any(axis=1).sum()),
+                "worst_status": STATUSES[int(rank[:, i, :].max())],
             }
         )
-    return pd.DataFrame(out)
-
-
-def _per_town(summary: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per town: first day short of anything, days short (of anything), per-commodity dates."""
-    out = []
-    for town, rows in summary.groupby("town", sort=False):
-        days = frame[(frame["town"] == town)]
-        short_days = days[days["short"]]["date"]
-        first = short_days.min() if len(short_days) else None
-        row = {
-            "town": town,
-            "first_day_short": first,
-            "days_to_stockout": rows["days_to_stockout"].dropna().min()
-            if rows["days_to_stockout"].notna().any()
-            else None,
-            "days_short": int(short_days.nunique()),
-            "days_isolated": int(days[days["status"] == "isolated"]["date"].nunique()),
-            "worst_status": max(rows["worst_status"], key=STATUSES.index),
-        }
-        for _, r in rows.iterrows():
+        for r in per_c:
             row[f"{r['commodity']}_stockout_date"] = r["stockout_date"]
             row[f"{r['commodity']}_min_stock_days"] = r["min_stock_days"]
-        out.append(row)
-    return pd.DataFrame(out)
+        towns.append(row)
+    return pd.DataFrame(out), pd.DataFrame(towns)

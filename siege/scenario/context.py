@@ -7,8 +7,9 @@ keys ``(u, v, key)``; a road segment is selected in both directions.
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import geopandas as gpd
@@ -24,6 +25,14 @@ from siege.validation import show
 
 EdgeKey = tuple[int, int, int]
 
+#: lookups that depend only on the (never mutated) network, shared by every scenario built on the
+#: same graph: a sweep rebuilds a scenario per variant and would otherwise snap and route again
+_PER_GRAPH: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict] = weakref.WeakKeyDictionary()
+
+
+def _shared(G: nx.MultiDiGraph) -> dict:
+    return _PER_GRAPH.setdefault(G, {})
+
 
 @dataclass
 class NetworkContext:
@@ -32,12 +41,14 @@ class NetworkContext:
     G: nx.MultiDiGraph
     gazetteer: Gazetteer
     max_snap_km: float = settings.MAX_SNAP_KM
-    _nodes: dict[str, int] = field(default_factory=dict)
 
     @cached_property
     def edges(self) -> gpd.GeoDataFrame:
         """Edges with geometry, indexed by ``(u, v, key)``."""
-        return ox.convert.graph_to_gdfs(self.G, nodes=False)
+        shared = _shared(self.G)
+        if "edges" not in shared:
+            shared["edges"] = ox.convert.graph_to_gdfs(self.G, nodes=False)
+        return shared["edges"]
 
     @cached_property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -49,19 +60,20 @@ class NetworkContext:
         place = self.gazetteer.get(name, where)
         if not place.located:
             raise SiegeInputError(where, f"{place.name} has no known position, so it cannot be placed on the network")
+        snaps = _shared(self.G).setdefault("snaps", {})
+        key = (place.lon, place.lat, ref, self.max_snap_km)
+        if key not in snaps:
+            graph = self.G if ref is None else self.road(ref, where)
+            snaps[key] = snap_places(graph, [place], max_snap_km=self.max_snap_km)[0]
+        snapped = snaps[key]
         if ref is None:
-            if place.name not in self._nodes:
-                snapped = snap_places(self.G, [place], max_snap_km=self.max_snap_km)[0]
-                if not snapped.snapped:
-                    raise SiegeInputError(
-                        where,
-                        f"{place.name} is not on the network (nearest road node {snapped.snap_km:.0f} km away, "
-                        f"limit {self.max_snap_km:g} km)",
-                    )
-                self._nodes[place.name] = snapped.node
-            return self._nodes[place.name]
-        road = self.road(ref, where)
-        snapped = snap_places(road, [place], max_snap_km=self.max_snap_km)[0]
+            if not snapped.snapped:
+                raise SiegeInputError(
+                    where,
+                    f"{place.name} is not on the network (nearest road node {snapped.snap_km:.0f} km away, "
+                    f"limit {self.max_snap_km:g} km)",
+                )
+            return snapped.node
         if not snapped.snapped:
             raise SiegeInputError(
                 where, f"{place.name} is not on {ref} (nearest {ref} node {snapped.snap_km:.0f} km away)"
@@ -78,16 +90,19 @@ class NetworkContext:
 
     def stretch(self, a: str, b: str, where: str, *, ref: str | None = None) -> set[EdgeKey]:
         """Segments of the shortest road route from place ``a`` to place ``b`` (along ``ref`` if given)."""
-        graph = self.road(ref, where) if ref else self.G
         u, v = self.node_of(a, where, ref=ref), self.node_of(b, where, ref=ref)
         if u == v:
             raise SiegeInputError(where, f"{a} and {b} are the same network node")
-        try:
-            path = nx.shortest_path(graph, u, v, weight="length")
-        except nx.NetworkXNoPath:
-            on = f" along {ref}" if ref else ""
-            raise SiegeInputError(where, f"no road{on} from {a} to {b}") from None
-        return self.both_ways(itertools.pairwise(path))
+        stretches = _shared(self.G).setdefault("stretches", {})
+        if (u, v, ref) not in stretches:
+            graph = self.road(ref, where) if ref else self.G
+            try:
+                path = nx.shortest_path(graph, u, v, weight="length")
+            except nx.NetworkXNoPath:
+                on = f" along {ref}" if ref else ""
+                raise SiegeInputError(where, f"no road{on} from {a} to {b}") from None
+            stretches[(u, v, ref)] = frozenset(self.both_ways(itertools.pairwise(path)))
+        return set(stretches[(u, v, ref)])
 
     def both_ways(self, pairs: Iterable[tuple[int, int]]) -> set[EdgeKey]:
         """All edge keys between each node pair, in both directions."""

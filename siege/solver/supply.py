@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-from scipy.optimize import linprog
 from scipy.sparse import coo_array, csr_array, vstack
 
 from siege import settings
@@ -195,10 +195,12 @@ def _max_level(rows, rhs, D, orders, level, fixed, active, hours, L):
     if len(fx):
         A.append(_with_last(-D[fx], np.zeros(len(fx)), n))
         b.append(-(level[fx] * orders[fx]) + 1e-9)
-    res = linprog(c, A_ub=vstack(A).tocsr(), b_ub=np.concatenate(b), bounds=[(0, None)] * L + [(0, 1)], method="highs")
-    if res.status != 0:
+    upper = np.full(n, np.inf)
+    upper[-1] = 1.0
+    x = _minimise(c, vstack(A).tocsr(), np.concatenate(b), upper)
+    if x is None:
         return None, None
-    return float(res.x[-1]), res.x[:-1]
+    return float(x[-1]), x[:-1]
 
 
 def _fill(rows, rhs, D, orders, level, keep, active, hours, L, *, trucks: bool = False):
@@ -213,8 +215,47 @@ def _fill(rows, rhs, D, orders, level, keep, active, hours, L, *, trucks: bool =
     if len(kp):
         A.append(-D[kp])
         b.append(-(level[kp] * orders[kp]) * (1 - 1e-9))
-    res = linprog(c, A_ub=vstack(A).tocsr(), b_ub=np.concatenate(b), bounds=[(0, None)] * L, method="highs")
-    return res.x if res.status == 0 else None
+    return _minimise(c, vstack(A).tocsr(), np.concatenate(b), np.full(L, np.inf))
+
+
+class _QuietHighs(highspy.Highs):
+    """A HiGHS instance that never writes to the console (not even its banner): a command's output,
+    JSON included, must stay clean."""
+
+    def enableCallbacks(self):  # called by Highs.__init__ before anything is logged
+        self.setOptionValue("output_flag", False)
+        super().enableCallbacks()
+
+
+_solver: _QuietHighs | None = None
+
+
+def _minimise(c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
+    """``min c·x`` subject to ``A x <= b`` and ``0 <= x <= upper``, by HiGHS; ``None`` if no optimum.
+
+    Called directly (not through ``scipy.optimize.linprog``, whose argument checking cost more than
+    solving these small programmes), with one solver per process."""
+    global _solver
+    if _solver is None:
+        _solver = _QuietHighs()
+        _solver.setOptionValue("output_flag", False)
+    n, m = len(c), A.shape[0]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, m
+    lp.col_cost_ = np.ascontiguousarray(c, dtype=float)
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.where(np.isfinite(upper), upper, highspy.kHighsInf)
+    lp.row_lower_ = np.full(m, -highspy.kHighsInf)
+    lp.row_upper_ = np.ascontiguousarray(b, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    _solver.passModel(lp)
+    _solver.run()
+    if _solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.array(_solver.getSolution().col_value)
 
 
 def _with_last(M: csr_array, last: np.ndarray, n: int) -> csr_array:
