@@ -94,6 +94,37 @@ def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _network_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--road-classes`` and ``--tables`` for commands that load the network a scenario names."""
+    func = click.option(
+        "--road-classes",
+        default=None,
+        help="Comma-separated OSM highway classes to keep from the scenario's network (default: "
+        + ",".join(settings.DEFAULT_ROAD_CLASSES)
+        + ").",
+    )(func)
+    func = click.option(
+        "--tables",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="TOML file overriding the speed_kph and capacity_trucks_per_day tables.",
+    )(func)
+    return func
+
+
+def _scenario_options(road_classes: str | None, tables: Path | None) -> dict[str, Any]:
+    from siege.network.attributes import read_tables
+
+    options: dict[str, Any] = {}
+    if road_classes is not None:
+        classes = [c.strip() for c in road_classes.split(",") if c.strip()]
+        if not classes:
+            raise SiegeInputError("--road-classes", "expected at least one OSM highway class")
+        options["road_classes"] = tuple(classes)
+    if tables is not None:
+        options["speeds"], options["capacities"] = read_tables(tables)
+    return options
+
+
 def _load(source: str, road_classes: str, largest_component: bool, tables: Path | None):
     from siege.network.attributes import read_tables
     from siege.network.source import load_network
@@ -122,10 +153,10 @@ def network_info(source, road_classes, largest_component, tables, max_snap_km, f
     """Summarise a network: size, km of road per class and per ref, components, snapped places."""
     from siege.network.summary import network_summary
     from siege.outputs.network import format_network_summary
-    from siege.places import mali_gazetteer
+    from siege.places import gazetteer_for
 
     G = _load(source, road_classes, largest_component, tables)
-    summary = network_summary(G, mali_gazetteer(), max_snap_km=max_snap_km)
+    summary = network_summary(G, gazetteer_for(G), max_snap_km=max_snap_km)
     if fmt == "json":
         click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -144,10 +175,10 @@ def network_info(source, road_classes, largest_component, tables, max_snap_km, f
 def network_export(source, road_classes, largest_component, tables, out) -> None:
     """Export a network as GeoPackage, GeoJSON or GraphML."""
     from siege.network.export import export_network
-    from siege.places import mali_gazetteer, snap_places
+    from siege.places import gazetteer_for, snap_places
 
     G = _load(source, road_classes, largest_component, tables)
-    export_network(G, out, places=snap_places(G, mali_gazetteer()))
+    export_network(G, out, places=snap_places(G, gazetteer_for(G)))
     click.echo(f"wrote {out} ({G.number_of_nodes()} nodes, {G.number_of_edges()} edges)")
 
 
@@ -240,12 +271,13 @@ def network_build_bundled(check) -> None:
 
 @main.command("validate", context_settings=CONTEXT)
 @click.argument("scenario", type=click.Path(path_type=Path))
+@_network_options
 @_fail_cleanly
-def validate_cmd(scenario) -> None:
+def validate_cmd(scenario, road_classes, tables) -> None:
     """Check a scenario file (fields, dates, places, roads, every event against the network) without running it."""
     from siege.scenario import load_scenario
 
-    s = load_scenario(scenario)
+    s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables))
     click.echo(f"{scenario}: ok — {s.name!r}")
     click.echo(f"  network: {s.network_source}{' (schematic)' if s.schematic else ''}")
     click.echo(
@@ -270,8 +302,9 @@ def validate_cmd(scenario) -> None:
     show_default=True,
     help="json: print the results to stdout for scripts.",
 )
+@_network_options
 @_fail_cleanly
-def run_cmd(scenario, out, day, fmt) -> None:
+def run_cmd(scenario, out, day, fmt, road_classes, tables) -> None:
     """Run a scenario: which towns are cut off from supply, how badly, and which segments decide it.
 
     Writes results.csv, results.geojson, routes.geojson, degradation.geojson, report.md,
@@ -289,7 +322,7 @@ def run_cmd(scenario, out, day, fmt) -> None:
     if out is not None:
         check_output_dir(out)
     date = parse_date(day, "--date") if day else None
-    s = load_scenario(scenario)
+    s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables))
     show = sys.stderr.isatty() and fmt == "text"
     with click.progressbar(
         length=len(s.on_network), label="solving towns", file=sys.stderr if show else open(os.devnull, "w")
@@ -338,8 +371,9 @@ def run_cmd(scenario, out, day, fmt) -> None:
     help="Run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster.",
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@_network_options
 @_fail_cleanly
-def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out) -> None:
+def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out, road_classes, tables) -> None:
     """Run many variants of a scenario and report, per town, the probability of isolation and of running
     out, and the spread of days to stock-out.
 
@@ -352,7 +386,15 @@ def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out) -> N
     from siege.outputs.sweep import write_sweep
 
     check_output_dir(out)
-    config = SweepConfig(scenario, runs=runs, seed=seed, vary=tuple(parse_axis(v) for v in vary), grid=grid)
+    options = _scenario_options(road_classes, tables)
+    config = SweepConfig(
+        scenario,
+        runs=runs,
+        seed=seed,
+        vary=tuple(parse_axis(v) for v in vary),
+        grid=grid,
+        network_options=json.dumps(options) if options else "",
+    )
     total = len(config.variants())
     show = sys.stderr.isatty()
     with click.progressbar(
@@ -378,8 +420,9 @@ def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out) -> N
     help="Also find the worst sets of k segments (exact for few combinations, greedy beyond).",
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@_network_options
 @_fail_cleanly
-def criticality_cmd(scenario, k, out) -> None:
+def criticality_cmd(scenario, k, out, road_classes, tables) -> None:
     """What closing each segment alone costs (towns isolated, population, supply lost, added hours), on the
     scenario's network with its events applied. Writes criticality.csv/.geojson, worst_sets.csv, report.md,
     map.html."""
@@ -389,7 +432,7 @@ def criticality_cmd(scenario, k, out) -> None:
     from siege.scenario import load_scenario
 
     check_output_dir(out)
-    report = scenario_criticality(load_scenario(scenario), k=k)
+    report = scenario_criticality(load_scenario(scenario, network_options=_scenario_options(road_classes, tables)), k=k)
     write_criticality(report, out)
     click.echo(f"{'rank':>4}  {'segment':<45} {'cut off':>17}  {'supply lost':>18}  {'hours':>9}  towns isolated")
     click.echo("-" * 110)
@@ -430,8 +473,9 @@ def criticality_cmd(scenario, k, out) -> None:
     show_default=True,
     help="json: print interdiction.json to stdout for scripts.",
 )
+@_network_options
 @_fail_cleanly
-def interdict_cmd(scenario, targets, budget, defend, cost, out, fmt) -> None:
+def interdict_cmd(scenario, targets, budget, defend, cost, out, fmt, road_classes, tables) -> None:
     """The attacker's cheapest cut isolating the targets, the budget–damage curve, and which segments a
     defender should secure first. Writes interdiction.json, report.md and map.html."""
     from siege.analyses.interdiction import scenario_interdiction
@@ -441,7 +485,11 @@ def interdict_cmd(scenario, targets, budget, defend, cost, out, fmt) -> None:
 
     check_output_dir(out)
     report = scenario_interdiction(
-        load_scenario(scenario), targets=list(targets) or None, budget=budget, defend=defend, cost=cost
+        load_scenario(scenario, network_options=_scenario_options(road_classes, tables)),
+        targets=list(targets) or None,
+        budget=budget,
+        defend=defend,
+        cost=cost,
     )
     write_interdiction(report, out)
     if fmt == "json":
@@ -463,8 +511,9 @@ def interdict_cmd(scenario, targets, budget, defend, cost, out, fmt) -> None:
 @click.option(
     "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="HTML file to write."
 )
+@_network_options
 @_fail_cleanly
-def map_cmd(scenario, compare, out) -> None:
+def map_cmd(scenario, compare, out, road_classes, tables) -> None:
     """Write the HTML map of a scenario, or of the changes between two scenarios (--compare A B)."""
     from siege.analyses.isolation import run, run_steps, step_days
     from siege.analyses.timeline import simulate_period
@@ -476,10 +525,11 @@ def map_cmd(scenario, compare, out) -> None:
         raise SiegeInputError("siege map", "give a SCENARIO, or --compare A.toml B.toml")
     check_writable_target(out)
     if compare:
-        a, b = (load_scenario(p) for p in compare)
+        options = _scenario_options(road_classes, tables)
+        a, b = (load_scenario(p, network_options=options) for p in compare)
         write_map(run(b), out, compare=run(a))
     else:
-        s = load_scenario(scenario)
+        s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables))
         result = run(s)
         write_map(result, out, steps=[*run_steps(s, step_days(s)[:-1]), result], timeline=simulate_period(s))
     click.echo(f"wrote {out}")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import difflib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -203,6 +204,54 @@ def _interpolate(path: Path, row: dict[str, str], places: dict[str, Place]) -> t
     candidates = [_GEOD.fwd(a.lon, a.lat, azimuth + sign * angle, r1)[:2] for sign in (1, -1)]
     lon, lat = min(candidates, key=lambda c: _GEOD.inv(c[0], c[1], side.lon, side.lat)[2])
     return lat, lon
+
+
+def gazetteer_for(G: nx.MultiDiGraph) -> Gazetteer:
+    """The places a scenario on ``G`` may name: the extract's own place nodes (``place`` = city,
+    town or village, by ``name``, ``name:fr`` or ``name:en``), merged with Mali's gazetteer when the
+    extract reaches Mali; Mali's gazetteer alone for the bundled network and extracts without places.
+
+    A place node tagged ``capital=yes`` or ``capital=2`` is the country's capital; ``capital`` 3–6
+    (a region's or province's seat) and ``place=city`` are regional capitals (regional depots). On an
+    extract reaching Mali, Mali's capitals stay the default towns and the extract's other places can
+    be named."""
+    raw = G.graph.get("places")
+    if not raw or G.graph.get("schematic"):  # the bundled network is drawn from Mali's gazetteer itself
+        return mali_gazetteer()
+    places = [_data_place(p) for p in json.loads(raw)]
+    xs = [d["x"] for _, d in G.nodes(data=True)]
+    ys = [d["y"] for _, d in G.nodes(data=True)]
+    west, south, east, north = settings.MALI_BOUNDS
+    covers_mali = bool(xs) and min(xs) <= east and max(xs) >= west and min(ys) <= north and max(ys) >= south
+    if covers_mali:
+        # Mali's capitals stay the default towns; the extract's other places can be named
+        mali = mali_gazetteer()
+        extra = [replace(p, kind="road_town") for p in places if p.name not in mali]
+        places = [*mali, *extra]
+        return Gazetteer(places, source=f"{mali.source} + place nodes of {G.graph.get('source', 'the extract')}")
+    return Gazetteer(places, source=f"place nodes of {G.graph.get('source', 'the extract')}")
+
+
+def _data_place(p: dict) -> Place:
+    capital = str(p.get("capital") or "").strip().lower()
+    kind = p.get("kind") or "village"
+    if capital in ("yes", "2"):
+        kind = "capital"
+    elif capital in ("3", "4", "5", "6") or kind == "city":
+        kind = "regional_capital"
+    population = None
+    digits = re.sub(r"[\s,.']", "", str(p.get("population") or ""))
+    if digits.isdigit():
+        population = int(digits)
+    return Place(
+        str(p["name"])[:MAX_NAME_CHARS],
+        kind,
+        float(p["lat"]),
+        float(p["lon"]),
+        tuple(dict.fromkeys(str(n)[:MAX_NAME_CHARS] for n in p.get("alt_names", []) if n != p["name"])),
+        population=population,
+        position="OSM",
+    )
 
 
 @cache

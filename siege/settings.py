@@ -48,6 +48,11 @@ SPEED_KPH: dict[str, dict[str, float]] = {
 }
 FALLBACK_SPEED_KPH: dict[str, float] = {"paved": 35, "unpaved": 20, "unknown": 25}
 
+#: A loaded truck's top speed (km/h): a way's ``maxspeed`` lowers its speed below the class table,
+#: never raises it above this (West African heavy-goods limits are 60–80 km/h on open road; a
+#: planning figure).
+TRUCK_MAX_SPEED_KPH: float = 70.0
+
 #: Capacity in trucks per day per direction by road class and surface class. Planning figures: a
 #: two-lane paved national road carries a few thousand heavy vehicles a day; an unpaved one far
 #: fewer. For scale, the observed volumes in the facts are 440 trucks/day at Diboli-Kidira (JICA
@@ -115,8 +120,13 @@ STATUS_THRESHOLDS: dict[str, float] = {
     "degraded_delay_ratio_above": 1.5,
 }
 
-#: The capital: a town like the others and the depot for the district capitals.
-CAPITAL = "Bamako"
+#: How far apart the two carriageways of a dual carriageway may lie (km): a blockade of a stretch
+#: takes the way back from nodes this close to its ends (urban dual carriageways: 10–60 m apart;
+#: motorways with a wide median: up to ~150 m)
+CARRIAGEWAY_GAP_KM: float = 0.2
+
+#: Mali's bounding box (west, south, east, north): an extract reaching it also gets Mali's gazetteer
+MALI_BOUNDS: tuple[float, float, float, float] = (-12.3, 10.1, 4.3, 25.0)
 
 #: A town below its target stock orders more than it consumes: 1.5 x demand below 90 % of the target,
 #: 2 x demand below 50 % (restocking after a blockade).

@@ -80,7 +80,7 @@ def test_routes_and_chokepoints_follow_the_supply_chain(fuel):
 def test_snowball_isolates_banamba():
     result = run(SCENARIOS / "rn3-rn7-snowball.toml")
     banamba = result.town("Banamba")
-    assert banamba.status == "isolated" and banamba.cut_off_from_imports and banamba.cut_off_from_bamako
+    assert banamba.status == "isolated" and banamba.cut_off_from_imports and banamba.cut_off_from_capital
     assert banamba.served_fraction == 0
     assert result.town("Kolokani").status != "open"
 

@@ -259,7 +259,7 @@ def scenario_criticality(scenario, *, k: int = 1, exact_limit: int = 20_000, gaz
     """Criticality of every segment of the scenario's network, its events (on its date) applied first."""
     from siege.analyses.isolation import edge_label, node_labels
     from siege.analyses.timeline import town_demand
-    from siege.places import mali_gazetteer
+    from siege.places import gazetteer_for
     from siege.scenario import degrade
 
     base = RoadArrays.from_graph(scenario.G)
@@ -276,7 +276,7 @@ def scenario_criticality(scenario, *, k: int = 1, exact_limit: int = 20_000, gaz
         k=k,
         exact_limit=exact_limit,
     )
-    labels_by_node = node_labels(scenario.G, gazetteer or mali_gazetteer())
+    labels_by_node = node_labels(scenario.G, gazetteer or gazetteer_for(scenario.G))
     keys = [base.keys[e[0]] for e in result.segments.edges]
     return CriticalityReport(
         scenario, result, [t.name for t in towns], keys, [edge_label(scenario.G, k_, labels_by_node) for k_ in keys]

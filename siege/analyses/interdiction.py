@@ -232,10 +232,10 @@ def scenario_interdiction(
     """
     from siege.analyses.isolation import edge_label, node_labels
     from siege.errors import SiegeInputError
-    from siege.places import mali_gazetteer
+    from siege.places import gazetteer_for
     from siege.scenario import degrade
 
-    gazetteer = gazetteer or mali_gazetteer()
+    gazetteer = gazetteer or gazetteer_for(scenario.G)
     base = RoadArrays.from_graph(scenario.G)
     arrays = base.degraded(degrade(scenario.events, scenario.date))
     segments = Segments.of(arrays)

@@ -18,7 +18,7 @@ import numpy as np
 
 from siege import settings
 from siege.network.attributes import road_class
-from siege.places import Gazetteer, mali_gazetteer, snap_places
+from siege.places import Gazetteer, gazetteer_for, snap_places
 from siege.scenario import Degradation, Scenario, degrade, load_scenario
 from siege.scenario.context import EdgeKey
 from siege.solver.arrays import RoadArrays
@@ -40,12 +40,12 @@ class TownResult:
     served_fraction: float
     throughput: float  # trucks/day delivered
     cut_off_from_imports: bool
-    cut_off_from_bamako: bool
+    cut_off_from_capital: bool
     hours_from_imports: float | None
     baseline_hours_from_imports: float | None
     travel_time_ratio: float | None
-    hours_from_bamako: float | None
-    baseline_hours_from_bamako: float | None
+    hours_from_capital: float | None
+    baseline_hours_from_capital: float | None
     route_survival: float
     supplied_from: str | None
     route: list[str]
@@ -157,7 +157,7 @@ def run(
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, gazetteer=gazetteer)
-    gazetteer = gazetteer or mali_gazetteer()
+    gazetteer = gazetteer or gazetteer_for(scenario.G)
     G = scenario.G
     day = day if day is not None else scenario.date
     base = RoadArrays.from_graph(G)
@@ -165,7 +165,7 @@ def run(
     supplies = [SupplyInput(s.name, pos[s.node], s.capacity) for s in scenario.supply]
     towns = scenario.on_network
     inputs = [TownInput(t.name, pos[t.node], t.demand) for t in towns]
-    capital = next((t for t in towns if t.name == settings.CAPITAL), None)
+    capital = next((t for t in towns if t.name == scenario.capital), None)
     capital_pos = pos[capital.node] if capital else None
 
     degradation = degrade(scenario.events, day)
@@ -282,7 +282,7 @@ def _town_result(
             ),
         ]
     )
-    is_capital = town.name == settings.CAPITAL
+    is_capital = town.name == scenario.capital
     route_nodes = [int(arrays.nodes[p]) for p in after.route]
     cut = [keys[i] for i in after.cut_edges]
     G = scenario.G
@@ -297,12 +297,12 @@ def _town_result(
         # delivered for its own needs (a depot's arrivals also carry what it forwards)
         throughput=round(float((supply["served_fraction"] * supply["demand"]).sum()), 2),
         cut_off_from_imports=not after.reachable,
-        cut_off_from_bamako=False if is_capital else not after.reachable_from_capital,
+        cut_off_from_capital=False if is_capital else not after.reachable_from_capital,
         hours_from_imports=_finite(after.hours),
         baseline_hours_from_imports=_finite(before.hours),
         travel_time_ratio=_finite(ratio),
-        hours_from_bamako=None if is_capital else _finite(after.hours_from_capital),
-        baseline_hours_from_bamako=None if is_capital else _finite(before.hours_from_capital),
+        hours_from_capital=None if is_capital else _finite(after.hours_from_capital),
+        baseline_hours_from_capital=None if is_capital else _finite(before.hours_from_capital),
         route_survival=round(after.survival, 4),
         supplied_from=after.route_origin,
         route=[

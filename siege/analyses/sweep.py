@@ -20,6 +20,7 @@ import copy
 import datetime as dt
 import functools
 import itertools
+import json
 import logging
 import math
 import multiprocessing
@@ -136,6 +137,8 @@ class SweepConfig:
     #: the file's text, filled in by :func:`sweep` so that workers on other machines need only siege
     #: installed (and, for a network other than the bundled one, that file at the same path)
     text: str = ""
+    #: options for loading the scenario's network (road classes, tables), as JSON (``--road-classes``)
+    network_options: str = ""
 
     def variants(self) -> list[dict[str, Any]]:
         """Variant index and fixed axis values (grid) of every variant."""
@@ -175,15 +178,16 @@ class SweepResult:
 
 
 @cache
-def _load(path: str, text: str) -> Scenario:
+def _load(path: str, text: str, options: str = "") -> Scenario:
     """The base scenario, loaded once per process (worker), from the file's text if given."""
+    network_options = json.loads(options) if options else None
     if not text:
-        return load_scenario(path)
-    return scenario_from_dict(tomllib.loads(text), where=path, base=Path(path).parent)
+        return load_scenario(path, network_options=network_options)
+    return scenario_from_dict(tomllib.loads(text), where=path, base=Path(path).parent, network_options=network_options)
 
 
 @cache
-def _memo(path: str, text: str):
+def _memo(path: str, text: str, options: str):
     """Work shared by this process's variants of the base scenario (see ``SimulationMemo``)."""
     from siege.analyses.timeline import SimulationMemo
 
@@ -217,7 +221,7 @@ def run_variant(config: SweepConfig, spec: dict[str, Any]) -> dict[str, Any]:
     i = spec["variant"]
     params: dict[str, Any] = {}
     try:
-        base = _load(str(config.scenario), config.text)
+        base = _load(str(config.scenario), config.text, config.network_options)
         rng = np.random.default_rng([config.seed, i])
         params = dict(spec["fixed"])
         for axis in config.vary:
@@ -238,7 +242,9 @@ def run_variant(config: SweepConfig, spec: dict[str, Any]) -> dict[str, Any]:
         if variant.start and variant.end:
             # variants that differ from the base only in their events share lanes and solved days
             same_ground = all(axis.path[0] == "events" for axis in config.vary)
-            timeline = simulate(variant, memo=_memo(str(config.scenario), config.text) if same_ground else None)
+            timeline = simulate(
+                variant, memo=_memo(str(config.scenario), config.text, config.network_options) if same_ground else None
+            )
             for _, r in timeline.towns.iterrows():
                 rows.append(
                     {

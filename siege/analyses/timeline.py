@@ -130,7 +130,7 @@ def build_chain(scenario: Scenario, base: RoadArrays, points) -> Chain:
     """Depots (the capital and regional capitals), each town's depot, each depot's catchment."""
     towns = scenario.on_network
     pos = base.index
-    capital = scenario.allocation.get("capital", settings.CAPITAL)
+    capital = scenario.capital
     role = [
         NATIONAL if t.name == capital else REGIONAL if t.kind in ("capital", "regional_capital") else RETAIL
         for t in towns

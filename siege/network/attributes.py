@@ -5,6 +5,7 @@ Pure functions that take a graph and return it with attributes set (the osmnx st
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -31,6 +32,39 @@ def parse_ref(value: Any) -> list[str]:
             if part and part not in refs:
                 refs.append(part)
     return refs
+
+
+#: national-road prefixes that name the same road: "RN 4", "N4", "rn4" all match "RN4"
+_NATIONAL_PREFIX = re.compile(r"^(?:RN|N)(?=\d)")
+
+
+def ref_key(ref: str) -> str:
+    """The matching key of a road number: case, spaces, dots and hyphens ignored, and the national
+    prefixes ``RN`` and ``N`` taken as one (``"RN 4"``, ``"N4"``, ``"rn-4"`` → ``"N4"``; ``"E 75"`` →
+    ``"E75"``). Refs are kept as mapped; only matching uses the key."""
+    key = re.sub(r"[\s.\-_]", "", str(ref).upper())
+    return _NATIONAL_PREFIX.sub("N", key)
+
+
+def has_ref(refs: Iterable[str] | None, ref: str) -> bool:
+    """Whether a segment carrying ``refs`` is on road ``ref`` (see :func:`ref_key`)."""
+    key = ref_key(ref)
+    return any(ref_key(r) == key for r in refs or ())
+
+
+def max_speed_kph(value: Any) -> float | None:
+    """The lowest speed limit in an OSM ``maxspeed`` value (km/h; ``mph`` converted), ``None`` when
+    it gives no number (``"signals"``, ``"RU:urban"``, ``"none"``)."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    found = []
+    for item in items:
+        for part in str(item or "").split(";"):
+            m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$", part, re.IGNORECASE)
+            if m:
+                v = float(m.group(1)) * (1.609344 if (m.group(2) or "").lower() == "mph" else 1.0)
+                if v > 0:
+                    found.append(v)
+    return min(found) if found else None
 
 
 def road_class(highway: Any) -> str:
@@ -100,7 +134,8 @@ def add_siege_attributes(
 ) -> nx.MultiDiGraph:
     """Set the siege edge schema on ``G`` in place and return it.
 
-    ``ref`` becomes a list, ``surface_class``, ``speed_kph`` (class × surface table),
+    ``ref`` becomes a list, ``surface_class``, ``speed_kph`` (class × surface table, lowered to
+    the way's ``maxspeed`` and never above :data:`~siege.settings.TRUCK_MAX_SPEED_KPH`),
     ``travel_time`` (seconds, via osmnx) and ``capacity`` (trucks/day). Edges need ``length``
     (see :func:`siege.network.validate.check_graph`, which also gives them a ``geometry``).
     """
@@ -111,7 +146,11 @@ def add_siege_attributes(
         cls = road_class(data.get("highway"))
         surf = surface_class(data.get("surface"))
         data["surface_class"] = surf
-        data["speed_kph"] = _lookup(speeds, settings.FALLBACK_SPEED_KPH, cls, surf)
+        speed = _lookup(speeds, settings.FALLBACK_SPEED_KPH, cls, surf)
+        limit = max_speed_kph(data.get("maxspeed"))
+        if limit is not None:
+            speed = min(speed, limit, settings.TRUCK_MAX_SPEED_KPH)
+        data["speed_kph"] = speed
         data["capacity"] = _lookup(capacities, settings.FALLBACK_CAPACITY_TRUCKS_PER_DAY, cls, surf)
     return ox.routing.add_edge_travel_times(G)
 

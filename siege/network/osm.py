@@ -6,9 +6,11 @@ Every source ends in :func:`finish_graph`, so all networks share one schema (see
 from __future__ import annotations
 
 import contextlib
+import json
 import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 from xml.sax import SAXParseException
@@ -51,14 +53,21 @@ def finish_graph(
     largest_component: bool = False,
     speeds: Table | None = None,
     capacities: Table | None = None,
+    extras: OsmExtras | None = None,
 ) -> nx.MultiDiGraph:
     """Filter a raw (unsimplified) osmnx graph to road classes, simplify, and set the siege schema.
 
     Simplification never merges edges whose ``highway`` or ``ref`` differ, and keeps nodes tagged
     ``place`` (towns on the road). ``largest_component`` keeps only the largest strongly connected
-    component.
+    component. ``extras`` (read from the file besides the roads): refs of road route relations,
+    added to their member ways; the extract's place nodes; node references dropped at its edge.
     """
     road_classes = tuple(road_classes)
+    extras = extras or OsmExtras()
+    for _, _, data in G.edges(data=True):
+        added = extras.relation_refs.get(data.get("osmid"))
+        if added:
+            data["ref"] = ";".join(dict.fromkeys([*parse_ref(data.get("ref")), *added]))
     G = keep_road_classes(G, road_classes)
     if G.number_of_edges() == 0:
         raise SiegeInputError(
@@ -75,7 +84,123 @@ def finish_graph(
     G = add_siege_attributes(check_graph(G, where), speeds=speeds, capacities=capacities)
     G.graph.update(source=where, road_classes=list(road_classes))
     G.graph.setdefault("schematic", False)
+    if extras.places:
+        G.graph["places"] = json.dumps(extras.places, ensure_ascii=False)  # a string: GraphML keeps it
+    if extras.dropped_refs:
+        G.graph["dropped_node_refs"] = extras.dropped_refs
     return G
+
+
+@dataclass
+class OsmExtras:
+    """What an extract holds besides its road ways, read with pyosmium."""
+
+    relation_refs: dict[int, list[str]] = field(default_factory=dict)  # way id -> refs of its road routes
+    places: list[dict] = field(default_factory=list)  # place nodes: name, names, kind, population, capital, lat, lon
+    dropped_refs: int = 0  # node references of ways that point outside a clipped extract
+
+
+#: ``place`` values that name a town a scenario can use
+PLACE_KINDS = ("city", "town", "village")
+
+
+def read_extras(path: Path, where: str, *, expected: str = "OSM data") -> OsmExtras:
+    """Road route relations' refs by member way, and the place nodes of an OSM file (XML or PBF)."""
+    import osmium
+
+    extras = OsmExtras()
+    try:
+        relations = osmium.FileProcessor(str(path), osmium.osm.RELATION).with_filter(
+            osmium.filter.TagFilter(("type", "route"))
+        )
+        for rel in relations:
+            if rel.tags.get("route") != "road" or not rel.tags.get("ref"):
+                continue
+            refs = parse_ref(rel.tags.get("ref"))
+            for member in rel.members:
+                if member.type == "w":
+                    have = extras.relation_refs.setdefault(member.ref, [])
+                    have.extend(r for r in refs if r not in have)
+        for node in osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(osmium.filter.KeyFilter("place")):
+            tags = node.tags
+            if tags.get("place") not in PLACE_KINDS or not tags.get("name") or not node.location.valid():
+                continue
+            extras.places.append(
+                {
+                    "name": tags.get("name"),
+                    "alt_names": [n for n in (tags.get("name:fr"), tags.get("name:en")) if n],
+                    "kind": tags.get("place"),
+                    "population": tags.get("population"),
+                    "capital": tags.get("capital"),
+                    "lat": node.location.lat,
+                    "lon": node.location.lon,
+                }
+            )
+    except osmium.InvalidLocationError as err:
+        raise SiegeInputError(
+            where, f"a node's latitude/longitude is not a valid position ({_first_line(err)})"
+        ) from None
+    except (RuntimeError, ValueError, KeyError, TypeError, OverflowError) as err:  # libosmium's parser
+        raise SiegeInputError(where, f"could not read as {expected} ({_first_line(err)})") from None
+    return extras
+
+
+def _write_roads(path: Path, out: Path, where: str, *, expected: str = "OSM data") -> int:
+    """Write the highway ways of ``path`` and their nodes to OSM XML ``out``. A way that leaves a
+    clipped extract is split where its nodes are missing (each piece inside kept); returns how many
+    node references were dropped."""
+    import array
+
+    import numpy as np
+    import osmium
+
+    dropped = 0
+    try:
+        # which node references of highway ways have no node in the file (ids may be negative, as in
+        # files edited by hand, so no location index: id arrays compared with numpy)
+        wanted, have = array.array("q"), array.array("q")
+        highway = osmium.filter.KeyFilter("highway")
+        for way in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(highway):
+            wanted.extend(n.ref for n in way.nodes)
+        for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+            have.append(node.id)
+        wanted_ids = np.unique(np.frombuffer(wanted, dtype=np.int64))
+        missing = set(wanted_ids[~np.isin(wanted_ids, np.frombuffer(have, dtype=np.int64))].tolist())
+        hand_made = bool(len(wanted_ids)) and wanted_ids[0] < 0  # negative ids: libosmium's id sets refuse them
+        if hand_made:
+            keep = set(wanted_ids.tolist())
+            writer = osmium.SimpleWriter(str(out), overwrite=True)
+            for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+                if node.id in keep:
+                    writer.add_node(node)
+        else:
+            writer = osmium.BackReferenceWriter(str(out), ref_src=str(path), overwrite=True, remove_tags=False)
+        with writer:
+            for way in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(highway):
+                refs = [n.ref for n in way.nodes]
+                if not missing or not missing.intersection(refs):
+                    writer.add_way(way)
+                    continue
+                pieces, run = [], []
+                for ref in refs:
+                    if ref in missing:
+                        dropped += 1
+                        pieces.append(run)
+                        run = []
+                    else:
+                        run.append(ref)
+                pieces.append(run)
+                for k, piece in enumerate(p for p in pieces if len(p) >= 2):
+                    # later pieces get ids no OSM object has; osmnx keeps one path per way id
+                    new_id = way.id if k == 0 else -(abs(way.id) * 1000 + k)
+                    writer.add_way(way.replace(id=new_id, nodes=piece))
+    except osmium.InvalidLocationError as err:
+        raise SiegeInputError(
+            where, f"a node's latitude/longitude is not a valid position ({_first_line(err)})"
+        ) from None
+    except (RuntimeError, ValueError, KeyError, TypeError, OverflowError) as err:  # libosmium's parser
+        raise SiegeInputError(where, f"could not read as {expected} ({_first_line(err)})") from None
+    return dropped
 
 
 def graph_from_osm_xml(
@@ -89,7 +214,17 @@ def graph_from_osm_xml(
     """Load an OSM XML file (``.osm``, ``.osm.gz``, ``.osm.bz2``) with ``osmnx.graph_from_xml``."""
     path = Path(path)
     _check_file(path, "an OSM XML file (.osm, .osm.gz, .osm.bz2)")
-    G = _raw_graph_from_xml(path, where=str(path))
+    try:
+        G = _raw_graph_from_xml(path, where=str(path))
+        extras = read_extras(path, str(path))
+    except _Clipped:
+        # ways that leave the extract: keep what lies inside, counting the references dropped
+        with tempfile.TemporaryDirectory(prefix="siege-osm-") as tmp:
+            roads = Path(tmp) / "roads.osm"
+            dropped = _write_roads(path, roads, str(path))
+            G = _raw_graph_from_xml(roads, where=str(path))
+        extras = read_extras(path, str(path))
+        extras.dropped_refs = dropped
     return finish_graph(
         G,
         where=str(path),
@@ -97,7 +232,12 @@ def graph_from_osm_xml(
         largest_component=largest_component,
         speeds=speeds,
         capacities=capacities,
+        extras=extras,
     )
+
+
+class _Clipped(Exception):
+    """osmnx met ways referring to nodes not in the file."""
 
 
 def _raw_graph_from_xml(path: Path, *, where: str) -> nx.MultiDiGraph:
@@ -117,9 +257,7 @@ def _raw_graph_from_xml(path: Path, *, where: str) -> nx.MultiDiGraph:
             ) from None
         except (KeyError, ValueError) as err:
             # osmnx: "Some edges missing nodes, possibly due to input data clipping issue."
-            raise SiegeInputError(
-                where, f"truncated OSM data: ways refer to nodes that are not in the file ({_first_line(err)})"
-            ) from None
+            raise _Clipped(_first_line(err)) from None
 
 
 def graph_from_pbf(
@@ -131,20 +269,18 @@ def graph_from_pbf(
     capacities: Table | None = None,
 ) -> nx.MultiDiGraph:
     """Load an OSM PBF file: pyosmium keeps the highway ways and their nodes, then the OSM XML path."""
-    import osmium  # only this source needs it
 
     path = Path(path)
     _check_file(path, "an OSM PBF file (.osm.pbf)")
     with tempfile.TemporaryDirectory(prefix="siege-pbf-") as tmp:
         xml = Path(tmp) / "roads.osm"
+        dropped = _write_roads(path, xml, str(path), expected="an OSM PBF file")
+        extras = read_extras(path, str(path), expected="an OSM PBF file")
+        extras.dropped_refs = dropped
         try:
-            with osmium.BackReferenceWriter(str(xml), ref_src=str(path), overwrite=True, remove_tags=False) as writer:
-                ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("highway"))
-                for way in ways:
-                    writer.add_way(way)
-        except RuntimeError as err:
-            raise SiegeInputError(str(path), f"could not read as an OSM PBF file ({_first_line(err)})") from None
-        G = _raw_graph_from_xml(xml, where=str(path))
+            G = _raw_graph_from_xml(xml, where=str(path))
+        except _Clipped as err:  # cannot happen after the split; say so plainly if it does
+            raise SiegeInputError(str(path), f"truncated OSM data ({err})") from None
     return finish_graph(
         G,
         where=str(path),
@@ -152,6 +288,7 @@ def graph_from_pbf(
         largest_component=largest_component,
         speeds=speeds,
         capacities=capacities,
+        extras=extras,
     )
 
 

@@ -31,6 +31,8 @@ class NetworkSummary:
     largest_strong_component_nodes: int
     max_snap_km: float
     places: list[SnappedPlace] = field(default_factory=list)
+    #: node references of ways that pointed outside a clipped extract (the ways were split there)
+    dropped_node_refs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -87,4 +89,5 @@ def network_summary(
         largest_strong_component_nodes=max((len(c) for c in strong), default=0),
         max_snap_km=max_snap_km,
         places=snap_places(G, places, max_snap_km=max_snap_km),
+        dropped_node_refs=int(G.graph.get("dropped_node_refs", 0)),
     )

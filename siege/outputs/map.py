@@ -19,7 +19,6 @@ import offlinefolium as folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from siege import settings
 from siege.analyses.isolation import RunResult
 from siege.io import atomic_path
 from siege.network.attributes import road_class
@@ -65,7 +64,7 @@ def _town_state(t) -> dict[str, Any]:
         "travel_time_ratio": t.travel_time_ratio,
         "route_survival": t.route_survival,
         "cut_off_from_imports": t.cut_off_from_imports,
-        "cut_off_from_bamako": t.cut_off_from_bamako,
+        "cut_off_from_capital": t.cut_off_from_capital,
     }
 
 
@@ -94,7 +93,7 @@ def _event_data(result: RunResult, event) -> dict[str, Any]:
         mid = segments[0][len(segments[0]) // 2]
         anchor = mid
     else:  # an event on towns without a position of its own (rationing everywhere): at the capital
-        capital = next((t for t in result.towns if t.town == settings.CAPITAL), None)
+        capital = next((t for t in result.towns if t.town == result.scenario.capital), None)
         anchor = (
             [capital.lon, capital.lat]
             if capital
@@ -216,7 +215,7 @@ def map_data(
     # the town whose route is shown first: the capital if it is hit, else the worst-hit town
     worst = sorted(
         result.towns,
-        key=lambda t: (t.status == "open", t.town != settings.CAPITAL, -severity(t.status), t.served_fraction),
+        key=lambda t: (t.status == "open", t.town != s.capital, -severity(t.status), t.served_fraction),
     )
     when = f"Evaluated on {result.day}" if result.day else "All events at once (no date)"
     if s.start or s.end:
@@ -234,7 +233,7 @@ def map_data(
             ),
             "sources": s.sources,
         },
-        "capital": settings.CAPITAL,
+        "capital": s.capital,
         "focus": worst[0].town if worst else None,
         "roads": {"type": "FeatureCollection", "features": roads},
         "towns": towns,

@@ -16,6 +16,14 @@ def format_network_summary(s: NetworkSummary, *, top_refs: int = 30) -> str:
         f"nodes {s.nodes:,}   edges {s.edges:,}   road {s.road_km:,.1f} km",
         f"components: {s.weak_components} weakly connected, {s.strong_components} strongly connected "
         f"(largest: {s.largest_strong_component_nodes:,} nodes)",
+        *(
+            [
+                f"clipped extract: {s.dropped_node_refs:,} node references point outside the file; "
+                "the ways were cut there and what lies inside kept"
+            ]
+            if s.dropped_node_refs
+            else []
+        ),
         "",
         "km of road per class:",
         *(f"  {cls:<16}{km:>10,.1f}" for cls, km in s.km_by_class.items()),

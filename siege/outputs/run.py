@@ -159,13 +159,13 @@ def report_markdown(result: RunResult) -> str:
         "## Towns",
         "",
         "| town | status | served | trucks/day (demand) | hours from imports (× baseline) | route survival "
-        "| cut off: imports / Bamako | supplied from | chokepoints |",
+        f"| cut off: imports / {_md(s.capital or 'capital')} | supplied from | chokepoints |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     order = sorted(result.towns, key=lambda t: (-STATUSES.index(t.status), t.served_fraction, t.town))
     for t in order:
         hours = f"{_num(t.hours_from_imports)} (×{_num(t.travel_time_ratio, '.2f')})"
-        cut = f"{'yes' if t.cut_off_from_imports else 'no'} / {'yes' if t.cut_off_from_bamako else 'no'}"
+        cut = f"{'yes' if t.cut_off_from_imports else 'no'} / {'yes' if t.cut_off_from_capital else 'no'}"
         lines.append(
             f"| {_md(t.town)} | {t.status} | {_pct(t.served_fraction)} | {t.throughput:.1f} ({t.demand:.1f}) | "
             f"{hours} | {_pct(t.route_survival)} | {cut} | {_md(t.supplied_from or '–')} | "

@@ -12,7 +12,6 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
-from siege import settings
 from siege.analyses.timeline import TimelineResult, simulate
 from siege.outputs.text import md
 from siege.solver.supply import POLICIES
@@ -24,7 +23,7 @@ _STYLES = ("-", "--", "-.", ":")
 def most_affected(timeline: TimelineResult, n: int = 6) -> list[str]:
     """The capital and the towns short for longest."""
     s = timeline.towns.sort_values(["days_short", "town"], ascending=[False, True])
-    capital = settings.CAPITAL
+    capital = timeline.scenario.capital
     towns = [t for t in s["town"] if t != capital][: n - 1]
     return ([capital] if capital in set(s["town"]) else []) + towns
 
@@ -45,7 +44,7 @@ def _plot_stocks(timeline: TimelineResult, path: Path, towns: list[str]) -> Path
                 rows["date"],
                 rows["stock_days"],
                 label=town,
-                lw=2.2 if town == settings.CAPITAL else 1.4,
+                lw=2.2 if town == timeline.scenario.capital else 1.4,
                 ls=_STYLES[k % len(_STYLES)],
             )
         ax.axhline(0, color="#7f0000", lw=0.8)
@@ -87,7 +86,7 @@ def policy_sensitivity(timeline: TimelineResult) -> dict[str, dict[str, object]]
         else:
             scenario = s
             if policy == "priority" and not s.allocation.get("priority"):
-                scenario = replace(s, allocation={**s.allocation, "priority": [settings.CAPITAL]})
+                scenario = replace(s, allocation={**s.allocation, "priority": [s.capital] if s.capital else []})
             result = simulate(scenario, start=timeline.start, end=timeline.end, policy=policy)
         for _, r in result.towns.iterrows():
             out.setdefault(r["town"], {})[policy] = r["first_day_short"]

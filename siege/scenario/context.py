@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from siege import settings
 from siege.errors import SiegeInputError
+from siege.network.attributes import has_ref
 from siege.places import Gazetteer, snap_places
 from siege.validation import show
 
@@ -55,6 +56,20 @@ class NetworkContext:
         """``(west, south, east, north)`` of the network."""
         return tuple(self.edges.total_bounds)
 
+    @property
+    def main(self) -> nx.MultiDiGraph:
+        """The largest strongly connected part of the network: places snap there, so a town or a
+        supply point never lands on a one-way dead end or an island of road that leads nowhere."""
+        shared = _shared(self.G)
+        if "main" not in shared:
+            largest = max(nx.strongly_connected_components(self.G), key=len, default=set())
+            shared["main"] = self.G.subgraph(largest)
+        return shared["main"]
+
+    def snap(self, places: list) -> list:
+        """Snap places onto :attr:`main` (see :func:`siege.places.snap_places`)."""
+        return snap_places(self.main, places, max_snap_km=self.max_snap_km)
+
     def node_of(self, name: str, where: str, *, ref: str | None = None) -> int:
         """The network node of a named place (on road ``ref`` if given); clear errors otherwise."""
         place = self.gazetteer.get(name, where)
@@ -63,7 +78,7 @@ class NetworkContext:
         snaps = _shared(self.G).setdefault("snaps", {})
         key = (place.lon, place.lat, ref, self.max_snap_km)
         if key not in snaps:
-            graph = self.G if ref is None else self.road(ref, where)
+            graph = self.main if ref is None else self.road(ref, where)
             snaps[key] = snap_places(graph, [place], max_snap_km=self.max_snap_km)[0]
         snapped = snaps[key]
         if ref is None:
@@ -82,14 +97,15 @@ class NetworkContext:
 
     def road(self, ref: str, where: str) -> nx.MultiDiGraph:
         """The sub-network of edges carrying ``ref``."""
-        keys = [(u, v, k) for u, v, k, refs in self.G.edges(keys=True, data="ref") if ref in (refs or [])]
+        keys = [(u, v, k) for u, v, k, refs in self.G.edges(keys=True, data="ref") if has_ref(refs, ref)]
         if not keys:
             known = sorted({r for _, _, refs in self.G.edges(data="ref") for r in refs or []})
             raise SiegeInputError(where, f"no road {show(ref)} in the network (known refs: {', '.join(known[:40])})")
         return self.G.edge_subgraph(keys)
 
     def stretch(self, a: str, b: str, where: str, *, ref: str | None = None) -> set[EdgeKey]:
-        """Segments of the shortest road route from place ``a`` to place ``b`` (along ``ref`` if given)."""
+        """Segments of the shortest road route from place ``a`` to place ``b`` (along ``ref`` if given),
+        and of the route back: on a dual carriageway (one-way ways each way) both carriageways are hit."""
         u, v = self.node_of(a, where, ref=ref), self.node_of(b, where, ref=ref)
         if u == v:
             raise SiegeInputError(where, f"{a} and {b} are the same network node")
@@ -101,8 +117,33 @@ class NetworkContext:
             except nx.NetworkXNoPath:
                 on = f" along {ref}" if ref else ""
                 raise SiegeInputError(where, f"no road{on} from {a} to {b}") from None
-            stretches[(u, v, ref)] = frozenset(self.both_ways(itertools.pairwise(path)))
+            keys = self.both_ways(itertools.pairwise(path))
+            one_way = any(not graph.has_edge(t, s) for s, t in itertools.pairwise(path))
+            back = self._way_back(graph, u, v) if one_way else None
+            if back:
+                keys |= self.both_ways(itertools.pairwise(back))
+            stretches[(u, v, ref)] = frozenset(keys)
         return set(stretches[(u, v, ref)])
+
+    def _way_back(self, graph: nx.MultiDiGraph, u: int, v: int) -> list[int] | None:
+        """The route from ``v`` back to ``u``, starting and ending at any node within
+        ``CARRIAGEWAY_GAP_KM`` of them: on a dual carriageway the way back is the other carriageway,
+        whose nodes are not the ones the way there was snapped to."""
+        ends = {n: self._near(graph, n) for n in (u, v)}
+        try:
+            dist, paths = nx.multi_source_dijkstra(graph, ends[v], weight="length")
+        except nx.NodeNotFound:
+            return None
+        reached = [n for n in ends[u] if n in dist]
+        return paths[min(reached, key=dist.__getitem__)] if reached else None
+
+    def _near(self, graph: nx.MultiDiGraph, node: int) -> set[int]:
+        x, y = self.G.nodes[node]["x"], self.G.nodes[node]["y"]
+        nodes = list(graph.nodes)
+        xs = [self.G.nodes[n]["x"] for n in nodes]
+        ys = [self.G.nodes[n]["y"] for n in nodes]
+        km = ox.distance.great_circle(y, x, ys, xs) / 1000.0
+        return {n for n, d in zip(nodes, km, strict=True) if d <= settings.CARRIAGEWAY_GAP_KM} | {node}
 
     def both_ways(self, pairs: Iterable[tuple[int, int]]) -> set[EdgeKey]:
         """All edge keys between each node pair, in both directions."""

@@ -21,7 +21,7 @@ from siege import settings, validation
 from siege.errors import SiegeInputError
 from siege.network import bundled
 from siege.network.source import load_network
-from siege.places import Gazetteer, mali_gazetteer, snap_places
+from siege.places import Gazetteer, Place, gazetteer_for
 from siege.scenario.commodities import Commodity, commodity_names, parse_commodities, parse_commodity_list
 from siege.scenario.context import NetworkContext
 from siege.scenario.dates import parse_date
@@ -45,8 +45,10 @@ TOP_FIELDS = (
     "commodities",
     "allocation",
     "producers",
+    "capital",
 )
-TOWN_KINDS = ("capital", "regional_capital", "cercle_capital")
+#: kinds of the default towns: Mali's capitals; on an extract, its capital, cities and towns (not villages)
+TOWN_KINDS = ("capital", "regional_capital", "cercle_capital", "town")
 #: bounds of the demand rule's fields: at most one truck a day per person; at most a billion people
 DEMAND_RULE_MAXIMA = {"trucks_per_10000_people": 10_000.0, "unknown_population": 1e9}
 
@@ -112,6 +114,9 @@ class Scenario:
     allocation: dict[str, Any] = field(default_factory=lambda: {"policy": settings.DEFAULT_ALLOCATION, "priority": []})
     #: per town and commodity, demand per day set by the scenario (``[demand.fuel] Bamako = 20``)
     commodity_demand: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: the capital (national depot): ``capital = "..."`` in the scenario, else the town the data
+    #: marks as capital (Mali's gazetteer: Bamako; an extract: ``capital=yes``), else none
+    capital: str | None = None
 
     @property
     def on_network(self) -> list[Town]:
@@ -158,11 +163,23 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def load_scenario(
-    path: str | Path, *, network: nx.MultiDiGraph | None = None, gazetteer: Gazetteer | None = None
+    path: str | Path,
+    *,
+    network: nx.MultiDiGraph | None = None,
+    gazetteer: Gazetteer | None = None,
+    network_options: Mapping[str, Any] | None = None,
 ) -> Scenario:
-    """Read and validate a scenario file; ``network`` skips loading the one the file names."""
+    """Read and validate a scenario file; ``network`` skips loading the one the file names;
+    ``network_options`` (road classes, speed and capacity tables) are passed to the network loader."""
     path = Path(path)
-    return scenario_from_dict(read_toml(path), where=str(path), base=path.parent, network=network, gazetteer=gazetteer)
+    return scenario_from_dict(
+        read_toml(path),
+        where=str(path),
+        base=path.parent,
+        network=network,
+        gazetteer=gazetteer,
+        network_options=network_options,
+    )
 
 
 def scenario_from_dict(
@@ -172,6 +189,7 @@ def scenario_from_dict(
     base: Path = Path("."),
     network: nx.MultiDiGraph | None = None,
     gazetteer: Gazetteer | None = None,
+    network_options: Mapping[str, Any] | None = None,
 ) -> Scenario:
     """Validate a scenario given as a dictionary (the parsed TOML).
 
@@ -199,13 +217,16 @@ def scenario_from_dict(
     if date is None and end is not None:
         date = end  # a period without an evaluation day is judged on its last day
 
-    gazetteer = gazetteer or mali_gazetteer()
     network_source = str(raw.get("network", settings.BUNDLED_NETWORK))
     if network is None:
         source = network_source
         if source != settings.BUNDLED_NETWORK and not Path(source).is_absolute():
             source = str(base / source)
-        network = load_network(source)
+        network = load_network(source, **dict(network_options or {}))
+    gazetteer = gazetteer or gazetteer_for(network)
+    custom = _custom_places(raw, where)
+    if custom:  # places the scenario positions itself come first: they name what the scenario means
+        gazetteer = Gazetteer([*custom, *gazetteer.places], source=f"{where} + {gazetteer.source}")
     ctx = NetworkContext(network, gazetteer)
 
     notes: list[str] = []
@@ -226,6 +247,7 @@ def scenario_from_dict(
     events = _events(raw.get("events", []), where, ctx)
     allocation = _allocation(raw.get("allocation", {}), where, towns, ctx.gazetteer)
     commodity_demand = _commodity_demand(raw.get("demand", {}), where, towns, ctx.gazetteer)
+    capital = _capital(raw, where, towns, ctx.gazetteer)
     return Scenario(
         name=name,
         description=description,
@@ -248,6 +270,7 @@ def scenario_from_dict(
         producers=producers,
         allocation=allocation,
         commodity_demand=commodity_demand,
+        capital=capital,
     )
 
 
@@ -304,10 +327,14 @@ def _supply(
         at = f"{where}: {section}[{i}]"
         if not isinstance(row, Mapping):
             raise SiegeInputError(at, "expected a table with place and capacity")
-        unknown = [k for k in row if k not in ("place", "capacity", "basis", "note", "commodities", "by_commodity")]
+        # a supply point is a named place, or a place of its own: name, lat, lon
+        own = ("name", "lat", "lon") if "place" not in row and "name" in row else ()
+        fields = ("place", "capacity", "basis", "note", "commodities", "by_commodity", *own)
+        unknown = [k for k in row if k not in fields]
         if unknown:
             raise SiegeInputError(
-                f"{at}.{unknown[0]}", "unknown field (expected place, capacity, commodities, by_commodity, note)"
+                f"{at}.{unknown[0]}",
+                "unknown field (expected place (or name, lat, lon), capacity, commodities, by_commodity, note)",
             )
         caps = row.get("by_commodity", {})
         if not isinstance(caps, Mapping):
@@ -324,7 +351,8 @@ def _supply(
             parse_commodity_list(row["commodities"], f"{at}.commodities") if "commodities" in row else default_carried
         )
         try:
-            node = ctx.node_of(_text(row, "place", at), f"{at}.place")
+            key = "name" if own else "place"
+            node = ctx.node_of(_text(row, key, at), f"{at}.{key}")
         except SiegeInputError:
             if explicit:
                 raise
@@ -333,7 +361,7 @@ def _supply(
                 "and was left out"
             )
             continue
-        place = ctx.gazetteer.get(row["place"])
+        place = ctx.gazetteer.get(row["name" if own else "place"])
         basis = str(row.get("basis", row.get("note", "")))
         points.append(SupplyPoint(place.name, node, float(cap), basis, carried, tuple(by_commodity)))
     if not points and not producers:
@@ -426,7 +454,7 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
         demand[place.name] = _number(
             value, f"{where}: demand.trucks_per_day.{name}", maximum=validation.MAX_TRUCKS_PER_DAY, unit="trucks/day"
         )
-    snapped = snap_places(ctx.G, places, max_snap_km=ctx.max_snap_km)
+    snapped = ctx.snap(places)
     return [
         Town(
             s.place.name,
@@ -443,9 +471,60 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
 
 
 def _names(value: Any, where: str, *, allow_empty: bool = False) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (not value and not allow_empty):
-        raise SiegeInputError(where, f"expected a list of place names, got {validation.show(value)}")
-    return list(value)
+    """Place names; a ``{ name, lat, lon[, population] }`` table stands for its name (the place
+    itself is read by :func:`_custom_places`)."""
+    ok = isinstance(value, list) and all(isinstance(v, str) or (isinstance(v, Mapping) and "name" in v) for v in value)
+    if not ok or (not value and not allow_empty):
+        raise SiegeInputError(
+            where, f"expected a list of place names or {{ name, lat, lon }} tables, got {validation.show(value)}"
+        )
+    return [v if isinstance(v, str) else str(v["name"]) for v in value]
+
+
+def _custom_places(raw: Mapping[str, Any], where: str) -> list[Place]:
+    """Places the scenario positions itself: ``{ name, lat, lon[, population] }`` tables in the towns
+    lists, and ``[[supply]]``/``[[producers]]`` rows with ``name``, ``lat`` and ``lon`` (no ``place``)."""
+    found: list[tuple[Mapping[str, Any], str, str]] = []
+    towns = raw.get("towns", {})
+    if isinstance(towns, Mapping):
+        for key in ("names", "add"):
+            items = towns.get(key, [])
+            for i, item in enumerate(items if isinstance(items, list) else []):
+                if isinstance(item, Mapping):
+                    found.append((item, f"{where}: towns.{key}[{i}]", "town"))
+    for section in ("supply", "producers"):
+        rows = raw.get(section)
+        for i, row in enumerate(rows if isinstance(rows, list) else []):
+            if isinstance(row, Mapping) and "place" not in row and "name" in row:
+                found.append((row, f"{where}: {section}[{i}]", "road_town"))
+    places: dict[str, Place] = {}
+    for item, at, kind in found:
+        allowed = {"name", "lat", "lon", "population"}
+        if kind != "town":
+            allowed |= {"capacity", "basis", "note", "commodities", "by_commodity"}
+        if unknown := sorted(str(k) for k in set(item) - allowed):
+            raise SiegeInputError(f"{at}.{unknown[0]}", f"unknown field (expected {', '.join(sorted(allowed))})")
+        name = validation.text(item.get("name"), f"{at}.name", limit=validation.MAX_NAME_CHARS)
+        lat = validation.number(item.get("lat"), f"{at}.lat", strict=False, minimum=-90, maximum=90)
+        lon = validation.number(item.get("lon"), f"{at}.lon", strict=False, minimum=-180, maximum=180)
+        population = None
+        if "population" in item:
+            population = int(_number(item["population"], f"{at}.population", maximum=1e9, unit="people"))
+        place = Place(name, kind, lat, lon, population=population, position="scenario")
+        if name in places and places[name] != place:
+            raise SiegeInputError(f"{at}.name", f"{validation.show(name)} is positioned twice, differently")
+        places[name] = place
+    return list(places.values())
+
+
+def _capital(raw: Mapping[str, Any], where: str, towns: list[Town], gazetteer: Gazetteer) -> str | None:
+    """``capital = "..."`` (one of the towns), else the town the data marks as capital, else none."""
+    if "capital" in raw:
+        name = gazetteer.get(_text(raw, "capital", where, limit=validation.MAX_NAME_CHARS), f"{where}: capital").name
+        if name not in {t.name for t in towns}:
+            raise SiegeInputError(f"{where}: capital", f"{name} is not one of the scenario's towns")
+        return name
+    return next((t.name for t in towns if t.kind == "capital"), None)
 
 
 def _thresholds(raw: Any, where: str) -> dict[str, float]:

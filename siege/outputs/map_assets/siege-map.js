@@ -136,7 +136,7 @@
           ["hours from imports", num(s.hours_from_imports) + " (baseline " + num(t.baseline_hours_from_imports) + ", ×" + num(s.travel_time_ratio, 2) + ")"],
           ["route survival", pct(s.route_survival)],
           ["cut off from imports", s.cut_off_from_imports ? "yes" : "no"],
-          ["cut off from Bamako", t.name === data.capital ? "(the capital)" : (s.cut_off_from_bamako ? "yes" : "no")],
+          ["cut off from " + (data.capital || "the capital"), !data.capital ? "(no capital named)" : t.name === data.capital ? "(the capital)" : (s.cut_off_from_capital ? "yes" : "no")],
           ["supplied from", t.supplied_from],
           ["chokepoints", t.chokepoints.length ? t.chokepoints : "–"],
         ];

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from siege import validation
 from siege.errors import SiegeInputError
+from siege.network.attributes import has_ref
 from siege.scenario.context import EdgeKey, NetworkContext
 from siege.scenario.effects import Effect
 from siege.scenario.events.base import Event, Fields
@@ -38,7 +39,7 @@ class Attack(Event):
         ctx.check_in_extent(lon, lat, radius, f.at("lat" if f.has("lat") else "place"))
         edges = ctx.within(lon, lat, radius)
         if ref:
-            edges = {e for e in edges if ref in (ctx.G.edges[e].get("ref") or [])}
+            edges = {e for e in edges if has_ref(ctx.G.edges[e].get("ref"), ref)}
         return f"{kind} at {label}", edges, {"circles": ((lon, lat, radius),)}
 
 

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from siege import validation
 from siege.errors import SiegeInputError
+from siege.network.attributes import has_ref
 from siege.scenario.context import EdgeKey, NetworkContext
 from siege.scenario.events.attack import point_or_place
 from siege.scenario.events.base import Event, Fields
@@ -34,7 +35,7 @@ class Cut(Event):
             candidates = {
                 (u, v, k)
                 for u, v, k, d in ctx.G.edges(keys=True, data=True)
-                if (not ref or ref in (d.get("ref") or [])) and (not bridge or d.get("bridge") in ("yes", True))
+                if (not ref or has_ref(d.get("ref"), ref)) and (not bridge or d.get("bridge") in ("yes", True))
             }
         edges, km = ctx.nearest(lon, lat, max_km, keys=candidates)
         what = " ".join(x for x in ("bridge" if bridge else "segment", f"on {ref}" if ref else "") if x)
