@@ -7,6 +7,11 @@ Both solve the same per-town computations — fastest route from the supply poin
 run, on (1) the bundled Mali network under the fuel-blockade scenario and (2) a generated road-like
 graph (a perturbed grid with gaps, mixed road classes and random degradation) of at least 100,000
 directed edges. It prints the times, the ratio (networkx / siege), and whether the results agree.
+
+Two networkx sides answer the same question: ``naive`` (siege's test oracle, one Dijkstra per town and
+a flow graph rebuilt for every maximum flow) and ``competent`` (what a careful networkx user writes:
+one multi-source Dijkstra for all towns, one flow graph whose sink capacities are changed in place).
+The ratio that matters is against the competent one.
 """
 
 from __future__ import annotations
@@ -73,6 +78,64 @@ def networkx_solve(arrays: RoadArrays, supplies, towns):
     return hours, survival, delivered, cuts
 
 
+def networkx_competent(arrays: RoadArrays, supplies, towns):
+    """The same answers as :func:`networkx_solve`, written as a careful networkx user would."""
+    H = ref.graph_from_arrays(arrays)
+    sources = {s.node for s in supplies}
+    fast = nx.multi_source_dijkstra_path_length(H, sources, weight="hours")
+    safe = nx.multi_source_dijkstra_path_length(H, sources, weight="survival_weight")
+    hours = [fast.get(t.node, math.inf) for t in towns]
+    survival = [math.exp(-safe[t.node]) if t.node in safe else 0.0 for t in towns]
+    delivered = _fair_delivery_one_graph(H, supplies, towns)
+    D = ref._flow_graph(H, [], [], [])  # one graph for every town's minimum cut
+    for node in sources:
+        D.add_edge("S", node)  # unlimited
+    reach = nx.descendants(D, "S") if "S" in D else set()
+    cuts = [
+        math.inf if t.node in sources else (nx.minimum_cut_value(D, "S", t.node) if t.node in reach else 0.0)
+        for t in towns
+    ]
+    return hours, survival, delivered, cuts
+
+
+def _fair_delivery_one_graph(H, supplies, towns, tolerance: float = 1e-4) -> np.ndarray:
+    """Progressive filling as in :func:`siege.solver.reference.fair_delivery`, on one flow graph whose
+    town → sink capacities are set in place for each maximum flow."""
+    D = ref._flow_graph(
+        H, [(s.node, s.capacity) for s in supplies], [(t.node, t.demand) for t in towns], [0] * len(towns)
+    )
+    demand = np.array([t.demand for t in towns], dtype=float)
+    alloc, active = np.zeros(len(towns)), demand > 0
+
+    def feasible(caps) -> bool:
+        for j, c in enumerate(caps):
+            D[("town", j)]["T"]["capacity"] = float(c)
+        return nx.maximum_flow_value(D, "S", "T") >= caps.sum() - 1e-6
+
+    lo = 0.0
+    while active.any():
+        if feasible(np.where(active, demand, alloc)):
+            alloc[active] = demand[active]
+            break
+        hi = 1.0
+        while hi - lo > tolerance:
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if feasible(np.where(active, mid * demand, alloc)) else (lo, mid)
+        caps = np.where(active, hi * demand, alloc)
+        for j, c in enumerate(caps):
+            D[("town", j)]["T"]["capacity"] = float(c)
+        R = nx.algorithms.flow.edmonds_karp(D, "S", "T")
+        residual = nx.DiGraph((u, v) for u, v, d in R.edges(data=True) if d["capacity"] - d["flow"] > 1e-9)
+        residual.add_node("S")
+        reach = nx.descendants(residual, "S") | {"S"}
+        blocked = np.array([a and ("town", j) not in reach for j, a in enumerate(active)])
+        if not blocked.any():
+            blocked = active.copy()
+        alloc[blocked] = lo * demand[blocked]
+        active &= ~blocked
+    return alloc
+
+
 def compare(states, expected) -> bool:
     hours, survival, delivered, cuts = expected
     ok = True
@@ -88,14 +151,15 @@ def bench(label: str, arrays: RoadArrays, supplies, towns) -> None:
     t = time.perf_counter()
     states, _ = solve(arrays, supplies, towns)
     ours = time.perf_counter() - t
-    t = time.perf_counter()
-    expected = networkx_solve(arrays, supplies, towns)
-    theirs = time.perf_counter() - t
-    same = compare(states, expected)
-    print(
-        f"{label:<44}{len(arrays.keys):>9,}{len(towns):>6}{ours:>10.2f}{theirs:>11.2f}{theirs / ours:>8.1f}x  "
-        f"{'same results' if same else 'RESULTS DIFFER'}"
-    )
+    for side, fn in (("naive", networkx_solve), ("competent", networkx_competent)):
+        t = time.perf_counter()
+        expected = fn(arrays, supplies, towns)
+        theirs = time.perf_counter() - t
+        same = compare(states, expected)
+        print(
+            f"{label:<44}{len(arrays.keys):>9,}{len(towns):>6}{ours:>10.2f}{side:>11}{theirs:>11.2f}"
+            f"{theirs / ours:>8.1f}x  {'same results' if same else 'RESULTS DIFFER'}"
+        )
 
 
 def main() -> None:
@@ -104,7 +168,7 @@ def main() -> None:
     parser.add_argument("--towns", type=int, default=50)
     parser.add_argument("--supplies", type=int, default=6)
     args = parser.parse_args()
-    print(f"{'network':<44}{'edges':>9}{'towns':>6}{'siege s':>10}{'networkx s':>11}{'ratio':>9}")
+    print(f"{'network':<44}{'edges':>9}{'towns':>6}{'siege s':>10}{'networkx':>11}{'seconds':>11}{'ratio':>9}")
 
     from siege.scenario import degrade, load_scenario
 

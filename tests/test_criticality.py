@@ -79,6 +79,22 @@ def test_random_graphs_equal_brute_force(seed):
     assert_equal_to_brute_force(arrays, supplies, towns, [10_000, 50_000, 5_000, 30_000, 2_000])
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_larger_graphs_with_parallel_roads_and_one_ways_equal_brute_force(seed):
+    # detours around a closed segment, flow rerouted through the residual network, subtrees re-solved
+    # alone: a graph with cycles, one-way closures (random_degradation) and parallel roads
+    G = road_graph(120, 90, seed)
+    rng = np.random.default_rng(seed)
+    for u, v, d in list(G.edges(data=True))[::17]:
+        G.add_edge(u, v, **{**d, "capacity": d["capacity"] / 2, "travel_time": d["travel_time"] * 1.3})
+    arrays = random_degradation(RoadArrays.from_graph(G), seed)
+    supplies = [(0, 9000.0), (57, 4000.0), (101, 3000.0)]
+    nodes = rng.choice(np.arange(1, 120), 12, replace=False)
+    towns = [(int(t), float(rng.uniform(300, 1500))) for t in nodes if t not in (57, 101)]
+    result = assert_equal_to_brute_force(arrays, supplies, towns, [1_000 * (j + 1) for j in range(len(towns))])
+    assert any(c.demand_lost > 0 for c in result.table) and any(c.added_hours > 0 for c in result.table)
+
+
 @pytest.fixture(scope="module")
 def nara():
     return load_scenario(REPO / "scenarios" / "nara-rn4-2024.toml")

@@ -4,13 +4,16 @@ For every open segment (both directions of a road): the towns it would isolate, 
 the supply lost (trucks/day and share of all demand), and the travel hours it would add over all
 supply routes. Fast by structure, equal to closing each segment and re-solving (tested):
 
-- **isolation** — closing one segment cuts a town off only if *every* supply route to it uses that
-  segment: the segment dominates the town in the dominator tree of the network rooted at the supply
-  points (each segment a node between its two ends, so both directions count as one road);
-- **supply lost** — only a segment that carries flow in the current maximum flow can lower it (any
-  other leaves that flow feasible), so only those are re-solved, one maximum flow each;
-- **added hours** — only a segment on some town's current fastest route can make any route slower,
-  so only those are re-solved, one multi-source Dijkstra each.
+- **supply lost** — only a segment that carries flow in the current (fair) flow can lower it. The
+  flow it carried is first rerouted along a short detour with room to spare in the residual network
+  (if one exists, the same total flows without the segment: nothing lost); otherwise one maximum
+  flow is solved;
+- **added hours and isolation** — only a segment on some town's current fastest route can make any
+  route slower or cut a town off (a closure elsewhere leaves every fastest route in place),
+  and only for the nodes below it in the shortest-path tree (every other node keeps its route). So
+  each such segment re-solves that subtree alone: a Dijkstra over the subtree's nodes, entered from
+  the rest of the network at the distances it already has — exactly what a full re-solve gives; a
+  town it no longer reaches is cut off by that segment.
 
 Multi-segment failures (``k`` ≥ 2): the worst sets by population cut off, exactly (every combination)
 while the number of combinations is at most ``exact_limit``, greedily beyond (add the segment that
@@ -24,14 +27,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import networkx as nx
 import numpy as np
 from scipy.sparse import csr_array
-from scipy.sparse.csgraph import breadth_first_order, maximum_flow
+from scipy.sparse.csgraph import breadth_first_order, depth_first_order, dijkstra, maximum_flow
 
 from siege.solver.arrays import RoadArrays
 from siege.solver.flow import SCALE, FlowNetwork, fair_throughput
 from siege.solver.routes import fastest_from
+
+#: how many nodes a detour search may visit before a maximum flow decides instead
+_DETOUR_NODES = 400
 
 
 @dataclass(frozen=True)
@@ -117,27 +122,6 @@ def max_delivery(arrays: RoadArrays, supplies, towns) -> float:
     return maximum_flow(net.matrix(caps), net.source, net.sink, method="dinic").flow_value / SCALE
 
 
-def isolation_by_dominators(arrays: RoadArrays, segments: Segments, sources, town_nodes) -> dict[int, list[int]]:
-    """Segment id -> towns (indices) that closing it alone would cut off from every source."""
-    H = nx.DiGraph()
-    H.add_edges_from(("S", s) for s in sources)
-    for i in np.flatnonzero(arrays.open):
-        mid = ("seg", int(segments.of_edge[i]))
-        H.add_edge(int(arrays.src[i]), mid)
-        H.add_edge(mid, int(arrays.dst[i]))
-    idom = nx.immediate_dominators(H, "S")
-    cut: dict[int, list[int]] = {}
-    for j, t in enumerate(town_nodes):
-        x = int(t)
-        if x not in idom:
-            continue  # already unreachable
-        while x != "S":
-            if isinstance(x, tuple):
-                cut.setdefault(x[1], []).append(j)
-            x = idom[x]
-    return cut
-
-
 def criticality(
     arrays: RoadArrays,
     supplies: Sequence[tuple[int, float]],
@@ -152,23 +136,8 @@ def criticality(
     sources = sorted({s for s, _ in supplies})
     town_nodes = [t for t, _ in towns]
     population = list(population)
-    iso = isolation_by_dominators(arrays, segments, sources, town_nodes)
-
-    flow = fair_throughput(arrays, supplies, towns)
-    before = float(flow.delivered.sum())
-    carrying = {int(segments.of_edge[i]) for i in np.flatnonzero(flow.edge_flow > 1e-9)}
-    lost = {
-        s: max(0.0, before - max_delivery(close_segments(arrays, segments, [s]), supplies, towns)) for s in carrying
-    }
-
-    fast = fastest_from(arrays, sources)
-    base_hours = fast.dist[town_nodes]
-    on_routes = {int(segments.of_edge[e]) for t in town_nodes for e in fast.edges(t)}
-    added: dict[int, float] = {}
-    for s in on_routes:
-        hours = fastest_from(close_segments(arrays, segments, [s]), sources).dist[town_nodes]
-        ok = np.isfinite(hours) & np.isfinite(base_hours)
-        added[s] = float((hours[ok] - base_hours[ok]).sum())
+    added, iso = added_hours(arrays, segments, sources, town_nodes)
+    lost = supply_lost(arrays, segments, supplies, towns)
 
     table = []
     for s in segments.open(arrays):
@@ -188,6 +157,156 @@ def criticality(
         else ([], "")
     )
     return CriticalityResult(segments, table, float(sum(d for _, d in towns)), worst, method)
+
+
+def supply_lost(arrays: RoadArrays, segments: Segments, supplies, towns) -> dict[int, float]:
+    """Segment id -> trucks/day its closure alone takes off the current (fair) delivery.
+
+    Only a segment carrying flow can lower it. Before re-solving a maximum flow, try to reroute the
+    flow a closed segment carried: if a short detour in the residual network takes all of it, the
+    same total still flows without the segment, so nothing is lost (exact, in the solver's integer
+    units); otherwise one maximum flow decides."""
+    flow = fair_throughput(arrays, supplies, towns)
+    before = float(flow.delivered.sum())
+    carrying = sorted({int(segments.of_edge[i]) for i in np.flatnonzero(flow.edge_flow > 1e-9)})
+    if not carrying:
+        return {}
+    n = arrays.n
+    # node pairs as the solver sees them: integer capacity (sum of parallel edges) and integer flow
+    scaled = np.floor(arrays.effective_capacity * SCALE).astype(np.int64)
+    pos = np.flatnonzero(scaled > 0)
+    code = arrays.src[pos] * n + arrays.dst[pos]
+    pairs, pair_of = np.unique(code, return_inverse=True)
+    cap = np.bincount(pair_of, weights=scaled[pos]).astype(np.int64)
+    edge_pair = np.full(len(arrays.keys), -1, dtype=np.int64)
+    edge_pair[pos] = pair_of
+    edge_flow_int = np.rint(flow.edge_flow * SCALE).astype(np.int64)
+    pflow = np.bincount(pair_of, weights=edge_flow_int[pos], minlength=len(pairs)).astype(np.int64)
+    a, b = pairs // n, pairs % n
+    # residual arcs: forward (capacity left) and backward (flow that can be cancelled), by tail node
+    tail = np.r_[a, b]
+    head = np.r_[b, a]
+    room = np.r_[cap - pflow, pflow]
+    arc_pair = np.r_[np.arange(len(pairs)), np.arange(len(pairs))]
+    forward = np.r_[np.ones(len(pairs), dtype=bool), np.zeros(len(pairs), dtype=bool)]
+    order = np.argsort(tail, kind="stable")
+    tail, head, room, arc_pair, forward = tail[order], head[order], room[order], arc_pair[order], forward[order]
+    start = np.searchsorted(tail, np.arange(n + 1))
+    head_l, room_l, pair_l, fwd_l = head.tolist(), room.tolist(), arc_pair.tolist(), forward.tolist()
+
+    def detour(src: int, dst: int, need: int, cut: dict[int, int]) -> bool:
+        """A path src -> dst whose every arc has ``need`` spare, the closed segment's pairs reduced."""
+        seen, frontier = {src}, [src]
+        while frontier and len(seen) < _DETOUR_NODES:
+            nxt = []
+            for x in frontier:
+                for k in range(start[x], start[x + 1]):
+                    y, p = head_l[k], pair_l[k]
+                    r = room_l[k] - (cut.get(p, 0) if fwd_l[k] else 0)
+                    if r < need or y in seen:
+                        continue
+                    if y == dst:
+                        return True
+                    seen.add(y)
+                    nxt.append(y)
+            frontier = nxt
+        return False
+
+    lost: dict[int, float] = {}
+    for s in carrying:
+        removed: dict[int, int] = {}
+        for i in segments.edges[s]:
+            if edge_pair[i] >= 0:
+                removed[int(edge_pair[i])] = removed.get(int(edge_pair[i]), 0) + int(scaled[i])
+        excess = {p: int(pflow[p] - (cap[p] - r)) for p, r in removed.items() if pflow[p] > cap[p] - r}
+        if not excess:
+            lost[s] = 0.0  # parallel roads between the same nodes take the flow
+            continue
+        if len(excess) == 1:
+            ((p, need),) = excess.items()
+            if detour(int(a[p]), int(b[p]), need, {q: r for q, r in removed.items()}):
+                lost[s] = 0.0
+                continue
+        lost[s] = max(0.0, before - max_delivery(close_segments(arrays, segments, [s]), supplies, towns))
+    return lost
+
+
+def added_hours(
+    arrays: RoadArrays, segments: Segments, sources, town_nodes
+) -> tuple[dict[int, float], dict[int, list[int]]]:
+    """Segment id -> hours its closure alone adds over all towns still reachable, and segment id ->
+    towns (indices) it alone cuts off (see module docstring): a town is cut off by a segment exactly
+    when the re-solved subtree below the segment no longer reaches it."""
+    fast = fastest_from(arrays, sources)
+    base = fast.dist
+    town_nodes = np.asarray(town_nodes, dtype=np.int64)
+    n = arrays.n
+    # the shortest-path tree in preorder: a node's subtree is a contiguous run of the order
+    child = np.flatnonzero(fast.pred >= 0)
+    srcs = np.unique(np.asarray(sources, dtype=np.int64))
+    parent = np.full(n + 1, -1, dtype=np.int64)
+    parent[child] = fast.pred[child]
+    parent[srcs] = n
+    T = csr_array(
+        (np.ones(len(child) + len(srcs), dtype=np.int8), (parent[np.r_[child, srcs]], np.r_[child, srcs])),
+        shape=(n + 1, n + 1),
+    )
+    order = depth_first_order(T, n, directed=True, return_predecessors=False)
+    tin = np.full(n + 1, -1, dtype=np.int64)
+    tin[order] = np.arange(len(order))
+    size = np.ones(n + 1, dtype=np.int64)
+    for v in order[:0:-1].tolist():  # children before parents
+        size[parent[v]] += size[v]
+    op = np.flatnonzero(arrays.open)
+    e_src, e_dst, e_w = arrays.src[op], arrays.dst[op], arrays.hours[op]
+    on_routes = {int(segments.of_edge[e]) for t in town_nodes.tolist() for e in fast.edges(t)}
+    added: dict[int, float] = {}
+    isolated: dict[int, list[int]] = {}
+    for s in on_routes:
+        tree = [
+            int(arrays.dst[i])
+            for i in segments.edges[s]
+            if fast.pred[arrays.dst[i]] == arrays.src[i]
+            and fast.edge_of.get((int(arrays.src[i]), int(arrays.dst[i]))) == i
+        ]
+        if not tree:
+            added[s] = 0.0
+            continue
+        c = tree[0]  # both directions of one road cannot both be tree edges
+        below = order[tin[c] : tin[c] + size[c]]
+        in_s = np.zeros(n, dtype=bool)
+        in_s[below] = True
+        keep = np.ones(len(op), dtype=bool)
+        keep[np.isin(op, segments.edges[s])] = False
+        local = np.full(n, -1, dtype=np.int64)
+        local[below] = np.arange(len(below))
+        # entering the subtree from outside, at the distance the entry node already has
+        enter = keep & ~in_s[e_src] & in_s[e_dst] & np.isfinite(base[e_src])
+        start = np.full(len(below), np.inf)
+        np.minimum.at(start, local[e_dst[enter]], base[e_src[enter]] + e_w[enter])
+        inner = keep & in_s[e_src] & in_s[e_dst]
+        u, v, w = local[e_src[inner]], local[e_dst[inner]], e_w[inner]
+        first = np.lexsort((w, v, u))
+        u, v, w = u[first], v[first], w[first]
+        one = np.ones(len(u), dtype=bool)
+        one[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])  # the lowest weight per node pair
+        root = len(below)
+        ok = np.isfinite(start)
+        M = csr_array(
+            (
+                np.r_[w[one], start[ok]],
+                (np.r_[u[one], np.full(ok.sum(), root)], np.r_[v[one], np.flatnonzero(ok)]),
+            ),
+            shape=(root + 1, root + 1),
+        )
+        dist = dijkstra(M, directed=True, indices=root)
+        hit = in_s[town_nodes] & np.isfinite(base[town_nodes])
+        new = dist[local[town_nodes[hit]]]
+        finite = np.isfinite(new)
+        added[s] = float((new[finite] - base[town_nodes[hit]][finite]).sum())
+        if not finite.all():
+            isolated[s] = np.flatnonzero(hit)[~finite].tolist()
+    return added, isolated
 
 
 def worst_sets(arrays, segments, sources, town_nodes, population, *, k: int, exact_limit: int, top: int = 10):
