@@ -95,3 +95,36 @@ def test_tables_override_speeds(tmp_path):
     assert G.get_edge_data(-1, -2)[0]["speed_kph"] == 70
     assert G.get_edge_data(-4, -5)[0]["capacity"] == 42
     assert G.get_edge_data(-5, -6)[0]["speed_kph"] == 50  # untouched default
+
+
+def test_a_road_mapped_twice_is_one_segment_so_criticality_sees_the_only_access(tmp_path):
+    # Samé's only road is mapped as two identical ways (a common OSM error): closing it must cut
+    # Samé off, not leave the "other" copy open
+    from siege.analyses.criticality import criticality
+    from siege.network.osm import graph_from_osm_xml
+    from siege.solver.arrays import RoadArrays
+
+    path = tmp_path / "twice.osm"
+    path.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="12.7400" lon="-8.0700"><tag k="place" v="town"/><tag k="name" v="Kati"/></node>
+  <node id="2" lat="12.7600" lon="-8.0500"/>
+  <node id="3" lat="12.7800" lon="-8.0300"><tag k="place" v="village"/><tag k="name" v="Samé"/></node>
+  <node id="4" lat="12.7300" lon="-8.0300"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/><tag k="ref" v="RN3"/></way>
+  <way id="11"><nd ref="2"/><nd ref="3"/><tag k="highway" v="tertiary"/></way>
+  <way id="12"><nd ref="2"/><nd ref="3"/><tag k="highway" v="tertiary"/><tag k="ref" v="RN99"/></way>
+  <way id="13"><nd ref="1"/><nd ref="4"/><nd ref="2"/><tag k="highway" v="secondary"/></way>
+</osm>
+""",
+        encoding="utf-8",
+    )
+    G = graph_from_osm_xml(path)
+    assert G.graph["merged_duplicate_ways"] == 2  # one per direction
+    assert G.number_of_edges(2, 3) == 1 and G.edges[2, 3, 0]["ref"] == ["RN99"]
+    arrays = RoadArrays.from_graph(G)
+    pos = arrays.index
+    result = criticality(arrays, [(pos[1], 100.0)], [(pos[3], 10.0)], [5000])
+    access = result.segments.of_edge[arrays.edge_index[(2, 3, 0)]]
+    assert next(c for c in result.table if c.segment == access).towns_isolated == [0]

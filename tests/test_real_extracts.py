@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -89,8 +90,13 @@ def test_a_scenario_on_an_extract_takes_its_places_and_capital_from_the_data(tmp
     # snapped into the main strongly connected part: from the supply point every town is reachable
     main = max(nx.strongly_connected_components(scenario.G), key=len)
     assert scenario.supply[0].node in main and all(t.node in main for t in scenario.towns)
-    report = report_markdown(run(scenario))
+    result = run(scenario)
+    report = report_markdown(result)
     assert "cut off: imports / Helsinki" in report and "Bamako" not in report
+    # segments are named by road and place, never by node id
+    labels = [c for t in result.towns for c in t.chokepoints] + [n for t in result.towns for n in t.route]
+    assert labels and not any(re.search(r"\bnode \d", x) for x in labels), labels
+    assert any(re.search(r"\d+ km [NESW]{1,2} of |Helsinki|Töölö gate|South Harbour", x) for x in labels), labels
 
 
 def test_a_blockade_by_a_relation_only_ref_closes_both_carriageways(tmp_path):

@@ -395,7 +395,7 @@ def scenario_criticality(scenario, *, k: int = 1, exact_limit: int = 20_000, gaz
         k=k,
         exact_limit=exact_limit,
     )
-    labels_by_node = node_labels(scenario.G, gazetteer or gazetteer_for(scenario.G))
+    labels_by_node = node_labels(scenario.G, gazetteer or gazetteer_for(scenario.G), scenario)
     keys = [base.keys[e[0]] for e in result.segments.edges]
     return CriticalityReport(
         scenario, result, [t.name for t in towns], keys, [edge_label(scenario.G, k_, labels_by_node) for k_ in keys]

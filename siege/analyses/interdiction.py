@@ -262,7 +262,7 @@ def scenario_interdiction(
     defence = (
         best_defence(arrays, segments, supplies, target_flow, attack_budget=budget, defend=defend) if defend else None
     )
-    labels_by_node = node_labels(scenario.G, gazetteer)
+    labels_by_node = node_labels(scenario.G, gazetteer, scenario)
     keys = [base.keys[e[0]] for e in segments.edges]
     return InterdictionReport(
         scenario, names, cost, cut, curve, defence, keys, [edge_label(scenario.G, k, labels_by_node) for k in keys]

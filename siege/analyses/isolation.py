@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+from pyproj import Geod
 
 from siege import settings
 from siege.network.attributes import road_class
@@ -73,7 +74,7 @@ class RunResult:
     degradation: Degradation
     towns: list[TownResult]
     edge_flow: dict[EdgeKey, float]
-    node_labels: dict[int, str]
+    node_labels: NodeNames
     assumptions: list[str]
 
     def town(self, name: str) -> TownResult:
@@ -96,20 +97,68 @@ class RunResult:
         return edge_label(self.scenario.G, key, self.node_labels)
 
 
-def node_labels(G: nx.MultiDiGraph, gazetteer: Gazetteer) -> dict[int, str]:
-    """Names for network nodes: the OSM ``name`` tag, else a gazetteer place within 1 km."""
-    labels = {n: str(d["name"]).replace(";", "/") for n, d in G.nodes(data=True) if d.get("name")}
+class NodeNames(dict):
+    """Names of network nodes for planners, never node ids: a named node's name; any other node
+    "4 km NE of Kati" from the nearest named one (or its latitude/longitude on a network with none)."""
+
+    def __init__(self, G: nx.MultiDiGraph, named: dict[int, str]) -> None:
+        super().__init__(named)
+        self.G = G
+        self._named = list(named)
+        self.named = frozenset(named)  # nodes with a name of their own (the others are described)
+        self._x = np.array([G.nodes[n]["x"] for n in self._named], dtype=float)
+        self._y = np.array([G.nodes[n]["y"] for n in self._named], dtype=float)
+
+    def __missing__(self, node: int) -> str:
+        x, y = float(self.G.nodes[node]["x"]), float(self.G.nodes[node]["y"])
+        if not self._named:
+            name = f"{abs(y):.3f}°{'N' if y >= 0 else 'S'} {abs(x):.3f}°{'E' if x >= 0 else 'W'}"
+        else:
+            azimuth, _, metres = _GEOD.inv(self._x, self._y, np.full(len(self._x), x), np.full(len(self._y), y))
+            j = int(np.argmin(metres))
+            place = super().__getitem__(self._named[j])
+            km = metres[j] / 1000.0
+            direction = _COMPASS[int(((azimuth[j] % 360) + 22.5) // 45) % 8]
+            name = (
+                place
+                if km < 0.5
+                else f"{km:.0f} km {direction} of {place}"
+                if km >= 1.5
+                else f"1 km {direction} of {place}"
+            )
+        self[node] = name
+        return name
+
+
+_COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+_GEOD = Geod(ellps="WGS84")
+
+
+def node_labels(G: nx.MultiDiGraph, gazetteer: Gazetteer, scenario: Scenario | None = None) -> NodeNames:
+    """Names for network nodes: the scenario's towns and supply points at their nodes, the OSM
+    ``name`` tag, a gazetteer place within 1 km, else a distance and direction from the nearest of
+    those (see :class:`NodeNames`)."""
+    labels = {}
+    if scenario is not None:
+        for p in [*scenario.on_network, *scenario.supply, *scenario.producers]:
+            labels.setdefault(p.node, p.name)
+    for n, d in G.nodes(data=True):
+        if d.get("name") and n not in labels:
+            labels[n] = str(d["name"]).replace(";", "/")
     for s in snap_places(G, gazetteer.located(), max_snap_km=1.0):
         if s.snapped and s.node not in labels:
             labels[s.node] = s.place.name
-    return labels
+    return NodeNames(G, labels)
 
 
-def edge_label(G: nx.MultiDiGraph, key: EdgeKey, labels: dict[int, str]) -> str:
+def edge_label(G: nx.MultiDiGraph, key: EdgeKey, labels: NodeNames) -> str:
+    """A segment as a planner names it: its road (ref, else street name, else class) and its ends."""
     u, v, k = key
     d = G.edges[u, v, k]
-    road = (d.get("ref") or [None])[0] or f"unnumbered {road_class(d.get('highway'))}"
-    return f"{road} {labels.get(u, f'node {u}')} – {labels.get(v, f'node {v}')}"
+    name = d.get("name")
+    name = name[0] if isinstance(name, list) and name else name
+    road = (d.get("ref") or [None])[0] or (str(name) if name else f"unnumbered {road_class(d.get('highway'))}")
+    return f"{road} {labels[u]} – {labels[v]}"
 
 
 def assumptions(scenario: Scenario) -> list[str]:
@@ -181,7 +230,7 @@ def run(
     supplied = on_day.frame.groupby("town")
     no_events = supply_on(replace(scenario, events=[]), day).frame.groupby("town")
     active = [e for e in scenario.events if e.active_on(day) and e.DEGRADES]
-    labels = node_labels(G, gazetteer)
+    labels = node_labels(G, gazetteer, scenario)
     keys = base.keys
     results = []
     for t, b, a in zip(towns, before, after, strict=True):
@@ -305,9 +354,7 @@ def _town_result(
         baseline_hours_from_capital=None if is_capital else _finite(before.hours_from_capital),
         route_survival=round(after.survival, 4),
         supplied_from=after.route_origin,
-        route=[
-            labels.get(n, f"node {n}") for n in route_nodes if n in labels or n in (route_nodes[0], route_nodes[-1])
-        ],
+        route=[labels[n] for n in route_nodes if n in labels.named or n in (route_nodes[0], route_nodes[-1])],
         chokepoints=[edge_label(G, k, labels) for k in cut],
         chokepoint_capacity=_finite(after.cut_capacity) if after.reachable else 0.0,
         lat=town.lat,

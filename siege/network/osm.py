@@ -79,6 +79,7 @@ def finish_graph(
             where, f"truncated OSM data: ways refer to {len(missing)} missing node(s), e.g. node {missing[0]}"
         )
     G = ox.simplify_graph(G, node_attrs_include=["place"], edge_attrs_differ=["highway", "ref"])
+    merged = merge_duplicate_ways(G)
     if largest_component:
         G = ox.truncate.largest_component(G, strongly=True)
     G = add_siege_attributes(check_graph(G, where), speeds=speeds, capacities=capacities)
@@ -88,7 +89,45 @@ def finish_graph(
         G.graph["places"] = json.dumps(extras.places, ensure_ascii=False)  # a string: GraphML keeps it
     if extras.dropped_refs:
         G.graph["dropped_node_refs"] = extras.dropped_refs
+    if merged:
+        G.graph["merged_duplicate_ways"] = merged
     return G
+
+
+def merge_duplicate_ways(G: nx.MultiDiGraph) -> int:
+    """Merge parallel edges that are the same road mapped twice (same ends, same shape within a
+    metre): one road, one segment, so criticality sees that closing it cuts a town off. Their refs are
+    united. Parallel edges that differ (two roads between the same junctions) are kept. Returns how
+    many edges were merged away."""
+    drop = []
+    for u, v in {(u, v) for u, v, k in G.edges(keys=True) if k > 0}:
+        kept: list[tuple[int, dict, list]] = []
+        for k, d in sorted(G[u][v].items()):
+            shape = _shape(G, u, v, d)
+            twin = next((kd for kd in kept if _same_shape(kd[2], shape)), None) if kept else None
+            if twin is None:
+                kept.append((k, d, shape))
+                continue
+            refs = [*parse_ref(twin[1].get("ref")), *parse_ref(d.get("ref"))]
+            if refs:
+                twin[1]["ref"] = ";".join(dict.fromkeys(refs))
+            drop.append((u, v, k))
+    G.remove_edges_from(drop)
+    return len(drop)
+
+
+def _shape(G: nx.MultiDiGraph, u: int, v: int, d: dict) -> list[tuple[float, float]]:
+    geometry = d.get("geometry")
+    if geometry is not None:
+        return [(round(x, 5), round(y, 5)) for x, y in geometry.coords]
+    return [
+        (round(G.nodes[u]["x"], 5), round(G.nodes[u]["y"], 5)),
+        (round(G.nodes[v]["x"], 5), round(G.nodes[v]["y"], 5)),
+    ]
+
+
+def _same_shape(a: list, b: list) -> bool:
+    return a == b
 
 
 @dataclass
