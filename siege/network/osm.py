@@ -184,61 +184,98 @@ def read_extras(path: Path, where: str, *, expected: str = "OSM data") -> OsmExt
     return extras
 
 
-def _write_roads(path: Path, out: Path, where: str, *, expected: str = "OSM data") -> int:
-    """Write the highway ways of ``path`` and their nodes to OSM XML ``out``. A way that leaves a
+def _write_roads(
+    path: Path, out: Path, where: str, *, road_classes: Iterable[str] | None = None, expected: str = "OSM data"
+) -> int:
+    """Write the highway ways of ``path`` (of ``road_classes`` and their ``_link`` variants, filtered
+    in libosmium before Python sees them) and their nodes to OSM XML ``out``. A way that leaves a
     clipped extract is split where its nodes are missing (each piece inside kept); returns how many
     node references were dropped."""
-    import array
-
-    import numpy as np
     import osmium
 
-    dropped = 0
-    try:
-        # which node references of highway ways have no node in the file (ids may be negative, as in
-        # files edited by hand, so no location index: id arrays compared with numpy)
-        wanted, have = array.array("q"), array.array("q")
+    if road_classes is None:
         highway = osmium.filter.KeyFilter("highway")
-        for way in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(highway):
-            wanted.extend(n.ref for n in way.nodes)
-        for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
-            have.append(node.id)
-        wanted_ids = np.unique(np.frombuffer(wanted, dtype=np.int64))
-        missing = set(wanted_ids[~np.isin(wanted_ids, np.frombuffer(have, dtype=np.int64))].tolist())
-        hand_made = bool(len(wanted_ids)) and wanted_ids[0] < 0  # negative ids: libosmium's id sets refuse them
-        if hand_made:
-            keep = set(wanted_ids.tolist())
-            writer = osmium.SimpleWriter(str(out), overwrite=True)
-            for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
-                if node.id in keep:
-                    writer.add_node(node)
-        else:
-            writer = osmium.BackReferenceWriter(str(out), ref_src=str(path), overwrite=True, remove_tags=False)
-        with writer:
-            for way in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(highway):
-                refs = [n.ref for n in way.nodes]
-                if not missing or not missing.intersection(refs):
-                    writer.add_way(way)
-                    continue
-                pieces, run = [], []
-                for ref in refs:
-                    if ref in missing:
-                        dropped += 1
-                        pieces.append(run)
-                        run = []
-                    else:
-                        run.append(ref)
-                pieces.append(run)
-                for k, piece in enumerate(p for p in pieces if len(p) >= 2):
-                    # later pieces get ids no OSM object has; osmnx keeps one path per way id
-                    new_id = way.id if k == 0 else -(abs(way.id) * 1000 + k)
-                    writer.add_way(way.replace(id=new_id, nodes=piece))
+    else:
+        values = sorted({c for rc in road_classes for c in (rc, f"{rc}_link")})
+        highway = osmium.filter.TagFilter(*[("highway", v) for v in values])
+    try:
+        try:
+            return _write_roads_located(path, out, highway)
+        except (RuntimeError, ValueError, OverflowError, _HandMade):
+            # negative ids (files edited by hand) or a damaged file: the slow path says which
+            return _write_roads_by_ids(path, out, highway)
     except osmium.InvalidLocationError as err:
         raise SiegeInputError(
             where, f"a node's latitude/longitude is not a valid position ({_first_line(err)})"
         ) from None
     except (RuntimeError, ValueError, KeyError, TypeError, OverflowError) as err:  # libosmium's parser
         raise SiegeInputError(where, f"could not read as {expected} ({_first_line(err)})") from None
+
+
+class _HandMade(Exception):
+    """Negative OSM ids: libosmium's location index and id sets refuse them."""
+
+
+def _write_pieces(writer, way, inside: list[bool]) -> int:
+    """Write ``way``, or the runs of its nodes that are ``inside`` the file; the references dropped."""
+    if all(inside):
+        writer.add_way(way)
+        return 0
+    pieces, run = [], []
+    for nd, ok in zip(way.nodes, inside, strict=True):
+        if ok:
+            run.append(nd.ref)
+        else:
+            pieces.append(run)
+            run = []
+    pieces.append(run)
+    for k, piece in enumerate(p for p in pieces if len(p) >= 2):
+        # later pieces get ids no OSM object has; osmnx keeps one path per way id
+        writer.add_way(way.replace(id=way.id if k == 0 else -(abs(way.id) * 1000 + k), nodes=piece))
+    return inside.count(False)
+
+
+def _write_roads_located(path: Path, out: Path, highway) -> int:
+    """One pass in libosmium with a location index: a node reference without a location is missing."""
+    import osmium
+
+    dropped = 0
+    ways = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(highway)
+    )
+    with osmium.BackReferenceWriter(str(out), ref_src=str(path), overwrite=True, remove_tags=False) as writer:
+        for way in ways:
+            if way.id < 0 or any(nd.ref < 0 for nd in way.nodes):
+                raise _HandMade
+            dropped += _write_pieces(writer, way, [nd.location.valid() for nd in way.nodes])
+    return dropped
+
+
+def _write_roads_by_ids(path: Path, out: Path, highway) -> int:
+    """Id arrays compared with numpy (any ids, negative too); for small files edited by hand."""
+    import array
+
+    import numpy as np
+    import osmium
+
+    wanted, have = array.array("q"), array.array("q")
+    for way in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(highway):
+        wanted.extend(n.ref for n in way.nodes)
+    for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+        have.append(node.id)
+    wanted_ids = np.unique(np.frombuffer(wanted, dtype=np.int64))
+    missing = set(wanted_ids[~np.isin(wanted_ids, np.frombuffer(have, dtype=np.int64))].tolist())
+    keep = set(wanted_ids.tolist())
+    dropped = 0
+    with osmium.SimpleWriter(str(out), overwrite=True) as writer:
+        for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+            if node.id in keep:
+                writer.add_node(node)
+        for way in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(highway):
+            dropped += _write_pieces(writer, way, [nd.ref not in missing for nd in way.nodes])
     return dropped
 
 
@@ -260,7 +297,7 @@ def graph_from_osm_xml(
         # ways that leave the extract: keep what lies inside, counting the references dropped
         with tempfile.TemporaryDirectory(prefix="siege-osm-") as tmp:
             roads = Path(tmp) / "roads.osm"
-            dropped = _write_roads(path, roads, str(path))
+            dropped = _write_roads(path, roads, str(path), road_classes=road_classes)
             G = _raw_graph_from_xml(roads, where=str(path))
         extras = read_extras(path, str(path))
         extras.dropped_refs = dropped
@@ -313,7 +350,7 @@ def graph_from_pbf(
     _check_file(path, "an OSM PBF file (.osm.pbf)")
     with tempfile.TemporaryDirectory(prefix="siege-pbf-") as tmp:
         xml = Path(tmp) / "roads.osm"
-        dropped = _write_roads(path, xml, str(path), expected="an OSM PBF file")
+        dropped = _write_roads(path, xml, str(path), road_classes=road_classes, expected="an OSM PBF file")
         extras = read_extras(path, str(path), expected="an OSM PBF file")
         extras.dropped_refs = dropped
         try:
