@@ -1,11 +1,15 @@
 """Network loading: time and peak memory, siege vs plain osmnx, measured in the same run.
 
-    python benchmarks/network_load.py [--ways 50000]
+    python benchmarks/network_load.py [--ways 50000] [--pbf-ways 200000]
 
 For the bundled Mali network and for a generated road-like OSM XML file (a grid of towns joined by
 roads of mixed classes, with railways and footways to drop), each loader runs in its own process so
 that its peak memory (max RSS) is its own. The baseline is plain ``osmnx.graph_from_xml`` on the same
 file; siege adds the road-class filter, the ``place``-aware simplification and the schema attributes.
+
+``--pbf-ways N`` also generates a Mali-sized OSM PBF (N ways of ~10 nodes: about 2 M nodes for
+200,000 ways; trunk to tertiary roads, and residential streets, tracks and footways that the default
+road classes drop) and times siege on it: the targets are a load in 60 s and 1.5 GB.
 """
 
 from __future__ import annotations
@@ -85,6 +89,63 @@ def generate_osm_xml(path: Path, *, ways: int, seed: int = 1) -> int:
     return way_id
 
 
+def generate_pbf(path: Path, *, ways: int, per_way: int = 10, seed: int = 2) -> tuple[int, int]:
+    """A road-like grid written as OSM PBF with pyosmium: ``ways`` ways of ``per_way`` nodes each
+    (shape points between junctions); returns (nodes, ways) written."""
+    import osmium
+
+    rng = random.Random(seed)
+    side = 2
+    while 2 * side * (side - 1) < ways:
+        side += 1
+    step = 0.02
+    classes = ["trunk", "primary", "secondary", "tertiary", "residential", "residential", "track", "footway"]
+    nid = wid = 0
+    with osmium.SimpleWriter(str(path), overwrite=True) as writer:
+        grid = {}
+        for i in range(side):
+            for j in range(side):
+                nid += 1
+                grid[i, j] = nid
+                tags = {"place": "town", "name": f"T{i}_{j}"} if (i % 25 == 0 and j % 25 == 0) else {}
+                writer.add_node(osmium.osm.mutable.Node(id=nid, location=(-12 + j * step, 10 + i * step), tags=tags))
+        for i in range(side):
+            for j in range(side):
+                for di, dj in ((0, 1), (1, 0)):
+                    if i + di >= side or j + dj >= side or wid >= ways:
+                        continue
+                    refs = [grid[i, j]]
+                    for k in range(1, per_way - 1):
+                        nid += 1
+                        t = k / (per_way - 1)
+                        lon = -12 + (j + dj * t) * step + rng.uniform(-0.001, 0.001)
+                        lat = 10 + (i + di * t) * step + rng.uniform(-0.001, 0.001)
+                        writer.add_node(osmium.osm.mutable.Node(id=nid, location=(lon, lat)))
+                        refs.append(nid)
+                    refs.append(grid[i + di, j + dj])
+                    wid += 1
+                    cls = (
+                        classes[0]
+                        if (i % 20 == 0 and di == 0) or (j % 20 == 0 and dj == 1)
+                        else rng.choice(classes[1:])
+                    )
+                    tags = {"highway": cls, "ref": f"RN{(i + j) % 40}"} if cls in classes[:4] else {"highway": cls}
+                    writer.add_way(osmium.osm.mutable.Way(id=wid, nodes=refs, tags=tags))
+    return nid, wid
+
+
+PBF_CHILD = r"""
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+from siege.network.source import load_network
+t = time.perf_counter()
+G = load_network(sys.argv[1])
+seconds = time.perf_counter() - t
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "nodes": len(G), "edges": G.number_of_edges()}))
+"""
+
+
 def run(kind: str, path: Path | str) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -93,7 +154,26 @@ def run(kind: str, path: Path | str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ways", type=int, default=50_000)
+    parser.add_argument("--pbf-ways", type=int, default=0, help="also time a generated PBF of this many ways")
     args = parser.parse_args()
+    if args.pbf_ways:
+        with tempfile.TemporaryDirectory() as tmp:
+            pbf = Path(tmp) / "mali-sized.osm.pbf"
+            t = time.perf_counter()
+            nodes, ways = generate_pbf(pbf, ways=args.pbf_ways)
+            print(
+                f"generated {pbf.name}: {nodes:,} nodes, {ways:,} ways, {pbf.stat().st_size / 1e6:.0f} MB "
+                f"in {time.perf_counter() - t:.0f} s"
+            )
+            out = subprocess.run([sys.executable, "-c", PBF_CHILD, str(pbf)], capture_output=True, text=True)
+            if out.returncode:
+                print(out.stderr.strip().splitlines()[-1])
+            else:
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                print(
+                    f"siege load: {r['seconds']:.1f} s (target 60), peak {r['peak_mb']:,.0f} MB (target 1,500), "
+                    f"{r['nodes']:,} nodes, {r['edges']:,} edges kept"
+                )
 
     from siege.network import bundled
 

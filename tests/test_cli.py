@@ -120,7 +120,8 @@ def test_bundled_export_has_places_layer(tmp_path):
     assert out.returncode == 0, out.stderr
     places = gpd.read_file(tmp_path / "mali.gpkg", layer="places")
     assert "Nara" in set(places["name"])
-    assert places.loc[places["name"] == "Kidal", "node"].isna().all()
+    assert places.loc[places["name"] == "Youwarou", "node"].isna().all()  # no road found (off_network.csv)
+    assert places.loc[places["name"] == "Kidal", "node"].notna().all()  # Gao–Kidal, 352 km
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["place", "Nara"], ["run", "--help"]])

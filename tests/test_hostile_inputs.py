@@ -324,8 +324,8 @@ def test_deeply_nested_toml_is_one_line(tmp_path):
 
 
 def test_no_town_on_the_network_is_one_line(tmp_path):
-    path = scenario(tmp_path, 'name = "s"\n[towns]\nnames = ["Kidal"]\n')
-    assert_clean_failure(*cli("run", path, "--out", tmp_path / "o"), "towns", "Kidal")
+    path = scenario(tmp_path, 'name = "s"\n[towns]\nnames = ["Youwarou"]\n')  # no road found to it
+    assert_clean_failure(*cli("run", path, "--out", tmp_path / "o"), "towns", "Youwarou")
 
 
 def test_every_town_cut_off_is_a_result(tmp_path):

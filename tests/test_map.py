@@ -75,8 +75,8 @@ def test_map_renders_offline_with_every_feature(browser, nara_run, tmp_path):
     p = Page(browser, path)
     assert p.errors == []
     assert p.outside_requests() == []  # Leaflet, styles and data are all in the file
-    assert p.count("path.siege-road") == len(data["roads"]["features"]) == 88
-    assert p.count("path.siege-town") == len(data["towns"]) == 36
+    assert p.count("path.siege-road") == len(data["roads"]["features"]) == 105
+    assert p.count("path.siege-town") == len(data["towns"]) == 50
     assert p.count(".siege-event-icon") == len(data["events"]) == 3
     assert p.count(".siege-supply-icon") == 7
     assert p.count("path.siege-road-degraded") > 0
@@ -305,3 +305,16 @@ def test_analysis_maps_have_their_layers(browser, tmp_path):
     p = Page(browser, tmp_path / "s" / "map.html")
     assert p.errors == [] and p.outside_requests() == []
     assert "probability of running out" in p.page.locator(".siege-legend").inner_text()
+
+
+def test_estimated_links_are_dashed_and_the_legend_says_so(browser, nara_run):
+    data = embedded_data(nara_run / "map.html")
+    estimated = [f for f in data["roads"]["features"] if f["properties"]["estimated"]]
+    assert estimated and any("Abeïbara" in f["properties"]["label"] for f in estimated)
+    p = Page(browser, nara_run / "map.html")
+    dashed = p.page.locator("path.siege-road-estimated")
+    assert dashed.count() == len(estimated)
+    assert dashed.first.get_attribute("stroke-dasharray")  # drawn dashed
+    assert p.count("path.siege-road:not(.siege-road-estimated)[stroke-dasharray]") == 0
+    assert "length estimated (no published distance)" in p.page.locator(".siege-legend").inner_text()
+    assert p.errors == []

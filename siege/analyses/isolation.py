@@ -155,7 +155,7 @@ def edge_label(G: nx.MultiDiGraph, key: EdgeKey, labels: NodeNames) -> str:
     """A segment as a planner names it: its road (ref, else street name, else class) and its ends."""
     u, v, k = key
     d = G.edges[u, v, k]
-    name = d.get("name")
+    name = d.get("name") if not G.graph.get("schematic") else None  # bundled names are "A – B": the ends
     name = name[0] if isinstance(name, list) and name else name
     road = (d.get("ref") or [None])[0] or (str(name) if name else f"unnumbered {road_class(d.get('highway'))}")
     return f"{road} {labels[u]} – {labels[v]}"

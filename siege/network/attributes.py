@@ -67,6 +67,13 @@ def max_speed_kph(value: Any) -> float | None:
     return min(found) if found else None
 
 
+def is_estimated(data: Mapping[str, Any]) -> bool:
+    """Whether an edge's length is estimated rather than published (``estimated=yes``: on the bundled
+    network, a leg no published distance covers, drawn dashed and flagged in reports)."""
+    v = data.get("estimated")
+    return v == "yes" or (isinstance(v, list) and "yes" in v)
+
+
 def road_class(highway: Any) -> str:
     """The road class of an edge: its ``highway`` value without ``_link`` (first one if a list)."""
     if isinstance(highway, (list, tuple)):

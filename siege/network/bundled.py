@@ -69,6 +69,11 @@ class CalibratedLeg:
     basis: str
 
     @property
+    def estimated(self) -> bool:
+        """Whether no published distance covers the leg (its length is straight line × the default)."""
+        return self.basis.startswith("default")
+
+    @property
     def sinuosity(self) -> float:
         """Road length over straight-line length."""
         return self.road_km / self.straight_km if self.straight_km else 1.0
@@ -82,6 +87,15 @@ def data_dir() -> Path:
 def osm_path() -> Path:
     """Path of the generated OSM XML file of the bundled network."""
     return data_dir() / "mali.osm.gz"
+
+
+def off_network_reasons() -> dict[str, str]:
+    """Why each place the bundled network leaves out is left out (``off_network.csv``), by name."""
+    path = data_dir() / "off_network.csv"
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as f:
+        return {row["town"]: row["reason"] for row in csv.DictReader(f)}
 
 
 def read_legs(path: Path) -> list[Leg]:
@@ -252,6 +266,9 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
             tags["bridge"] = "yes"
         if leg.via:
             tags["note"] = f"via {leg.via}"
+        if cl.estimated:
+            # no published distance covers this leg: its length is the documented default rule
+            tags["estimated"] = "yes"
         for k, v in tags.items():
             out.write(f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>\n")
         out.write("  </way>\n")

@@ -21,7 +21,7 @@ from jinja2 import Template
 
 from siege.analyses.isolation import RunResult
 from siege.io import atomic_path
-from siege.network.attributes import road_class
+from siege.network.attributes import is_estimated, road_class
 from siege.network.geometry import path_coords
 from siege.solver.status import STATUSES, severity
 
@@ -190,6 +190,8 @@ def map_data(
                     "road_class": road_class(d.get("highway")),
                     "surface": d.get("surface"),
                     "length_km": round(d["length"] / 1000, 1),
+                    # no published distance: the length is the documented estimate (drawn dashed)
+                    "estimated": is_estimated(d),
                     "state": _road_state(result, keys)["state"],
                 },
             }

@@ -17,6 +17,7 @@ from shapely.geometry import LineString, Point
 
 from siege.analyses.isolation import RunResult
 from siege.io import write_folder
+from siege.network.attributes import is_estimated
 from siege.network.geometry import path_coords
 from siege.outputs.text import md as _md
 from siege.scenario.context import EdgeKey
@@ -121,7 +122,10 @@ def report_dict(result: RunResult) -> dict[str, Any]:
         "changed_vs_baseline": [
             {"town": t.town, "baseline": t.baseline_status, "scenario": t.status} for t in result.changed
         ],
-        "towns_not_on_network": [{"town": t.name, "kind": t.kind, "nearest_road_km": t.snap_km} for t in s.off_network],
+        "towns_not_on_network": [
+            {"town": t.name, "kind": t.kind, "nearest_road_km": t.snap_km, "reason": t.off_reason}
+            for t in s.off_network
+        ],
     }
 
 
@@ -163,14 +167,25 @@ def report_markdown(result: RunResult) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     order = sorted(result.towns, key=lambda t: (-STATUSES.index(t.status), t.served_fraction, t.town))
+    G = s.G
+    estimated_routes = 0
     for t in order:
         hours = f"{_num(t.hours_from_imports)} (×{_num(t.travel_time_ratio, '.2f')})"
+        if any(is_estimated(G.edges[k]) for k in t.route_edges):
+            hours += " †"
+            estimated_routes += 1
         cut = f"{'yes' if t.cut_off_from_imports else 'no'} / {'yes' if t.cut_off_from_capital else 'no'}"
         lines.append(
             f"| {_md(t.town)} | {t.status} | {_pct(t.served_fraction)} | {t.throughput:.1f} ({t.demand:.1f}) | "
             f"{hours} | {_pct(t.route_survival)} | {cut} | {_md(t.supplied_from or '–')} | "
             f"{_md('; '.join(t.chokepoints) or '–')} |"
         )
+    if estimated_routes:
+        lines += [
+            "",
+            f"† {estimated_routes} route(s) include links whose length is estimated, not published "
+            "(straight line × 1.2; dashed on the map): their hours are estimates too.",
+        ]
     lines += ["", "## Events", ""]
     for e in s.events:
         active = "active" if e.active_on(result.day) else "not active on this date"
@@ -187,13 +202,10 @@ def report_markdown(result: RunResult) -> str:
             "",
             "## Towns not on the network",
             "",
-            "No documented road reaches them within the snapping limit; they are not modelled:",
+            "They are not modelled, for the reason given:",
             "",
         ]
-        lines += [
-            f"- {_md(t.name)} ({t.kind.replace('_', ' ')}; nearest road node {_num(t.snap_km, '.0f')} km)"
-            for t in s.off_network
-        ]
+        lines += [f"- {_md(t.name)} ({t.kind.replace('_', ' ')}): {_md(t.off_reason)}" for t in s.off_network]
     lines += ["", "## Assumptions", "", *[f"- {_md(a)}" for a in result.assumptions], ""]
     return "\n".join(lines)
 

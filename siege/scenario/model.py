@@ -79,6 +79,8 @@ class Town:
     snap_km: float | None
     lat: float | None = None
     lon: float | None = None
+    #: why the town is not on the network, in words (empty when it is)
+    off_reason: str = ""
 
 
 @dataclass
@@ -455,6 +457,7 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
             value, f"{where}: demand.trucks_per_day.{name}", maximum=validation.MAX_TRUCKS_PER_DAY, unit="trucks/day"
         )
     snapped = ctx.snap(places)
+    known = bundled.off_network_reasons() if ctx.G.graph.get("schematic") else {}
     return [
         Town(
             s.place.name,
@@ -465,9 +468,18 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
             s.snap_km,
             s.place.lat,
             s.place.lon,
+            "" if s.node is not None else _off_reason(s, known, ctx.max_snap_km),
         )
         for s in snapped
     ]
+
+
+def _off_reason(s, known: dict[str, str], limit: float) -> str:
+    if s.place.name in known:
+        return known[s.place.name]
+    if not s.place.located:
+        return "its position is not known"
+    return f"the nearest road node is {s.snap_km:.0f} km away, beyond the {limit:g} km snapping limit"
 
 
 def _names(value: Any, where: str, *, allow_empty: bool = False) -> list[str]:

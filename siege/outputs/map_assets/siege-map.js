@@ -74,13 +74,15 @@
       var p = f.properties;
       var line = L.polyline(latlngs(f.geometry.coordinates), {
         color: ROAD_COLORS[p.state], weight: CLASS_WIDTH[p.road_class] || 1.5, opacity: 0.9,
-        className: "siege-road siege-road-" + p.state,
+        dashArray: p.estimated ? "8 6" : null,
+        className: "siege-road siege-road-" + p.state + (p.estimated ? " siege-road-estimated" : ""),
       });
       line.bindTooltip(function () {
         var s = data.steps[step].roads[i];
         return card(p.label, [
           ["road", p.ref || "unnumbered"], ["name", p.name], ["class", p.road_class], ["surface", p.surface],
-          ["length", num(p.length_km) + " km"], ["state", s.state], ["effect", s.effect], ["events", s.events],
+          ["length", num(p.length_km) + " km" + (p.estimated ? " (estimated: no published distance)" : "")],
+          ["state", s.state], ["effect", s.effect], ["events", s.events],
         ]);
       }, { sticky: true });
       line.addTo(roads);
@@ -305,6 +307,8 @@
         var row = el("div"); var sw = el("span", null, "siege-swatch siege-line"); sw.style.background = ROAD_COLORS[k];
         row.appendChild(sw); row.appendChild(document.createTextNode(k)); div.appendChild(row);
       });
+      var est = el("div"); var swe = el("span", null, "siege-swatch siege-line siege-dashed");
+      est.appendChild(swe); est.appendChild(document.createTextNode("length estimated (no published distance)")); div.appendChild(est);
       div.appendChild(el("div", "width: road class; size of a town: population", "siege-note"));
       div.appendChild(el("h4", "Events"));
       [["attack", "attack / ambush"], ["blockade", "blockade"], ["control_zone", "control zone"], ["cut", "cut"],
