@@ -247,6 +247,20 @@ def network_distances(source, road_classes, largest_component, tables, published
         sys.exit(1)
 
 
+@network.command("build-borders", context_settings=CONTEXT)
+@click.argument("countries_json", type=click.Path(dir_okay=False, path_type=Path))
+@_fail_cleanly
+def network_build_borders(countries_json) -> None:
+    """Regenerate networks/mali/borders.geojson from world-atlas's countries-50m.json (Natural Earth).
+
+    Get the file with `npm pack world-atlas@2.0.2` (nothing is downloaded when siege runs)."""
+    from siege.network import bundled
+    from siege.network.borders import build_borders
+
+    out = bundled.data_dir() / "borders.geojson"
+    click.echo(f"wrote {out} ({build_borders(countries_json, out)} countries)")
+
+
 @network.command("build-bundled", context_settings=CONTEXT)
 @click.option("--check", is_flag=True, help="Only check that networks/mali/mali.osm.gz is up to date.")
 @_fail_cleanly

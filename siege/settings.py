@@ -72,7 +72,7 @@ FALLBACK_CAPACITY_TRUCKS_PER_DAY: dict[str, float] = {"paved": 200, "unpaved": 1
 MAX_SNAP_KM: float = 10.0
 
 #: OSM way tags kept as edge attributes in addition to osmnx's defaults.
-EXTRA_WAY_TAGS: tuple[str, ...] = ("surface", "estimated")
+EXTRA_WAY_TAGS: tuple[str, ...] = ("surface", "estimated", "siege:road_km")
 #: OSM node tags kept as node attributes in addition to osmnx's defaults. A node tagged ``place``
 #: on a road is kept as a graph node by simplification, so that towns stay addressable.
 EXTRA_NODE_TAGS: tuple[str, ...] = ("place", "name")

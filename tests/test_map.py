@@ -318,3 +318,19 @@ def test_estimated_links_are_dashed_and_the_legend_says_so(browser, nara_run):
     assert p.count("path.siege-road:not(.siege-road-estimated)[stroke-dasharray]") == 0
     assert "length estimated (no published distance)" in p.page.locator(".siege-legend").inner_text()
     assert p.errors == []
+
+
+def test_mali_is_recognisable_borders_and_names(browser, nara_run):
+    data = embedded_data(nara_run / "map.html")
+    assert "Mali" in {f["properties"]["name"] for f in data["borders"]}  # Natural Earth via world-atlas
+    p = Page(browser, nara_run / "map.html")
+    assert p.count("path.siege-border") == len(data["borders"]) >= 8
+    labels = p.page.locator(".siege-label")
+    shown = set(labels.all_inner_texts())
+    # the capital and the regional capitals are always named; cercle seats only when zoomed in
+    assert {"Bamako", "Kayes", "Tombouctou", "Gao", "Kidal"} <= shown and "Nara" not in shown
+    p.page.evaluate("() => window.siegeMap.map.setView([15.17, -7.28], 8, { animate: false })")
+    p.page.wait_for_function("() => [...document.querySelectorAll('.siege-label')].some(e => e.textContent === 'Nara')")
+    # roads are drawn straight between the towns they join: two points per leg
+    assert all(len(f["geometry"]["coordinates"]) == 2 for f in data["roads"]["features"])
+    assert p.errors == []

@@ -12,8 +12,9 @@ Lengths are calibrated, not straight lines (see ``networks/mali/README.md``):
    already fixed is shared among its other legs in proportion to their straight-line lengths;
 3. any other leg is its straight line times :data:`DEFAULT_SINUOSITY`.
 
-Each leg is drawn as a gentle wave between its two towns whose great-circle length equals the
-calibrated length, so osmnx measures the right ``length`` from the geometry.
+Each leg is drawn as a straight line between its two towns (the map shows which towns a road joins,
+not its bends, which are not known) and carries its calibrated length in the tag ``siege:road_km``,
+which becomes the edge's ``length`` when the network is loaded.
 """
 
 from __future__ import annotations
@@ -22,12 +23,10 @@ import csv
 import gzip
 import io
 import itertools
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-import numpy as np
 import osmnx as ox
 
 from siege import settings
@@ -38,9 +37,8 @@ from siege.places import Gazetteer, read_gazetteer
 #: Road length / straight-line length for legs without any published distance. Published legs of
 #: this network range from about 1.05 to 1.45; 1.2 is their typical value and the same ratio places interpolated towns.
 DEFAULT_SINUOSITY = 1.2
-#: Wavelength of the drawn wave, km (cosmetic: keeps bends gentle on the map).
-_HALF_WAVE_KM = 12.0
-_POINTS_PER_HALF_WAVE = 4
+#: The way tag that carries a leg's calibrated road length (km): the drawn line is straight
+ROAD_KM_TAG = "siege:road_km"
 
 
 @dataclass(frozen=True)
@@ -167,38 +165,6 @@ def calibrate(legs: list[Leg], spans_path: Path, gaz: Gazetteer) -> list[Calibra
     return out
 
 
-def _wave(lon0: float, lat0: float, lon1: float, lat1: float, road_km: float) -> np.ndarray:
-    """Points (lon, lat) of a sine wave from one town to the other with great-circle length ``road_km``."""
-    chord = float(ox.distance.great_circle(lat0, lon0, lat1, lon1)) / 1000.0
-    half_waves = max(1, round(chord / _HALF_WAVE_KM))
-    t = np.linspace(0.0, 1.0, half_waves * _POINTS_PER_HALF_WAVE + 1)
-    # local equirectangular frame around the midpoint; the length is measured on the sphere
-    kx = math.cos(math.radians((lat0 + lat1) / 2))
-    dx, dy = (lon1 - lon0) * kx, lat1 - lat0
-    norm = math.hypot(dx, dy)
-    px, py = -dy / norm, dx / norm  # unit perpendicular
-
-    def points(amplitude: float) -> np.ndarray:
-        offset = amplitude * np.sin(np.pi * half_waves * t)
-        x = dx * t + px * offset
-        y = dy * t + py * offset
-        return np.column_stack([lon0 + x / kx, lat0 + y])
-
-    def length_km(pts: np.ndarray) -> float:
-        d = ox.distance.great_circle(pts[:-1, 1], pts[:-1, 0], pts[1:, 1], pts[1:, 0])
-        return float(np.sum(d)) / 1000.0
-
-    if road_km <= length_km(points(0.0)) * 1.0005:
-        return points(0.0)
-    lo, hi = 0.0, norm
-    while length_km(points(hi)) < road_km:
-        hi *= 2
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if length_km(points(mid)) < road_km else (lo, mid)
-    return points((lo + hi) / 2)
-
-
 def _place_tag(kind: str) -> str:
     return {"capital": "city", "regional_capital": "city", "port_or_foreign_city": "city"}.get(kind, "town")
 
@@ -214,7 +180,6 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
     town_node: dict[tuple[float, float], int] = {}
     town_names: dict[int, list[str]] = {}
     node_of: dict[str, int] = {}
-    extra_nodes: list[tuple[int, float, float]] = []
     next_id = -1
     for cl in legs:
         for name in (cl.leg.start, cl.leg.end):
@@ -234,13 +199,7 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
     ways = []
     for way_id, cl in enumerate(legs, start=1):
         a, b = gaz.get(cl.leg.start), gaz.get(cl.leg.end)
-        pts = _wave(a.lon, a.lat, b.lon, b.lat, cl.road_km)
-        refs = [node_of[a.name]]
-        for lon, lat in pts[1:-1]:
-            extra_nodes.append((next_id, float(lat), float(lon)))
-            refs.append(next_id)
-            next_id -= 1
-        refs.append(node_of[b.name])
+        refs = [node_of[a.name], node_of[b.name]]  # drawn straight: the road's length is a tag
         ways.append((-way_id, refs, cl))
 
     out = io.StringIO()
@@ -253,13 +212,16 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
         out.write(f'    <tag k="name" v={quoteattr(";".join(names))}/>\n')
         out.write(f'    <tag k="place" v="{_place_tag(kinds[names[0]])}"/>\n')
         out.write("  </node>\n")
-    for nid, lat, lon in extra_nodes:
-        out.write(f'  <node id="{nid}" lat="{lat:.6f}" lon="{lon:.6f}" version="1"/>\n')
     for wid, refs, cl in ways:
         leg = cl.leg
         out.write(f'  <way id="{wid}" version="1">\n')
         out.writelines(f'    <nd ref="{r}"/>\n' for r in refs)
-        tags = {"highway": leg.highway, "name": f"{leg.start} – {leg.end}", "surface": leg.surface}
+        tags = {
+            "highway": leg.highway,
+            "name": f"{leg.start} – {leg.end}",
+            "surface": leg.surface,
+            ROAD_KM_TAG: f"{cl.road_km:.3f}",
+        }
         if leg.ref:
             tags["ref"] = leg.ref
         if leg.bridge:

@@ -80,6 +80,11 @@ def finish_graph(
         )
     G = ox.simplify_graph(G, node_attrs_include=["place"], edge_attrs_differ=["highway", "ref"])
     merged = merge_duplicate_ways(G)
+    for _, _, d in G.edges(data=True):
+        # the bundled network draws legs straight and tags their road length (siege:road_km)
+        km = d.pop("siege:road_km", None)
+        if km is not None:
+            d["length"] = sum(float(k) for k in km) * 1000 if isinstance(km, list) else float(km) * 1000
     if largest_component:
         G = ox.truncate.largest_component(G, strongly=True)
     G = add_siege_attributes(check_graph(G, where), speeds=speeds, capacities=capacities)

@@ -32,6 +32,32 @@ def _asset(name: str) -> str:
     return resources.files("siege.outputs").joinpath("map_assets", name).read_text(encoding="utf-8")
 
 
+def _borders(G) -> list[dict]:
+    """Country outlines (Natural Earth via world-atlas, ``networks/mali/borders.geojson``) that reach
+    the network's area: drawn under the roads so the country is recognisable. None elsewhere."""
+    from siege.network import bundled
+
+    path = bundled.data_dir() / "borders.geojson"
+    if not path.exists() or not len(G):
+        return []
+    xs = [d["x"] for _, d in G.nodes(data=True)]
+    ys = [d["y"] for _, d in G.nodes(data=True)]
+    west, east, south, north = min(xs) - 2, max(xs) + 2, min(ys) - 2, max(ys) + 2
+    out = []
+    for f in json.loads(path.read_text(encoding="utf-8"))["features"]:
+        coords = [c for poly in _polygons(f["geometry"]) for ring in poly for c in ring]
+        if not coords:
+            continue
+        lon, lat = [c[0] for c in coords], [c[1] for c in coords]
+        if min(lon) < east and max(lon) > west and min(lat) < north and max(lat) > south:
+            out.append(f)
+    return out
+
+
+def _polygons(geometry: dict) -> list:
+    return [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry.get("coordinates", [])
+
+
 def _round(coords) -> list[list[float]]:
     return [[round(x, 5), round(y, 5)] for x, y, *_ in coords]
 
@@ -197,10 +223,13 @@ def map_data(
             }
         )
     towns = []
+    kinds = {t.name: t.kind for t in s.towns}
     for t in result.towns:
         towns.append(
             {
                 "name": t.town,
+                # the capital and regional capitals are always labelled; other towns when zoomed in
+                "major": kinds.get(t.town) in ("capital", "regional_capital") or t.town == s.capital,
                 "lat": t.lat,
                 "lon": t.lon,
                 "population": t.population,
@@ -229,13 +258,15 @@ def map_data(
             "network": "bundled schematic Mali network" if s.schematic else s.network_source,
             "schematic": (
                 "Schematic network: built from published facts (town positions, road orders, published "
-                "distances), not OpenStreetMap geometry. Road shapes are drawn; lengths are calibrated."
+                "distances), not OpenStreetMap geometry. Roads are drawn straight between the towns they "
+                "join; their lengths are the published distances (dashed: estimated, none published)."
                 if s.schematic
                 else ""
             ),
             "sources": s.sources,
         },
         "capital": s.capital,
+        "borders": _borders(G),
         "focus": worst[0].town if worst else None,
         "roads": {"type": "FeatureCollection", "features": roads},
         "towns": towns,

@@ -67,6 +67,21 @@
       map.createPane(p[0]).style.zIndex = p[1];
     });
 
+    // ---- country borders (Natural Earth), under everything -----------------------------------------
+    if (data.borders && data.borders.length) {
+      map.createPane("siegeBorders"); map.getPane("siegeBorders").style.zIndex = 250;
+      var borders = L.geoJSON({ type: "FeatureCollection", features: data.borders }, {
+        pane: "siegeBorders", interactive: false,
+        style: function (f) {
+          var home = f.properties.name === "Mali";
+          return { color: "#7a7a7a", weight: home ? 2 : 1, opacity: 0.9, fillColor: home ? "#fbfaf6" : "#e6e2d8",
+                   fillOpacity: 1, className: "siege-border" };
+        },
+      });
+      borders.addTo(map);
+      overlays["Country borders"] = borders;
+    }
+
     // ---- roads ----------------------------------------------------------------------------------
     var roads = L.featureGroup();
     var roadLayers = [];
@@ -245,6 +260,23 @@
     var osm = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
       maxZoom: 19, attribution: "© OpenStreetMap contributors",
     });
+    // ---- names: the capital and regional capitals always, other towns from zoom 7 -------------------
+    var labels = L.layerGroup().addTo(map);
+    var minorLabels = [];
+    data.towns.forEach(function (t) {
+      var r = Math.min(4 + Math.sqrt((t.population || 20000) / 20000) * 2.2, 24);  // the marker's radius
+      var label = L.tooltip({ permanent: true, direction: "right", offset: [r, 0], interactive: false,
+                              className: "siege-label " + (t.major ? "siege-label-major" : "siege-label-minor") })
+        .setLatLng([t.lat, t.lon]).setContent(el("span", t.name));
+      if (t.major) labels.addLayer(label); else minorLabels.push(label);
+    });
+    function showMinorLabels() {
+      var on = map.getZoom() >= 7;
+      minorLabels.forEach(function (l) { if (on) labels.addLayer(l); else labels.removeLayer(l); });
+    }
+    map.on("zoomend", showMinorLabels);
+    overlays["Town names"] = labels;
+
     L.control.layers({ "Plain background (offline)": plain, "OpenStreetMap tiles (online)": osm }, overlays, { collapsed: false }).addTo(map);
     L.control.scale({ metric: true, imperial: false }).addTo(map);
 
@@ -364,6 +396,8 @@
     var focus = data.towns.filter(function (t) { return t.name === data.focus; })[0];
     if (focus) select(focus);
     map.fitBounds(towns.getBounds().pad(0.05), { animate: false });
+    showMinorLabels();
+
     // a popup never hides under the title block: if they overlap once it is open, pan it below the block
     map.on("popupopen", function (e) {
       var block = document.querySelector(".siege-title");

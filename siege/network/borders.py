@@ -1,0 +1,85 @@
+"""Country borders for the map, from Natural Earth (public domain) as the ``world-atlas`` npm package ships it.
+
+``siege network build-borders WORLD_ATLAS_COUNTRIES_JSON`` decodes the package's TopoJSON
+(``countries-50m.json``), keeps the countries within reach of the bundled network, simplifies their
+outlines to about 2 km and writes ``networks/mali/borders.geojson`` (committed: nothing is downloaded
+when siege runs). The map draws it under the roads.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from shapely.geometry import MultiPolygon, Polygon, box, mapping, shape
+
+from siege.errors import SiegeInputError
+from siege.io import atomic_path
+
+#: countries kept: Mali and the countries its corridors cross or border
+COUNTRIES = (
+    "Mali", "Senegal", "Mauritania", "Guinea", "Côte d'Ivoire", "Burkina Faso", "Niger", "Algeria", "Ghana",
+    "Togo", "Benin", "Guinea-Bissau", "Gambia", "Sierra Leone", "Liberia", "Nigeria",
+)  # fmt: skip
+_TOLERANCE_DEG = 0.02  # ~2 km: enough for a national map, keeps the file small
+
+
+def decode_topojson(topology: dict, name: str = "countries") -> list[tuple[str, dict]]:
+    """(country name, GeoJSON geometry) of every object of a TopoJSON topology (quantized arcs)."""
+    scale, translate = topology["transform"]["scale"], topology["transform"]["translate"]
+    arcs = []
+    for arc in topology["arcs"]:
+        x = y = 0
+        points = []
+        for dx, dy in arc:
+            x, y = x + dx, y + dy
+            points.append((x * scale[0] + translate[0], y * scale[1] + translate[1]))
+        arcs.append(points)
+
+    def ring(indexes: list[int]) -> list[tuple[float, float]]:
+        coords: list[tuple[float, float]] = []
+        for i in indexes:
+            points = arcs[i] if i >= 0 else arcs[~i][::-1]
+            coords.extend(points if not coords else points[1:])
+        return coords
+
+    out = []
+    for geom in topology["objects"][name]["geometries"]:
+        kind = geom.get("type")
+        if kind == "Polygon":
+            polygons = [geom["arcs"]]
+        elif kind == "MultiPolygon":
+            polygons = geom["arcs"]
+        else:
+            continue
+        shapes = [Polygon(ring(p[0]), [ring(h) for h in p[1:]]) for p in polygons]
+        out.append((geom.get("properties", {}).get("name", ""), mapping(MultiPolygon(shapes))))
+    return out
+
+
+def build_borders(countries_json: Path, out: Path) -> int:
+    """Write the kept countries' simplified outlines as GeoJSON; returns how many were written."""
+    try:
+        topology = json.loads(Path(countries_json).read_text(encoding="utf-8"))
+        decoded = decode_topojson(topology)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SiegeInputError(str(countries_json), f"not world-atlas TopoJSON countries ({err})") from None
+    area = box(-20.0, 3.0, 16.0, 28.0)  # West Africa around Mali and its corridors
+    features = []
+    for name, geometry in decoded:
+        if name not in COUNTRIES:
+            continue
+        geom = shape(geometry).intersection(area).simplify(_TOLERANCE_DEG, preserve_topology=True)
+        if geom.is_empty:
+            continue
+        rounded = json.loads(json.dumps(mapping(geom)), parse_float=lambda v: round(float(v), 3))
+        features.append({"type": "Feature", "properties": {"name": name}, "geometry": rounded})
+    collection = {
+        "type": "FeatureCollection",
+        "source": "Natural Earth 1:50m admin-0 countries (public domain), via the world-atlas npm package "
+        "2.0.2 (ISC, Mike Bostock); clipped to West Africa and simplified to ~2 km by siege",
+        "features": features,
+    }
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return len(features)
