@@ -79,7 +79,7 @@ def test_map_renders_offline_with_every_feature(browser, nara_run, tmp_path):
     assert p.count("path.siege-town") == len(data["towns"]) == 50
     assert p.count(".siege-event-icon") == len(data["events"]) == 3
     assert p.count(".siege-supply-icon") == 7
-    assert p.count("path.siege-road-degraded") > 0
+    assert p.count("path.siege-road-attacked") > 0  # the RN4 ambushes: passable at a risk
     # the worst-hit town is pre-selected: its route and chokepoints are drawn
     assert p.page.locator(".siege-selected strong").inner_text() == "Nara"
     assert p.count("path.siege-route") == 1 and p.count("path.siege-chokepoint") >= 1
@@ -177,17 +177,18 @@ def test_time_slider_shows_earlier_states(browser, nara_run):
     assert [s["date"] for s in data["steps"]] == ["2023-12-01", "2024-02-01", "2024-03-07"]
 
     def degraded(k):
-        return sum(r["state"] == "degraded" for r in data["steps"][k]["roads"])
+        return sum(r["state"] in ("degraded", "attacked") for r in data["steps"][k]["roads"])
 
     # the Kwala attack (from 1 February 2024) degrades the RN3 around the junction too
     assert degraded(0) < degraded(2)
-    assert p.count("path.siege-road-degraded") == degraded(2)
+    hit = "path.siege-road-degraded, path.siege-road-attacked"
+    assert p.count(hit) == degraded(2)
     slider = p.page.locator(".siege-slider input")
     slider.fill("0")
     assert p.page.locator(".siege-slider strong").inner_text() == "2023-12-01"
-    assert p.count("path.siege-road-degraded") == degraded(0)
+    assert p.count(hit) == degraded(0)
     slider.fill("2")
-    assert p.count("path.siege-road-degraded") == degraded(2)
+    assert p.count(hit) == degraded(2)
     assert p.errors == []
 
 
@@ -273,6 +274,25 @@ def test_compare_map_shows_changes(browser, tmp_path):
     label = p.page.locator(".leaflet-control-layers-overlays label", has_text="Changes")
     assert "Baseline (no events)" in label.inner_text()
     assert p.count("path.siege-change") >= 2  # Nara's ring and the degraded RN4 segments
+    title = p.page.locator(".siege-title").inner_text()  # the title names both scenarios
+    assert "Baseline (no events)" in title and "Nara and the RN4" in title
+
+
+def test_attacked_roads_look_different_from_closed_ones_and_every_layer_is_in_the_legend(browser, tmp_path):
+    # the Nara scenario's ambushes leave the RN4 passable at a risk: "attacked", not "closed"
+    out = tmp_path / "crit"
+    res = run_cli("criticality", REPO / "scenarios" / "nara-rn4-2024.toml", "--out", out)
+    assert res.returncode == 0, res.stderr
+    data = embedded_data(out / "map.html")
+    states = {st["state"] for st in data["steps"][-1]["roads"]}
+    assert "attacked" in states
+    p = Page(browser, out / "map.html")
+    attacked = p.page.locator("path.siege-road-attacked").first.get_attribute("stroke")
+    assert attacked and attacked != "#d62728"  # closed roads are red
+    legend = p.page.locator(".siege-legend").inner_text()
+    assert "attacked (under threat, passable)" in legend and "closed (no passage)" in legend
+    assert data["extra_layers"] and all(layer["name"] in legend for layer in data["extra_layers"])
+    assert p.errors == []
 
 
 def test_map_file_is_small(nara_run):

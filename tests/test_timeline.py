@@ -302,3 +302,14 @@ def test_runs_sharing_a_memo_answer_as_fresh_runs(blockade):
     assert not shared[0].frame.equals(shared[1].frame)  # the variants do differ
     assert not shared[0].frame.equals(shared[2].frame)
     assert len(memo.flows) > 0 and len(memo.roads) > 1
+
+
+def test_stock_plot_names_the_towns_whose_lines_coincide(blockade, tmp_path):
+    from siege.outputs.timeline import coinciding, most_affected, plot_stocks
+
+    towns = most_affected(blockade)
+    food = {t: tuple(blockade.town(t, "food")["stock_days"].round(2)) for t in towns}
+    assert coinciding(food) == [towns]  # food never short: every line the same
+    fuel = {t: tuple(blockade.town(t, "fuel")["stock_days"].round(2)) for t in towns}
+    assert all("Bamako" not in group for group in coinciding(fuel))  # the capital's convoys set it apart
+    assert plot_stocks(blockade, tmp_path / "stocks.png").stat().st_size > 10_000

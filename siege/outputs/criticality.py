@@ -38,7 +38,7 @@ def criticality_layer(report: CriticalityReport, *, top: int = 30) -> dict:
         )
     return {
         "name": f"Criticality (top {len(segs)})",
-        "color": "#6a3d9a",
+        "color": "#01665e",  # teal: apart from road states, statuses and routes
         "css": "siege-critical",
         "show": True,
         "segments": segs,
@@ -207,14 +207,14 @@ def write_interdiction(report: InterdictionReport, out: str | Path) -> Path:
             layer(
                 "Attacker's minimum cut",
                 report.cut.segments,
-                "#e31a1c",
+                "#111111",
                 "siege-cut",
                 f"in the cheapest cut isolating {targets} (cost {report.cut.cost:g})",
             )
         ]
         if report.defence:
             layers.append(
-                layer("Protect first", report.defence.secured, "#1b9e77", "siege-protect", "secure this segment first")
+                layer("Protect first", report.defence.secured, "#b8860b", "siege-protect", "secure this segment first")
             )
         write_map(run(report.scenario), stage / "map.html", extra_layers=layers)
 

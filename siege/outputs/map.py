@@ -25,7 +25,7 @@ from siege.network.attributes import is_estimated, road_class
 from siege.network.geometry import path_coords
 from siege.solver.status import STATUSES, severity
 
-_STATE_ORDER = {"open": 0, "degraded": 1, "closed": 2}
+_STATE_ORDER = {"open": 0, "degraded": 1, "attacked": 2, "closed": 3}
 
 
 def _asset(name: str) -> str:
@@ -74,11 +74,19 @@ def _road_state(result: RunResult, keys) -> dict[str, Any]:
     return _road_state_of(result.degradation, keys)
 
 
+def _map_state(deg, key) -> str:
+    """A road's state as the map draws it: ``attacked`` is a degraded road under threat (risk > 0),
+    passable at a risk, drawn apart from ``closed``."""
+    state = deg.state(key)
+    effect = deg.effects.get(key)
+    return "attacked" if state == "degraded" and effect is not None and effect.risk > 0 else state
+
+
 def _road_state_of(deg, keys) -> dict[str, Any]:
-    worst = max(keys, key=lambda key: _STATE_ORDER[deg.state(key)])
+    worst = max(keys, key=lambda key: _STATE_ORDER[_map_state(deg, key)])
     effect = deg.effects.get(worst)
     events = sorted({c for key in keys for c in deg.causes.get(key, ())})
-    return {"state": deg.state(worst), "effect": effect.describe() if effect else "none", "events": events}
+    return {"state": _map_state(deg, worst), "effect": effect.describe() if effect else "none", "events": events}
 
 
 def _town_state(t) -> dict[str, Any]:
@@ -303,12 +311,17 @@ def map_data(
         data["start_step"] = dates.index(str(result.day))
     if compare is not None:
         before = {t.town: t.status for t in compare.towns}
+        data["title"]["name"] = f"Compare: {compare.scenario.name} → {s.name}"  # both scenarios, named
+        data["title"]["compare"] = {"a": compare.scenario.name, "b": s.name}
         data["compare"] = {
             "a": compare.scenario.name,
             "b": s.name,
             "towns": {t.town: [before.get(t.town, "–"), t.status] for t in result.towns},
             "roads": [
-                [compare.degradation.state(keys[0]) if keys else "open", _road_state(result, keys)["state"]]
+                [
+                    _road_state_of(compare.degradation, keys)["state"] if keys else "open",
+                    _road_state(result, keys)["state"],
+                ]
                 for keys in groups
             ],
         }

@@ -38,8 +38,10 @@ def _plot_stocks(timeline: TimelineResult, path: Path, towns: list[str]) -> Path
     commodities = [c.name for c in timeline.scenario.commodities]
     fig, axes = plt.subplots(len(commodities), 1, figsize=(11, 3.2 * len(commodities)), sharex=True, squeeze=False)
     for ax, commodity in zip(axes[:, 0], commodities, strict=True):
+        series = {}
         for k, town in enumerate(towns):
             rows = timeline.town(town, commodity)
+            series[town] = tuple(rows["stock_days"].fillna(-1).round(2))
             ax.plot(
                 rows["date"],
                 rows["stock_days"],
@@ -48,6 +50,13 @@ def _plot_stocks(timeline: TimelineResult, path: Path, towns: list[str]) -> Path
                 ls=_STYLES[k % len(_STYLES)],
             )
         ax.axhline(0, color="#7f0000", lw=0.8)
+        # lines drawn on top of each other hide towns: say in words which ones coincide
+        notes = [f"{', '.join(same)}: the same line" for same in coinciding(series)]
+        if notes:
+            ax.text(
+                0.01, 0.97, "\n".join(notes), transform=ax.transAxes, va="top", fontsize=8,
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#999"},
+            )  # fmt: skip
         ax.set_ylabel(f"{commodity} stock (days)")
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="upper right", fontsize=8, ncol=2)
@@ -58,6 +67,16 @@ def _plot_stocks(timeline: TimelineResult, path: Path, towns: list[str]) -> Path
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def coinciding(series: dict[str, tuple]) -> list[list[str]]:
+    """Groups of towns whose stock lines are identical (each group of two or more, in input order)."""
+    groups = []
+    for values in dict.fromkeys(series.values()):
+        same = [t for t, v in series.items() if v == values]
+        if len(same) > 1:
+            groups.append(same)
+    return groups
 
 
 def _no_mathtext() -> contextlib.AbstractContextManager:

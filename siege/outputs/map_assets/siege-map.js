@@ -4,15 +4,19 @@
 (function () {
   "use strict";
 
-  var ROAD_COLORS = { open: "#5b6770", degraded: "#f28e2b", closed: "#d62728" };
+  // "attacked": under threat (convoys risk loss) but passable, apart from "closed" (no passage)
+  var ROAD_COLORS = { open: "#5b6770", degraded: "#f28e2b", attacked: "#7b3294", closed: "#d62728" };
+  var ROAD_LABELS = { open: "open", degraded: "degraded (slower, less capacity)", attacked: "attacked (under threat, passable)",
+                      closed: "closed (no passage)" };
   var STATUS_COLORS = { open: "#1a9850", degraded: "#fdae61", besieged: "#f46d43", isolated: "#7f0000" };
   var EVENT_COLORS = { attack: "#b10026", ambush: "#b10026", blockade: "#54278f", control_zone: "#6a51a3", cut: "#000000",
                        town_blockade: "#54278f", escort: "#006d2c", convoy: "#08519c", rationing: "#8c510a" };
   var EVENT_SYMBOLS = { attack: "✹", ambush: "✹", blockade: "⊘", control_zone: "▦", cut: "✂",
                         town_blockade: "⊗", escort: "▲", convoy: "⇶", rationing: "½" };
   var CLASS_WIDTH = { motorway: 5, trunk: 4, primary: 3, secondary: 2, tertiary: 1.5 };
-  var P_CLASSES = [[0.05, "#1a9850", "under 5 %"], [0.25, "#fee08b", "5–25 %"], [0.5, "#fdae61", "25–50 %"],
-                   [0.75, "#f46d43", "50–75 %"], [1.01, "#7f0000", "75 % or more"]];
+  // sweep probabilities: a blue scale, never mistaken for a status colour
+  var P_CLASSES = [[0.05, "#f1eef6", "under 5 %"], [0.25, "#bdc9e1", "5–25 %"], [0.5, "#74a9cf", "25–50 %"],
+                   [0.75, "#2b8cbe", "50–75 %"], [1.01, "#045a8d", "75 % or more"]];
   function pColor(p) {
     for (var i = 0; i < P_CLASSES.length; i++) { if (p < P_CLASSES[i][0]) return P_CLASSES[i][1]; }
     return P_CLASSES[P_CLASSES.length - 1][1];
@@ -337,7 +341,7 @@
       div.appendChild(el("h4", "Roads"));
       Object.keys(ROAD_COLORS).forEach(function (k) {
         var row = el("div"); var sw = el("span", null, "siege-swatch siege-line"); sw.style.background = ROAD_COLORS[k];
-        row.appendChild(sw); row.appendChild(document.createTextNode(k)); div.appendChild(row);
+        row.appendChild(sw); row.appendChild(document.createTextNode(ROAD_LABELS[k])); div.appendChild(row);
       });
       var est = el("div"); var swe = el("span", null, "siege-swatch siege-line siege-dashed");
       est.appendChild(swe); est.appendChild(document.createTextNode("length estimated (no published distance)")); div.appendChild(est);
@@ -353,6 +357,14 @@
       r.appendChild(sw1); r.appendChild(document.createTextNode("best surviving route")); div.appendChild(r);
       var c = el("div"); var sw2 = el("span", null, "siege-swatch siege-line"); sw2.style.background = "#e7298a";
       c.appendChild(sw2); c.appendChild(document.createTextNode("chokepoint")); div.appendChild(c);
+      if ((data.extra_layers || []).length) {
+        div.appendChild(el("h4", "Analysis"));
+        data.extra_layers.forEach(function (layer) {
+          var row = el("div", null, "siege-legend-extra"); var sw = el("span", null, "siege-swatch siege-line");
+          sw.style.background = layer.color;
+          row.appendChild(sw); row.appendChild(document.createTextNode(layer.name)); div.appendChild(row);
+        });
+      }
       return div;
     };
     legend.addTo(map);
@@ -365,7 +377,7 @@
         var st = s.roads[i].state;
         layer.setStyle({ color: ROAD_COLORS[st] });
         var path = layer.getElement && layer.getElement();
-        if (path) path.setAttribute("class", path.getAttribute("class").replace(/siege-road-(open|degraded|closed)/, "siege-road-" + st));
+        if (path) path.setAttribute("class", path.getAttribute("class").replace(/siege-road-(open|degraded|attacked|closed)\b/, "siege-road-" + st));
       });
       townLayers.forEach(function (layer, i) {
         if (data.probabilities) return;
