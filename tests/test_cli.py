@@ -7,7 +7,7 @@ import json
 import geopandas as gpd
 import pytest
 
-from .conftest import DATA, run_cli
+from .conftest import DATA, REPO, run_cli
 
 
 def test_help_reads_well():
@@ -144,3 +144,34 @@ def test_light_commands_do_not_load_the_heavy_stack(argv):
     import siege
 
     assert callable(siege.run) and callable(siege.load_scenario) and set(siege.__all__) <= set(dir(siege))
+
+
+def test_the_readme_command_table_matches_the_cli():
+    """Every command of the CLI is in the README's table with every option it takes (the common
+    --road-classes, --tables and --largest-component are described once below it), and the table
+    names no option the CLI does not have."""
+    import re
+
+    import click
+
+    from siege.cli import main
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Commands") : readme.index("## What siege promises")]
+    rows = [line for line in section.splitlines() if line.startswith("| `siege")]
+    common = {"--road-classes", "--tables", "--largest-component", "--help"}
+
+    def commands(cmd, path):
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                yield from commands(sub, [*path, name])
+        else:
+            yield " ".join(path), {o for p in cmd.params for o in getattr(p, "opts", []) if o.startswith("--")}
+
+    for name, options in commands(main, ["siege"]):
+        row = next((r for r in rows if r.startswith(f"| `{name} ") or r.startswith(f"| `{name}`")), None)
+        assert row is not None, f"{name} is not in the README's command table"
+        spans = " ".join(re.findall(r"`([^`]*)`", row))  # the command cell and any code in the description
+        documented = set(re.findall(r"--[a-z][a-z-]*", spans))
+        assert options - common <= documented, (name, sorted(options - common - documented))
+        assert documented <= options, (name, sorted(documented - options))
