@@ -54,6 +54,7 @@ def finish_graph(
     speeds: Table | None = None,
     capacities: Table | None = None,
     extras: OsmExtras | None = None,
+    simplified: bool = False,
 ) -> nx.MultiDiGraph:
     """Filter a raw (unsimplified) osmnx graph to road classes, simplify, and set the siege schema.
 
@@ -65,7 +66,9 @@ def finish_graph(
     road_classes = tuple(road_classes)
     extras = extras or OsmExtras()
     for _, _, data in G.edges(data=True):
-        added = extras.relation_refs.get(data.get("osmid"))
+        osmids = data.get("osmid")
+        osmids = osmids if isinstance(osmids, list) else [osmids]
+        added = [r for w in osmids if isinstance(w, int) for r in extras.relation_refs.get(w, ())]
         if added:
             data["ref"] = ";".join(dict.fromkeys([*parse_ref(data.get("ref")), *added]))
     G = keep_road_classes(G, road_classes)
@@ -78,7 +81,8 @@ def finish_graph(
         raise SiegeInputError(
             where, f"truncated OSM data: ways refer to {len(missing)} missing node(s), e.g. node {missing[0]}"
         )
-    G = ox.simplify_graph(G, node_attrs_include=["place"], edge_attrs_differ=["highway", "ref"])
+    if not simplified:  # the PBF builder cuts ways at graph nodes itself
+        G = ox.simplify_graph(G, node_attrs_include=["place"], edge_attrs_differ=["highway", "ref"])
     merged = merge_duplicate_ways(G)
     for _, _, d in G.edges(data=True):
         # the bundled network draws legs straight and tags their road length (siege:road_km)
@@ -349,27 +353,45 @@ def graph_from_pbf(
     speeds: Table | None = None,
     capacities: Table | None = None,
 ) -> nx.MultiDiGraph:
-    """Load an OSM PBF file: pyosmium keeps the highway ways and their nodes, then the OSM XML path."""
+    """Load an OSM PBF file: pyosmium builds the simplified road graph directly
+    (:mod:`siege.network.pbf`); files with hand-made negative ids go through OSM XML and osmnx."""
+
+    import osmium
+
+    from siege.network.pbf import NegativeIds, build_graph
 
     path = Path(path)
+    where = str(path)
     _check_file(path, "an OSM PBF file (.osm.pbf)")
-    with tempfile.TemporaryDirectory(prefix="siege-pbf-") as tmp:
-        xml = Path(tmp) / "roads.osm"
-        dropped = _write_roads(path, xml, str(path), road_classes=road_classes, expected="an OSM PBF file")
-        extras = read_extras(path, str(path), expected="an OSM PBF file")
-        extras.dropped_refs = dropped
-        try:
-            G = _raw_graph_from_xml(xml, where=str(path))
-        except _Clipped as err:  # cannot happen after the split; say so plainly if it does
-            raise SiegeInputError(str(path), f"truncated OSM data ({err})") from None
+    extras = read_extras(path, where, expected="an OSM PBF file")
+    simplified = True
+    try:
+        G, extras.dropped_refs = build_graph(path, road_classes, extras.relation_refs)
+    except NegativeIds:
+        # hand-made ids: through OSM XML and osmnx (small files only)
+        simplified = False
+        with tempfile.TemporaryDirectory(prefix="siege-pbf-") as tmp:
+            xml = Path(tmp) / "roads.osm"
+            extras.dropped_refs = _write_roads(path, xml, where, road_classes=road_classes, expected="an OSM PBF file")
+            try:
+                G = _raw_graph_from_xml(xml, where=where)
+            except _Clipped as err:  # cannot happen after the split; say so plainly if it does
+                raise SiegeInputError(where, f"truncated OSM data ({err})") from None
+    except osmium.InvalidLocationError as err:
+        raise SiegeInputError(
+            where, f"a node's latitude/longitude is not a valid position ({_first_line(err)})"
+        ) from None
+    except (RuntimeError, ValueError, KeyError, TypeError, OverflowError) as err:  # libosmium's parser
+        raise SiegeInputError(where, f"could not read as an OSM PBF file ({_first_line(err)})") from None
     return finish_graph(
         G,
-        where=str(path),
+        where=where,
         road_classes=road_classes,
         largest_component=largest_component,
         speeds=speeds,
         capacities=capacities,
         extras=extras,
+        simplified=simplified,
     )
 
 

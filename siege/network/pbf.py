@@ -1,0 +1,225 @@
+"""OSM PBF straight into a simplified road graph with pyosmium, for national extracts.
+
+The OSM XML path hands osmnx every node of every road and lets it simplify afterwards: for a
+Mali-sized extract (2 M nodes) that took minutes and gigabytes. Here libosmium filters the road
+classes and looks node positions up (a location index) while the ways stream past, and each way is
+cut only where the graph needs a node: where ways meet, at its ends, at ``place`` nodes and where a
+clipped extract lost its nodes. The result has osmnx's schema (``osmid``, ``oneway``, ``reversed``,
+``length``, ``geometry`` and the way tags osmnx keeps) and goes through the same
+:func:`siege.network.osm.finish_graph` as every source. Ways that share an end with another of the
+same road stay separate edges (osmnx would merge them): more edges, the same routes and lengths.
+"""
+
+from __future__ import annotations
+
+import array
+from collections.abc import Iterable
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import shapely
+
+from siege import settings
+
+#: osmnx's one-way rules (``_is_path_one_way``): these ``oneway`` values, and roundabouts
+_ONEWAY = {"yes", "true", "1", "-1", "reverse", "T", "F"}
+_REVERSED = {"-1", "reverse", "T"}
+
+
+class NegativeIds(Exception):
+    """Negative OSM ids (files edited by hand): libosmium's location index refuses them."""
+
+
+def build_graph(
+    path: Path, road_classes: Iterable[str], relation_refs: dict[int, list[str]] | None = None
+) -> tuple[nx.MultiDiGraph, int]:
+    """The road graph of an OSM file (``road_classes`` and their ``_link``), and how many node
+    references pointed outside a clipped extract. ``relation_refs`` (way id -> refs of its road
+    routes) are added to the ways' own. Raises :class:`NegativeIds` for hand-made ids."""
+    from siege.network.attributes import parse_ref
+
+    relation_refs = relation_refs or {}
+    import osmium
+
+    values = sorted({c for rc in road_classes for c in (rc, f"{rc}_link")})
+    keep_tags = set(ox.settings.useful_tags_way) | set(settings.EXTRA_WAY_TAGS)
+    # place-tagged nodes stay graph nodes (towns on the road), as osmnx's simplification keeps them
+    places: dict[int, dict[str, str]] = {}
+    for node in osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(osmium.filter.KeyFilter("place")):
+        if node.id < 0:
+            raise NegativeIds
+        places[node.id] = {k: node.tags[k] for k in settings.EXTRA_NODE_TAGS if k in node.tags}
+
+    piece_way: list[int] = []
+    piece_tags: list[dict[str, str]] = []
+    refs, lons, lats = array.array("q"), array.array("d"), array.array("d")
+    starts = array.array("q")
+    dropped = 0
+    ways = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.TagFilter(*[("highway", v) for v in values]))
+    )
+    for way in ways:
+        if way.id < 0:
+            raise NegativeIds
+        tags = {t.k: t.v for t in way.tags if t.k in keep_tags}
+        if way.id in relation_refs:
+            tags["ref"] = ";".join(dict.fromkeys([*parse_ref(tags.get("ref")), *relation_refs[way.id]]))
+        run: list[tuple[int, float, float]] = []
+        for nd in [*way.nodes, None]:
+            if nd is not None and nd.ref < 0:
+                raise NegativeIds
+            if nd is not None and nd.location.valid():
+                run.append((nd.ref, nd.location.lon, nd.location.lat))
+                continue
+            if nd is not None:
+                dropped += 1  # outside a clipped extract: the way is cut here
+            if len(run) >= 2:
+                starts.append(len(refs))
+                piece_way.append(way.id)
+                piece_tags.append(tags)
+                for r, x, y in run:
+                    refs.append(r)
+                    lons.append(x)
+                    lats.append(y)
+            run = []
+    G = nx.MultiDiGraph(crs="epsg:4326", simplified=True)
+    if not piece_way:
+        return G, dropped
+    ref_a = np.frombuffer(refs, dtype=np.int64)
+    lon_a, lat_a = np.frombuffer(lons, dtype=float), np.frombuffer(lats, dtype=float)
+    start_a = np.frombuffer(starts, dtype=np.int64)
+    end_a = np.r_[start_a[1:], len(ref_a)]
+    ref_a, lon_a, lat_a, start_a, end_a, piece_way, piece_tags = _join_ways(
+        ref_a, lon_a, lat_a, start_a, end_a, piece_way, piece_tags, set(places)
+    )
+    # graph nodes: where ways meet (a node used twice), way ends, places
+    ids, counts = np.unique(ref_a, return_counts=True)
+    keep = set(ids[counts > 1].tolist()) | set(ref_a[start_a].tolist()) | set(ref_a[end_a - 1].tolist())
+    keep |= set(places).intersection(ids.tolist())
+    is_node = np.fromiter((r in keep for r in ref_a.tolist()), dtype=bool, count=len(ref_a))
+    # edges: each piece cut at its graph nodes
+    cut_at = np.flatnonzero(is_node)
+    edge_first, edge_last, edge_piece = [], [], []
+    piece_of = np.repeat(np.arange(len(start_a)), end_a - start_a)
+    for p0, p1 in zip(cut_at[:-1].tolist(), cut_at[1:].tolist(), strict=True):
+        if piece_of[p0] == piece_of[p1]:
+            edge_first.append(p0)
+            edge_last.append(p1)
+            edge_piece.append(int(piece_of[p0]))
+    first, last = np.array(edge_first), np.array(edge_last)
+    # lengths: great circle between consecutive points, summed along each edge
+    step = ox.distance.great_circle(lat_a[:-1], lon_a[:-1], lat_a[1:], lon_a[1:])
+    csum = np.r_[0.0, np.cumsum(step)]
+    length = csum[last] - csum[first]
+    counts_pts = last - first + 1
+    index = np.repeat(np.arange(len(first)), counts_pts)
+    pts = np.concatenate([np.arange(a, b + 1) for a, b in zip(first.tolist(), last.tolist(), strict=True)])
+    lines = shapely.linestrings(lon_a[pts], lat_a[pts], indices=index)
+
+    node_ids = ref_a[cut_at]
+    G.add_nodes_from(
+        (int(n), {"x": float(x), "y": float(y), **places.get(int(n), {})})
+        for n, x, y in zip(node_ids.tolist(), lon_a[cut_at].tolist(), lat_a[cut_at].tolist(), strict=True)
+    )
+    edges = []
+    for e, piece in enumerate(edge_piece):
+        tags = piece_tags[piece]
+        u, v = int(ref_a[first[e]]), int(ref_a[last[e]])
+        one_way = tags.get("oneway") in _ONEWAY or tags.get("junction") == "roundabout"
+        backwards = tags.get("oneway") in _REVERSED
+        osmid = piece_way[piece]
+        data = {**tags, "osmid": osmid[0] if len(osmid) == 1 else osmid, "length": float(length[e]), "oneway": one_way}
+        line = lines[e]
+        if one_way:
+            if backwards:
+                edges.append((v, u, {**data, "reversed": True, "geometry": shapely.reverse(line)}))
+            else:
+                edges.append((u, v, {**data, "reversed": False, "geometry": line}))
+        else:
+            edges.append((u, v, {**data, "reversed": False, "geometry": line}))
+            edges.append((v, u, {**data, "reversed": True, "geometry": shapely.reverse(line)}))
+    G.add_edges_from(edges)
+    return G, dropped
+
+
+def _key(tags: dict) -> tuple:
+    """Ways that may be joined end to end: same class, same numbers, same one-way rule."""
+    one_way = tags.get("oneway") in _ONEWAY or tags.get("junction") == "roundabout"
+    return (tags.get("highway"), tags.get("ref"), one_way, tags.get("oneway") in _REVERSED)
+
+
+def _join_ways(ref_a, lon_a, lat_a, start_a, end_a, piece_way, piece_tags, places):
+    """Join ways that continue each other at a node no other way uses (a road split into several
+    ways for a change of name or surface), as osmnx's simplification does: chains of pieces with the
+    same class, numbers and one-way rule become one. Tags that differ along a chain become lists."""
+    n = len(start_a)
+    head, tail = ref_a[start_a], ref_a[end_a - 1]
+    ids, counts = np.unique(ref_a, return_counts=True)
+    twice = dict(zip(ids.tolist(), counts.tolist(), strict=True))
+    ends: dict[int, list[tuple[int, str]]] = {}
+    for p in range(n):
+        ends.setdefault(int(head[p]), []).append((p, "head"))
+        ends.setdefault(int(tail[p]), []).append((p, "tail"))
+    keys = [_key(t) for t in piece_tags]
+    nxt: dict[int, int] = {}  # piece -> piece that continues it at its tail
+    prv: dict[int, int] = {}
+    for node, at in ends.items():
+        if len(at) != 2 or twice.get(node) != 2 or node in places:
+            continue
+        (p, ep), (q, eq) = at
+        if p == q or keys[p] != keys[q]:
+            continue
+        if ep == "tail" and eq == "head":
+            a, b = p, q
+        elif ep == "head" and eq == "tail":
+            a, b = q, p
+        else:
+            continue  # two ways drawn towards (or away from) each other: kept apart (osmnx would too for one-ways)
+        if a in nxt or b in prv:
+            continue
+        nxt[a], prv[b] = b, a
+    if not nxt:
+        return ref_a, lon_a, lat_a, start_a, end_a, [[w] for w in piece_way], [dict(t) for t in piece_tags]
+    order: list[np.ndarray] = []
+    new_way, new_tags, new_start = [], [], []
+    seen = set()
+    total = 0
+    chains = [p for p in range(n) if p not in prv] + [p for p in range(n) if p in prv and p not in nxt]
+    for first in chains:
+        if first in seen:
+            continue
+        chain, p = [], first
+        while p is not None and p not in seen:
+            seen.add(p)
+            chain.append(p)
+            p = nxt.get(p)
+        positions = [np.arange(start_a[chain[0]], end_a[chain[0]])]
+        positions += [np.arange(start_a[c] + 1, end_a[c]) for c in chain[1:]]  # the shared node once
+        pos = np.concatenate(positions)
+        order.append(pos)
+        new_start.append(total)
+        total += len(pos)
+        new_way.append([w for c in chain for w in (piece_way[c] if isinstance(piece_way[c], list) else [piece_way[c]])])
+        merged: dict = {}
+        for c in chain:
+            for k, v in piece_tags[c].items():
+                merged.setdefault(k, [])
+                if v not in merged[k]:
+                    merged[k].append(v)
+        new_tags.append({k: v[0] if len(v) == 1 else v for k, v in merged.items()})
+    for p in range(n):  # loops of joined pieces (a ring road in several ways): kept as they were
+        if p not in seen:
+            pos = np.arange(start_a[p], end_a[p])
+            order.append(pos)
+            new_start.append(total)
+            total += len(pos)
+            new_way.append([piece_way[p]])
+            new_tags.append(dict(piece_tags[p]))
+    idx = np.concatenate(order)
+    start = np.array(new_start, dtype=np.int64)
+    return ref_a[idx], lon_a[idx], lat_a[idx], start, np.r_[start[1:], len(idx)], new_way, new_tags
