@@ -126,7 +126,7 @@ def generate_pbf(path: Path, *, ways: int, per_way: int = 10, seed: int = 2) -> 
                     wid += 1
                     cls = (
                         classes[0]
-                        if (i % 20 == 0 and di == 0) or (j % 20 == 0 and dj == 1)
+                        if (i % 20 == 0 and di == 0) or (j % 20 == 0 and di == 1)
                         else rng.choice(classes[1:])
                     )
                     tags = {"highway": cls, "ref": f"RN{(i + j) % 40}"} if cls in classes[:4] else {"highway": cls}

@@ -6,11 +6,14 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 DATA = Path(__file__).parent / "data"
+# the prepared-graph cache of this test session, never the user's (subprocesses inherit it)
+os.environ["SIEGE_CACHE_DIR"] = tempfile.mkdtemp(prefix="siege-test-cache-")
 REPO = Path(__file__).parent.parent
 
 _real_connect = socket.socket.connect

@@ -133,3 +133,39 @@ def test_every_command_that_loads_a_network_takes_road_classes_and_tables(tmp_pa
     assert any(hw == "residential" for _, _, hw in G.edges(data="highway"))
     bad = run_cli("run", scenario, "--out", tmp_path / "x", "--road-classes", " , ")
     assert bad.returncode == 2 and "--road-classes" in bad.stderr
+
+
+def test_a_prepared_graph_loads_again_from_the_cache(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from siege.network import cache
+
+    monkeypatch.setenv("SIEGE_CACHE_DIR", str(tmp_path / "cache"))
+    extract = tmp_path / "helsinki.osm.pbf"
+    extract.write_bytes(HELSINKI.read_bytes())
+    t = time.perf_counter()
+    first = load_network(extract)
+    built = time.perf_counter() - t
+    stored = list((tmp_path / "cache").glob("*.siege-graph.zip"))
+    assert len(stored) == 1
+    second = load_network(extract)
+    assert sorted(first.nodes(data=True)) == sorted(second.nodes(data=True))
+    a = {(u, v, k): d for u, v, k, d in first.edges(keys=True, data=True)}
+    b = {(u, v, k): d for u, v, k, d in second.edges(keys=True, data=True)}
+    assert a.keys() == b.keys()
+    for key, d in a.items():
+        assert d["geometry"].equals(b[key]["geometry"])
+        assert {k: v for k, v in d.items() if k != "geometry"} == {k: v for k, v in b[key].items() if k != "geometry"}
+    assert first.graph == second.graph and built > 0
+    # other options, or an edited file, are loaded afresh; a damaged cache file is ignored
+    load_network(extract, road_classes=("primary",))
+    assert len(list((tmp_path / "cache").glob("*.siege-graph.zip"))) == 2
+    os.utime(extract, ns=(time.time_ns(), time.time_ns() + 10**9))
+    load_network(extract)
+    assert len(list((tmp_path / "cache").glob("*.siege-graph.zip"))) == 3
+    newest = max((tmp_path / "cache").glob("*.siege-graph.zip"), key=lambda p: p.stat().st_mtime_ns)
+    newest.write_bytes(b"not a zip")
+    assert load_network(extract).number_of_edges() == first.number_of_edges()
+    monkeypatch.setenv("SIEGE_CACHE_DIR", "off")
+    assert cache.cache_dir() is None and load_network(extract).number_of_edges() == first.number_of_edges()

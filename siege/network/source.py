@@ -9,7 +9,7 @@ import networkx as nx
 
 from siege import settings
 from siege.errors import SiegeInputError
-from siege.network import bundled
+from siege.network import bundled, cache
 from siege.network.attributes import Table
 from siege.network.osm import OSM_XML_SUFFIXES, graph_from_osm_xml, graph_from_pbf, load_graphml
 
@@ -63,8 +63,17 @@ def load_network(
         G = graph_from_osm_xml(bundled.osm_path(), **options)
         G.graph.update(source=f"bundled {settings.BUNDLED_NETWORK} network ({bundled.osm_path()})", schematic=True)
         return G
-    if kind == "pbf":
-        return graph_from_pbf(source, **options)
     if kind == "graphml":
         return load_graphml(source)
-    return graph_from_osm_xml(source, **options)
+    # OSM files: the prepared graph is cached (siege/network/cache.py), keyed by file and options
+    path = Path(source)
+    key = None
+    if path.is_file():
+        key = cache.cache_key(path, {k: (list(v) if k == "road_classes" else v) for k, v in options.items()})
+        cached = cache.load(key)
+        if cached is not None:
+            return cached
+    G = graph_from_pbf(source, **options) if kind == "pbf" else graph_from_osm_xml(source, **options)
+    if key is not None:
+        cache.save(key, G)
+    return G

@@ -1,0 +1,98 @@
+"""National scale: a generated Mali-sized OSM PBF through siege, against the issue's targets.
+
+    python benchmarks/national.py [--ways 200000]
+
+Generates the PBF of ``network_load.py`` (about 1.7 M nodes for 200,000 ways: trunk to tertiary
+roads plus residential streets, tracks and footways the default classes drop; a town every 25
+junctions) and measures, each in its own process: the first load (time, peak memory), the second
+load (from the prepared-graph cache), ``siege run`` of a scenario with the extract's towns, two
+supply points by lat/lon and an attack (time), and the size of its map.html. Targets: load ≤ 60 s
+and ≤ 1.5 GB, a second load in seconds, run ≤ 30 s, map ≤ 20 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from network_load import generate_pbf  # benchmarks/network_load.py: scripts here run as python benchmarks/X.py
+
+LOAD = r"""
+import json, resource, sys, time
+from siege.network.source import load_network
+t = time.perf_counter()
+G = load_network(sys.argv[1])
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": peak_mb, "edges": G.number_of_edges()}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ways", type=int, default=200_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        env = {**os.environ, "SIEGE_CACHE_DIR": str(tmp / "cache")}
+        pbf = tmp / "mali-sized.osm.pbf"
+        nodes, ways = generate_pbf(pbf, ways=args.ways)
+        print(f"generated {pbf.name}: {nodes:,} nodes, {ways:,} ways, {pbf.stat().st_size / 1e6:.0f} MB")
+        for label, target in (("first load", "60 s, 1,500 MB"), ("second load (cache)", "a few seconds")):
+            out = subprocess.run([sys.executable, "-c", LOAD, str(pbf)], capture_output=True, text=True, env=env)
+            if out.returncode:
+                sys.exit(out.stderr.strip().splitlines()[-1])
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{label:<22}{r['seconds']:>8.1f} s{r['peak_mb']:>9,.0f} MB  {r['edges']:,} edges   target {target}")
+        scenario = tmp / "national.toml"
+        scenario.write_text(
+            f"""name = "Generated national extract"
+network = {json.dumps(str(pbf))}
+date = 2025-10-01
+
+[[supply]]
+name = "Western port"
+lat = 10.2
+lon = -11.8
+capacity = 800
+
+[[supply]]
+name = "Eastern border"
+lat = 15.5
+lon = -6.5
+capacity = 400
+
+[[events]]
+kind = "attack"
+name = "attack on the central roads"
+lat = 13.0
+lon = -9.0
+radius_km = 40
+date = 2025-09-20
+end = 2025-10-20
+effect = {{ risk = 0.5 }}
+""",
+            encoding="utf-8",
+        )
+        t = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-m", "siege", "run", str(scenario), "--out", str(tmp / "run")],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        seconds = time.perf_counter() - t
+        if out.returncode:
+            sys.exit(out.stderr.strip().splitlines()[-1])
+        size = (tmp / "run" / "map.html").stat().st_size / 1e6
+        print(f"{'siege run':<22}{seconds:>8.1f} s   (target 30 s; network from the cache)")
+        print(f"{'map.html':<22}{size:>8.1f} MB  (target 20 MB)")
+
+
+if __name__ == "__main__":
+    main()
