@@ -12,6 +12,7 @@ import difflib
 import json
 import re
 import unicodedata
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
@@ -274,6 +275,29 @@ class SnappedPlace:
         return self.node is not None
 
 
+_TREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def nearest_nodes(G: nx.MultiDiGraph, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest node of ``G`` (and the great-circle distance in metres) for each lon/lat point: what
+    ``osmnx.distance.nearest_nodes`` answers for an unprojected graph (a haversine ball tree), with
+    the tree built once per graph (the graph is never mutated)."""
+    from sklearn.neighbors import BallTree  # heavy: only when snapping, not to look a name up
+
+    if G not in _TREES:
+        ids = np.fromiter(G.nodes, dtype=np.int64, count=len(G))
+        lat = np.array([G.nodes[n]["y"] for n in ids.tolist()], dtype=float)
+        lon = np.array([G.nodes[n]["x"] for n in ids.tolist()], dtype=float)
+        _TREES[G] = (ids, BallTree(np.deg2rad(np.column_stack([lat, lon])), metric="haversine"))
+    ids, tree = _TREES[G]
+    dist, pos = tree.query(np.deg2rad(np.column_stack([ys, xs])), k=1)
+    return ids[pos[:, 0]], dist[:, 0] * _EARTH_RADIUS_M
+
+
+#: osmnx's Earth radius (``osmnx.distance.EARTH_RADIUS_M``)
+_EARTH_RADIUS_M = 6_371_009
+
+
 def snap_places(
     G: nx.MultiDiGraph, places: Iterable[Place], *, max_snap_km: float = settings.MAX_SNAP_KM
 ) -> list[SnappedPlace]:
@@ -288,9 +312,7 @@ def snap_places(
     if located and len(G):
         xs = np.array([p.lon for p in located], dtype=float)
         ys = np.array([p.lat for p in located], dtype=float)
-        import osmnx as ox  # heavy (sklearn, geopandas): only when snapping, not to look a name up
-
-        nodes, dists = ox.distance.nearest_nodes(G, xs, ys, return_dist=True)
+        nodes, dists = nearest_nodes(G, xs, ys)
         for place, node, dist in zip(located, nodes, dists, strict=True):
             km = float(dist) / 1000.0
             result[place.name] = SnappedPlace(place, int(node) if km <= max_snap_km else None, round(km, 3))

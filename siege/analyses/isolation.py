@@ -15,7 +15,6 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from pyproj import Geod
 
 from siege import settings
 from siege.network.attributes import road_class
@@ -106,6 +105,7 @@ class NodeNames(dict):
         self.G = G
         self._named = list(named)
         self.named = frozenset(named)  # nodes with a name of their own (the others are described)
+        self._tree = None
         self._x = np.array([G.nodes[n]["x"] for n in self._named], dtype=float)
         self._y = np.array([G.nodes[n]["y"] for n in self._named], dtype=float)
 
@@ -114,24 +114,29 @@ class NodeNames(dict):
         if not self._named:
             name = f"{abs(y):.3f}°{'N' if y >= 0 else 'S'} {abs(x):.3f}°{'E' if x >= 0 else 'W'}"
         else:
-            azimuth, _, metres = _GEOD.inv(self._x, self._y, np.full(len(self._x), x), np.full(len(self._y), y))
-            j = int(np.argmin(metres))
+            if self._tree is None:  # built on the first unnamed node: every later one is a query
+                from sklearn.neighbors import BallTree
+
+                self._tree = BallTree(np.deg2rad(np.column_stack([self._y, self._x])), metric="haversine")
+            dist, pos = self._tree.query(np.deg2rad([[y, x]]), k=1)
+            j = int(pos[0, 0])
             place = super().__getitem__(self._named[j])
-            km = metres[j] / 1000.0
-            direction = _COMPASS[int(((azimuth[j] % 360) + 22.5) // 45) % 8]
-            name = (
-                place
-                if km < 0.5
-                else f"{km:.0f} km {direction} of {place}"
-                if km >= 1.5
-                else f"1 km {direction} of {place}"
-            )
+            km = float(dist[0, 0]) * 6_371.009
+            direction = _COMPASS[int((_bearing(float(self._y[j]), float(self._x[j]), y, x) + 22.5) // 45) % 8]
+            name = place if km < 0.5 else f"{max(1, round(km))} km {direction} of {place}"
         self[node] = name
         return name
 
 
 _COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
-_GEOD = Geod(ellps="WGS84")
+
+
+def _bearing(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
+    """Initial great-circle bearing from the first point to the second, degrees from north."""
+    p0, p1, dl = math.radians(lat0), math.radians(lat1), math.radians(lon1 - lon0)
+    y = math.sin(dl) * math.cos(p1)
+    x = math.cos(p0) * math.sin(p1) - math.sin(p0) * math.cos(p1) * math.cos(dl)
+    return math.degrees(math.atan2(y, x)) % 360
 
 
 def node_labels(G: nx.MultiDiGraph, gazetteer: Gazetteer, scenario: Scenario | None = None) -> NodeNames:

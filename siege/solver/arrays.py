@@ -34,6 +34,10 @@ class RoadArrays:
     risk: np.ndarray
     #: absolute cap in trucks/day from events (``capacity_trucks_per_day``); inf where none
     truck_cap: np.ndarray | None = None
+    #: edges ordered by (src, dst), positions ascending within a pair, and where each pair starts:
+    #: fixed by the network, shared by every degraded copy
+    pair_order: np.ndarray | None = None
+    pair_start: np.ndarray | None = None
 
     @classmethod
     def from_graph(cls, G: nx.MultiDiGraph) -> RoadArrays:
@@ -49,11 +53,15 @@ class RoadArrays:
             travel.append(d["travel_time"])
             cap.append(d["capacity"])
         m = len(keys)
+        src_a, dst_a = np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64)
+        order = np.lexsort((dst_a, src_a))  # stable: positions ascending within a pair
+        code = src_a[order] * max(len(nodes), 1) + dst_a[order]
+        starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if m else np.zeros(0, dtype=np.int64)
         return cls(
             nodes=nodes,
             keys=tuple(keys),
-            src=np.array(src, dtype=np.int64),
-            dst=np.array(dst, dtype=np.int64),
+            src=src_a,
+            dst=dst_a,
             length_m=np.array(length, dtype=float),
             travel_s=np.array(travel, dtype=float),
             capacity=np.array(cap, dtype=float),
@@ -61,6 +69,8 @@ class RoadArrays:
             capacity_factor=np.ones(m),
             delay_factor=np.ones(m),
             risk=np.zeros(m),
+            pair_order=order,
+            pair_start=starts,
         )
 
     @property
@@ -126,8 +136,31 @@ class RoadArrays:
         return np.where(self.closed, 0.0, capacity)
 
     def best_edges(self, weight: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        """Positions of the lowest-weight edge for every connected (src, dst) pair among ``mask``."""
-        pos = np.flatnonzero(self.open if mask is None else mask)
+        """Positions of the lowest-weight edge for every connected (src, dst) pair among ``mask``
+        (ties: the first edge), ordered by (src, dst)."""
+        mask = self.open if mask is None else mask
+        if self.pair_order is None:
+            return self._best_edges_sorting(weight, mask)
+        order, starts = self.pair_order, self.pair_start
+        sizes = np.diff(np.r_[starts, len(order)])
+        chosen = np.full(len(starts), -1, dtype=np.int64)  # per pair, in (src, dst) order
+        single = np.flatnonzero(sizes == 1)  # most pairs have one edge: no sorting needed
+        edge = order[starts[single]]
+        chosen[single] = np.where(mask[edge], edge, -1)
+        shared = np.flatnonzero(sizes > 1)
+        if len(shared):
+            group = np.repeat(np.arange(len(starts)), sizes)
+            members = np.concatenate([np.arange(starts[g], starts[g] + sizes[g]) for g in shared.tolist()])
+            keep = np.zeros(len(mask), dtype=bool)
+            keep[order[members]] = True
+            best = self._best_edges_sorting(weight, keep & mask)
+            where = np.empty(len(order), dtype=np.int64)
+            where[order] = np.arange(len(order))
+            chosen[group[where[best]]] = best
+        return chosen[chosen >= 0]
+
+    def _best_edges_sorting(self, weight: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        pos = np.flatnonzero(mask)
         order = pos[np.lexsort((weight[pos], self.dst[pos], self.src[pos]))]
         pair = self.src[order] * self.n + self.dst[order]
         first = np.ones(len(order), dtype=bool)

@@ -15,6 +15,25 @@ from siege.solver.arrays import RoadArrays
 _TIE_BREAK = 1e-9
 
 
+class PairEdges:
+    """(src pos, dst pos) -> the edge position a route uses between them, looked up in the sorted
+    node-pair codes of the chosen edges (no dictionary of every edge is built)."""
+
+    def __init__(self, codes: np.ndarray, edges: np.ndarray, n: int) -> None:
+        self.codes, self.edges, self.n = codes, edges, n
+
+    def get(self, pair: tuple[int, int], default: int | None = None) -> int | None:
+        code = pair[0] * self.n + pair[1]
+        i = int(np.searchsorted(self.codes, code))
+        return int(self.edges[i]) if i < len(self.codes) and self.codes[i] == code else default
+
+    def __getitem__(self, pair: tuple[int, int]) -> int:
+        edge = self.get(pair)
+        if edge is None:
+            raise KeyError(pair)
+        return edge
+
+
 @dataclass(frozen=True)
 class Routes:
     """Shortest-path tree from a set of source nodes."""
@@ -22,7 +41,7 @@ class Routes:
     dist: np.ndarray  # per node; inf where unreachable
     pred: np.ndarray  # per node; -9999 at sources and unreachable nodes
     origin: np.ndarray  # per node: the source it is reached from; -9999 if unreachable
-    edge_of: dict[tuple[int, int], int]  # (src pos, dst pos) -> edge position used
+    edge_of: PairEdges  # (src pos, dst pos) -> edge position used
 
     def path(self, target: int) -> list[int]:
         """Node positions from the origin to ``target`` (empty if unreachable)."""
@@ -45,10 +64,8 @@ def shortest_from(arrays: RoadArrays, sources: Sequence[int], weight: np.ndarray
     dist, pred, origin = dijkstra(
         W, directed=True, indices=np.asarray(sources, dtype=np.int64), min_only=True, return_predecessors=True
     )
-    edge_of = dict(
-        zip(zip(arrays.src[best].tolist(), arrays.dst[best].tolist(), strict=True), best.tolist(), strict=True)
-    )
-    return Routes(dist=dist, pred=pred, origin=origin, edge_of=edge_of)
+    codes = arrays.src[best] * arrays.n + arrays.dst[best]  # ascending: best is ordered by (src, dst)
+    return Routes(dist=dist, pred=pred, origin=origin, edge_of=PairEdges(codes, best, arrays.n))
 
 
 def fastest_from(arrays: RoadArrays, sources: Sequence[int]) -> Routes:
