@@ -105,7 +105,7 @@ class NodeNames(dict):
         self.G = G
         self._named = list(named)
         self.named = frozenset(named)  # nodes with a name of their own (the others are described)
-        self._tree = None
+        self._nearest: dict[int, tuple[int, float, float]] | None = None
         self._x = np.array([G.nodes[n]["x"] for n in self._named], dtype=float)
         self._y = np.array([G.nodes[n]["y"] for n in self._named], dtype=float)
 
@@ -114,29 +114,40 @@ class NodeNames(dict):
         if not self._named:
             name = f"{abs(y):.3f}°{'N' if y >= 0 else 'S'} {abs(x):.3f}°{'E' if x >= 0 else 'W'}"
         else:
-            if self._tree is None:  # built on the first unnamed node: every later one is a query
-                from sklearn.neighbors import BallTree
-
-                self._tree = BallTree(np.deg2rad(np.column_stack([self._y, self._x])), metric="haversine")
-            dist, pos = self._tree.query(np.deg2rad([[y, x]]), k=1)
-            j = int(pos[0, 0])
+            if self._nearest is None:  # every node's nearest named node, in one query
+                self._nearest = self._locate_all()
+            j, km, azimuth = self._nearest[node]
             place = super().__getitem__(self._named[j])
-            km = float(dist[0, 0]) * 6_371.009
-            direction = _COMPASS[int((_bearing(float(self._y[j]), float(self._x[j]), y, x) + 22.5) // 45) % 8]
+            direction = _COMPASS[int((azimuth + 22.5) // 45) % 8]
             name = place if km < 0.5 else f"{max(1, round(km))} km {direction} of {place}"
         self[node] = name
         return name
 
+    def _locate_all(self) -> dict[int, tuple[int, float, float]]:
+        from sklearn.neighbors import BallTree
+
+        ids = list(self.G.nodes)
+        lat = np.radians([self.G.nodes[n]["y"] for n in ids])
+        lon = np.radians([self.G.nodes[n]["x"] for n in ids])
+        tree = BallTree(np.radians(np.column_stack([self._y, self._x])), metric="haversine")
+        dist, pos = tree.query(np.column_stack([lat, lon]), k=1)
+        j = pos[:, 0]
+        lat0, lon0 = np.radians(self._y[j]), np.radians(self._x[j])
+        # initial great-circle bearing from the named place to the node, degrees from north
+        dl = lon - lon0
+        bearing = (
+            np.degrees(
+                np.arctan2(
+                    np.sin(dl) * np.cos(lat), np.cos(lat0) * np.sin(lat) - np.sin(lat0) * np.cos(lat) * np.cos(dl)
+                )
+            )
+            % 360
+        )
+        km = dist[:, 0] * 6_371.009
+        return dict(zip(ids, zip(j.tolist(), km.tolist(), bearing.tolist(), strict=True), strict=True))
+
 
 _COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
-
-
-def _bearing(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
-    """Initial great-circle bearing from the first point to the second, degrees from north."""
-    p0, p1, dl = math.radians(lat0), math.radians(lat1), math.radians(lon1 - lon0)
-    y = math.sin(dl) * math.cos(p1)
-    x = math.cos(p0) * math.sin(p1) - math.sin(p0) * math.cos(p1) * math.cos(dl)
-    return math.degrees(math.atan2(y, x)) % 360
 
 
 def node_labels(G: nx.MultiDiGraph, gazetteer: Gazetteer, scenario: Scenario | None = None) -> NodeNames:
