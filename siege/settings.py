@@ -125,6 +125,13 @@ STATUS_THRESHOLDS: dict[str, float] = {
 #: motorways with a wide median: up to ~150 m)
 CARRIAGEWAY_GAP_KM: float = 0.2
 
+#: Above this many road segments the map draws the major roads (motorway to primary), every road
+#: an event touches and every town's route and chokepoints, summarises the others in its title
+#: block, and simplifies drawn lines to about 30 m: a national extract's map stays a few MB
+MAP_MAX_ROADS: int = 20_000
+MAP_MAJOR_CLASSES: tuple[str, ...] = ("motorway", "trunk", "primary")
+MAP_SIMPLIFY_DEG: float = 0.0003
+
 #: Mali's bounding box (west, south, east, north): an extract reaching it also gets Mali's gazetteer
 MALI_BOUNDS: tuple[float, float, float, float] = (-12.3, 10.1, 4.3, 25.0)
 

@@ -177,7 +177,7 @@ def test_time_slider_shows_earlier_states(browser, nara_run):
     assert [s["date"] for s in data["steps"]] == ["2023-12-01", "2024-02-01", "2024-03-07"]
 
     def degraded(k):
-        return sum(r["state"] in ("degraded", "attacked") for r in data["steps"][k]["roads"])
+        return sum(r["state"] in ("degraded", "attacked") for r in data["steps"][k]["roads"].values())
 
     # the Kwala attack (from 1 February 2024) degrades the RN3 around the junction too
     assert degraded(0) < degraded(2)
@@ -284,7 +284,7 @@ def test_attacked_roads_look_different_from_closed_ones_and_every_layer_is_in_th
     res = run_cli("criticality", REPO / "scenarios" / "nara-rn4-2024.toml", "--out", out)
     assert res.returncode == 0, res.stderr
     data = embedded_data(out / "map.html")
-    states = {st["state"] for st in data["steps"][-1]["roads"]}
+    states = {st["state"] for st in data["steps"][-1]["roads"].values()}
     assert "attacked" in states
     p = Page(browser, out / "map.html")
     attacked = p.page.locator("path.siege-road-attacked").first.get_attribute("stroke")

@@ -15,10 +15,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import offlinefolium as folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from siege import settings
 from siege.analyses.isolation import RunResult
 from siege.io import atomic_path
 from siege.network.attributes import is_estimated, road_class
@@ -58,16 +60,59 @@ def _polygons(geometry: dict) -> list:
     return [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry.get("coordinates", [])
 
 
-def _round(coords) -> list[list[float]]:
-    return [[round(x, 5), round(y, 5)] for x, y, *_ in coords]
+def _round(coords, digits: int = 5) -> list[list[float]]:
+    points = np.asarray(coords, dtype=float)
+    return np.round(points[:, :2], digits).tolist() if points.ndim == 2 and len(points) else []
 
 
 def _road_groups(result: RunResult) -> list[list[tuple[int, int, int]]]:
-    """Edges grouped into two-way road segments (both directions of one way drawn once)."""
+    """Edges grouped into two-way road segments (both directions of one way drawn once); on a
+    network of more than ``MAP_MAX_ROADS`` segments, only those :func:`_drawn` keeps."""
     groups: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}
     for u, v, k in result.scenario.G.edges(keys=True):
         groups.setdefault((min(u, v), max(u, v), k), []).append((u, v, k))
-    return list(groups.values())
+    out = list(groups.values())
+    if len(out) <= settings.MAP_MAX_ROADS:
+        return out
+    return [keys for keys in out if _drawn(result, keys)]
+
+
+def _drawn(result: RunResult, keys) -> bool:
+    """On a large network: a major road, a road an event touches, or part of a town's route."""
+    G = result.scenario.G
+    if road_class(G.edges[keys[0]].get("highway")) in settings.MAP_MAJOR_CLASSES:
+        return True
+    return any(k in _important(result) for k in keys)
+
+
+def _important(result: RunResult) -> set:
+    cached = getattr(result, "_map_important", None)
+    if cached is None:
+        cached = {k for e in result.scenario.events for k in e.edges}
+        cached |= {k for t in result.towns for k in (*t.route_edges, *t.chokepoint_edges)}
+        object.__setattr__(result, "_map_important", cached)
+    return cached
+
+
+def _sparse(states) -> dict[str, dict[str, Any]]:
+    """A step's road states, only for roads that are not open (index -> state): a national map would
+    otherwise repeat "open" for every road on every step."""
+    return {str(i): st for i, st in enumerate(states) if st["state"] != "open"}
+
+
+def _summary_of_hidden(result: RunResult, groups) -> str:
+    """In words, the minor roads a large network's map does not draw."""
+    G = result.scenario.G
+    total = {(min(u, v), max(u, v), k) for u, v, k in G.edges(keys=True)}
+    drawn = {(min(u, v), max(u, v), k) for keys in groups for u, v, k in keys}
+    hidden = total - drawn
+    if not hidden:
+        return ""
+    km = sum(G.edges[key]["length"] for key in hidden if G.has_edge(*key)) / 1000
+    return (
+        f"{len(hidden):,} minor road segments ({km:,.0f} km: secondary and below, untouched by any event and on no "
+        "town's route) are not drawn, to keep the map light; they are in the run's tables."
+    )
 
 
 def _road_state(result: RunResult, keys) -> dict[str, Any]:
@@ -193,7 +238,7 @@ def _timeline_steps(timeline, result: RunResult, groups, *, max_steps: int = 60)
                     ],
                 }
             )
-        steps.append({"date": str(day), "roads": [_road_state_of(deg, keys) for keys in groups], "towns": towns})
+        steps.append({"date": str(day), "roads": _sparse(_road_state_of(deg, keys) for keys in groups), "towns": towns})
     return steps
 
 
@@ -210,13 +255,16 @@ def map_data(
     G = s.G
     steps = [*(steps or []), result] if not steps or steps[-1] is not result else steps
     groups = _road_groups(result)
+    hidden = _summary_of_hidden(result, groups)
     roads = []
     for keys in groups:
         d = G.edges[keys[0]]
+        line = d["geometry"].simplify(settings.MAP_SIMPLIFY_DEG) if hidden else d["geometry"]
+        coords = _round(line.coords, 4 if hidden else 5)  # ~10 m is enough on a national map
         roads.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": _round(d["geometry"].coords)},
+                "geometry": {"type": "LineString", "coordinates": coords},
                 "properties": {
                     "label": result.edge_label(keys[0]),
                     "ref": ";".join(d.get("ref", [])),
@@ -271,6 +319,7 @@ def map_data(
                 if s.schematic
                 else ""
             ),
+            "hidden_roads": hidden,
             "sources": s.sources,
         },
         "capital": s.capital,
@@ -294,7 +343,7 @@ def map_data(
         else [
             {
                 "date": str(r.day) if r.day else None,
-                "roads": [_road_state(r, keys) for keys in groups],
+                "roads": _sparse(_road_state(r, keys) for keys in groups),
                 "towns": [_town_state(t) for t in r.towns],
             }
             for r in steps

@@ -6,6 +6,7 @@
 
   // "attacked": under threat (convoys risk loss) but passable, apart from "closed" (no passage)
   var ROAD_COLORS = { open: "#5b6770", degraded: "#f28e2b", attacked: "#7b3294", closed: "#d62728" };
+  var OPEN_ROAD = { state: "open", effect: "none", events: [] };  // steps list only the roads not open
   var ROAD_LABELS = { open: "open", degraded: "degraded (slower, less capacity)", attacked: "attacked (under threat, passable)",
                       closed: "closed (no passage)" };
   var STATUS_COLORS = { open: "#1a9850", degraded: "#fdae61", besieged: "#f46d43", isolated: "#7f0000" };
@@ -97,7 +98,7 @@
         className: "siege-road siege-road-" + p.state + (p.estimated ? " siege-road-estimated" : ""),
       });
       line.bindTooltip(function () {
-        var s = data.steps[step].roads[i];
+        var s = data.steps[step].roads[i] || OPEN_ROAD;
         return card(p.label, [
           ["road", p.ref || "unnumbered"], ["name", p.name], ["class", p.road_class], ["surface", p.surface],
           ["length", num(p.length_km) + " km" + (p.estimated ? " (estimated: no published distance)" : "")],
@@ -292,6 +293,7 @@
       div.appendChild(el("div", data.title.when, "siege-when"));
       div.appendChild(el("div", "Network: " + data.title.network, "siege-network"));
       if (data.title.schematic) div.appendChild(el("div", data.title.schematic, "siege-schematic"));
+      if (data.title.hidden_roads) div.appendChild(el("div", data.title.hidden_roads, "siege-note siege-hidden-roads"));
       if (data.title.sources.length) {
         var details = el("details");
         details.appendChild(el("summary", "Sources (" + data.title.sources.length + ")"));
@@ -374,7 +376,7 @@
       step = k;
       var s = data.steps[k];
       roadLayers.forEach(function (layer, i) {
-        var st = s.roads[i].state;
+        var st = (s.roads[i] || OPEN_ROAD).state;
         layer.setStyle({ color: ROAD_COLORS[st] });
         var path = layer.getElement && layer.getElement();
         if (path) path.setAttribute("class", path.getAttribute("class").replace(/siege-road-(open|degraded|attacked|closed)\b/, "siege-road-" + st));
