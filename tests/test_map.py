@@ -354,3 +354,23 @@ def test_mali_is_recognisable_borders_and_names(browser, nara_run):
     # roads are drawn straight between the towns they join: two points per leg
     assert all(len(f["geometry"]["coordinates"]) == 2 for f in data["roads"]["features"])
     assert p.errors == []
+
+
+def test_a_large_network_map_draws_major_roads_events_and_routes_and_says_what_it_leaves_out(monkeypatch):
+    from siege import settings
+    from siege.analyses.isolation import run
+    from siege.outputs.map import map_data
+    from siege.scenario import load_scenario
+
+    result = run(load_scenario(REPO / "scenarios" / "nara-rn4-2024.toml"))
+    full = map_data(result)
+    monkeypatch.setattr(settings, "MAP_MAX_ROADS", 10)  # treat the bundled network as a national extract
+    light = map_data(result)
+    assert len(light["roads"]["features"]) < len(full["roads"]["features"])
+    assert "minor road segments" in light["title"]["hidden_roads"] and not full["title"]["hidden_roads"]
+    drawn = {f["properties"]["label"] for f in light["roads"]["features"]}
+    classes = {f["properties"]["road_class"] for f in light["roads"]["features"]}
+    assert any("RN4" in label for label in drawn)  # the attacked road is drawn whatever its class
+    assert classes - set(settings.MAP_MAJOR_CLASSES), "roads on routes or hit by events are kept"
+    # steps list only roads that are not open
+    assert all(st["state"] != "open" for step in light["steps"] for st in step["roads"].values())
