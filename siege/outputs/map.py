@@ -34,12 +34,13 @@ def _asset(name: str) -> str:
     return resources.files("siege.outputs").joinpath("map_assets", name).read_text(encoding="utf-8")
 
 
-def _borders(G) -> list[dict]:
-    """Country outlines (Natural Earth via world-atlas, ``networks/mali/borders.geojson``) that reach
-    the network's area: drawn under the roads so the country is recognisable. None elsewhere."""
+def _borders(G, name: str = "borders.geojson") -> list[dict]:
+    """Country outlines (Natural Earth via world-atlas, ``networks/mali/borders.geojson``) or rivers
+    (``rivers.geojson``) that reach the network's area: drawn under the roads so the country is
+    recognisable. None elsewhere."""
     from siege.network import bundled
 
-    path = bundled.data_dir() / "borders.geojson"
+    path = bundled.data_dir() / name
     if not path.exists() or not len(G):
         return []
     xs = [d["x"] for _, d in G.nodes(data=True)]
@@ -57,7 +58,15 @@ def _borders(G) -> list[dict]:
 
 
 def _polygons(geometry: dict) -> list:
-    return [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry.get("coordinates", [])
+    """Lists of rings (polygons) or of lines, whatever the geometry, for bounding boxes."""
+    kind, coords = geometry["type"], geometry.get("coordinates", [])
+    if kind == "Polygon":
+        return [coords]
+    if kind == "LineString":
+        return [[coords]]
+    if kind == "MultiLineString":
+        return [coords]
+    return coords if kind == "MultiPolygon" else []
 
 
 def _round(coords, digits: int = 5) -> list[list[float]]:
@@ -324,6 +333,7 @@ def map_data(
         },
         "capital": s.capital,
         "borders": _borders(G),
+        "rivers": _borders(G, "rivers.geojson"),
         "focus": worst[0].town if worst else None,
         "roads": {"type": "FeatureCollection", "features": roads},
         "towns": towns,

@@ -86,6 +86,15 @@
       borders.addTo(map);
       overlays["Country borders"] = borders;
     }
+    if (data.rivers && data.rivers.length) {
+      if (!map.getPane("siegeBorders")) { map.createPane("siegeBorders"); map.getPane("siegeBorders").style.zIndex = 250; }
+      var rivers = L.geoJSON({ type: "FeatureCollection", features: data.rivers }, {
+        pane: "siegeBorders", interactive: false,
+        style: function () { return { color: "#6fa8dc", weight: 1.4, opacity: 0.9, className: "siege-river" }; },
+      });
+      rivers.addTo(map);
+      overlays["Rivers"] = rivers;
+    }
 
     // ---- roads ----------------------------------------------------------------------------------
     var roads = L.featureGroup();
@@ -345,6 +354,8 @@
         var row = el("div"); var sw = el("span", null, "siege-swatch siege-line"); sw.style.background = ROAD_COLORS[k];
         row.appendChild(sw); row.appendChild(document.createTextNode(ROAD_LABELS[k])); div.appendChild(row);
       });
+      var riv = el("div"); var swr = el("span", null, "siege-swatch siege-line"); swr.style.background = "#6fa8dc";
+      riv.appendChild(swr); riv.appendChild(document.createTextNode("river")); div.appendChild(riv);
       var est = el("div"); var swe = el("span", null, "siege-swatch siege-line siege-dashed");
       est.appendChild(swe); est.appendChild(document.createTextNode("length estimated (no published distance)")); div.appendChild(est);
       div.appendChild(el("div", "width: road class; size of a town: population", "siege-note"));
