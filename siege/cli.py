@@ -558,6 +558,27 @@ def map_cmd(scenario, compare, out, road_classes, tables) -> None:
     click.echo(f"wrote {out}")
 
 
+@main.command("serve", context_settings=CONTEXT)
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (local only by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder where saved scenarios are written (nothing is written anywhere else).",
+)
+@_fail_cleanly
+def serve_cmd(scenario, host, port, folder) -> None:
+    """A local what-if workbench: change the siege on the map (close or degrade a road, blockade a
+    town, add a convoy or an escort, move the date) and see the answer at once; save as TOML."""
+    from siege.serve import serve
+
+    click.echo(f"siege serve: http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    serve(scenario, host=host, port=port, folder=folder)
+
+
 @main.command("place", context_settings=CONTEXT)
 @click.argument("name")
 @_fail_cleanly

@@ -436,20 +436,23 @@ def map_html(
     probabilities: dict[str, dict[str, Any]] | None = None,
     probability_label: str = "",
     extra_layers: list[dict[str, Any]] | None = None,
+    workbench: dict[str, Any] | None = None,
 ) -> str:
     """The map page of the run (see module docstring) as HTML text; ``probabilities`` (from a sweep)
-    colour the towns by their ``p`` instead of their status.
+    colour the towns by their ``p`` instead of their status; ``workbench`` (from ``siege serve``)
+    adds the editing panel.
 
     folium renders its fixed skeleton; siege's stylesheet, data and script are then put in, in one
     pass, as plain text: data is never a template."""
     content = map_data(result, steps=steps, compare=compare, timeline=timeline)
     content["probabilities"], content["probability_label"] = probabilities, probability_label
     content["extra_layers"] = extra_layers or []
+    content["workbench"] = workbench
     page = _skeleton().get_root().render()
     pieces = {
         _PLACEHOLDER["css"]: _asset("siege-map.css"),
         _PLACEHOLDER["data"]: _json_for_script(content),
-        _PLACEHOLDER["js"]: _asset("siege-map.js"),
+        _PLACEHOLDER["js"]: _asset("siege-map.js") + ("\n" + _asset("siege-workbench.js") if workbench else ""),
     }
     for marker in pieces:
         if page.count(marker) != 1:  # the skeleton is siege's own: a miss is a bug, never bad input

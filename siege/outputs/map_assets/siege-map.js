@@ -437,6 +437,7 @@
       e.popup.options.autoPan = true;
       e.popup.update();
     });
-    window.siegeMap = { map: map, data: data, overlays: overlays, select: select, showStep: showStep, townLayers: townLayers };
+    window.siegeMap = { map: map, data: data, overlays: overlays, select: select, showStep: showStep, townLayers: townLayers,
+                        roadLayers: roadLayers, el: el };
   };
 })();

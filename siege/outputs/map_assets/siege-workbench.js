@@ -1,0 +1,136 @@
+/* siege serve: the what-if panel over the map. Every change is sent to the server, which checks it
+   as it checks a scenario file, re-runs and sends the page again. All text is set with textContent:
+   nothing from a request or a scenario becomes markup. */
+(function () {
+  "use strict";
+
+  function start() {
+    if (!window.siegeMap || !window.siegeMap.data.workbench) { return setTimeout(start, 50); }
+    var sm = window.siegeMap, wb = sm.data.workbench, el = sm.el;
+    var sid = wb.session;
+
+    function post(action, body) {
+      status.textContent = "working…";
+      status.className = "siege-wb-status siege-wb-busy";
+      return fetch("/api/" + action + "?s=" + encodeURIComponent(sid), {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}),
+      }).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
+        .then(function (res) {
+          if (!res.ok) { status.textContent = res.body.error || "refused"; status.className = "siege-wb-status siege-wb-error"; return null; }
+          status.textContent = ""; status.className = "siege-wb-status";
+          return res.body;
+        });
+    }
+    function reload() { window.location.assign("/?s=" + encodeURIComponent(sid) + (wb.compare ? "&compare=" + wb.compare : "")); }
+    function field(label, input) {
+      var row = el("label", null, "siege-wb-field"); row.appendChild(document.createTextNode(label + " ")); row.appendChild(input); return row;
+    }
+    function input(type, value, cls) { var i = el("input", null, cls); i.type = type; if (value !== undefined) i.value = value; return i; }
+    function select(options, cls) {
+      var s = el("select", null, cls);
+      options.forEach(function (o) { var opt = el("option", o[1]); opt.value = o[0]; s.appendChild(opt); });
+      return s;
+    }
+    function effectOf(kind, level) {
+      if (kind === "close") return "close";
+      var v = parseFloat(level);
+      return kind === "risk" ? { risk: v } : { capacity_factor: v };
+    }
+    function commodityOf(value) { return value ? [value] : undefined; }
+
+    // ---- the panel ------------------------------------------------------------------------------
+    var panel = L.control({ position: "topleft" });
+    var status, form;
+    panel.onAdd = function () {
+      var div = el("div", null, "siege-workbench leaflet-control");
+      L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
+      div.appendChild(el("h4", "What-if"));
+      div.appendChild(el("div", "Click a road to close or degrade it; pick a town to blockade it.", "siege-note"));
+      form = el("div", null, "siege-wb-form");  // a clicked road's form, at the top where it is seen
+      div.appendChild(form);
+      var date = input("date", wb.date, "siege-wb-date");
+      date.addEventListener("change", function () { post("date", { date: date.value }).then(function (r) { if (r) reload(); }); });
+      div.appendChild(field("date", date));
+      // town blockade
+      var town = select(wb.towns.map(function (t) { return [t, t]; }), "siege-wb-town");
+      var tb = el("button", "blockade town", "siege-wb-blockade");
+      tb.addEventListener("click", function () {
+        post("edit", { kind: "town_blockade", fields: { place: town.value, effect: "close", start: wb.date || undefined } })
+          .then(function (r) { if (r) reload(); });
+      });
+      var row = el("div"); row.appendChild(town); row.appendChild(tb); div.appendChild(row);
+      // convoy and escort
+      var cFrom = select(wb.towns.map(function (t) { return [t, t]; }), "siege-wb-convoy-from");
+      var cTo = select(wb.towns.map(function (t) { return [t, t]; }), "siege-wb-convoy-to");
+      var cTrucks = input("number", "100", "siege-wb-convoy-trucks");
+      var cCom = select(wb.commodities.map(function (c) { return [c, c]; }), "siege-wb-convoy-commodity");
+      var cb = el("button", "add convoy", "siege-wb-convoy");
+      cb.addEventListener("click", function () {
+        post("edit", { kind: "convoy", fields: { from: cFrom.value, to: cTo.value, trucks: parseFloat(cTrucks.value),
+          commodity: cCom.value, escorted: true, date: wb.date || undefined } }).then(function (r) { if (r) reload(); });
+      });
+      var crow = el("div", null, "siege-wb-row"); [cFrom, cTo, cTrucks, cCom, cb].forEach(function (x) { crow.appendChild(x); });
+      div.appendChild(crow);
+      var eRef = input("text", "", "siege-wb-escort-ref"); eRef.placeholder = "road, e.g. RN4";
+      var eFrom = select(wb.towns.map(function (t) { return [t, t]; }), "siege-wb-escort-from");
+      var eTo = select(wb.towns.map(function (t) { return [t, t]; }), "siege-wb-escort-to");
+      var eb = el("button", "add escort", "siege-wb-escort");
+      eb.addEventListener("click", function () {
+        post("edit", { kind: "escort", fields: { ref: eRef.value, from: eFrom.value, to: eTo.value,
+          capacity_trucks_per_day: 50, start: wb.date || undefined } }).then(function (r) { if (r) reload(); });
+      });
+      var erow = el("div", null, "siege-wb-row"); [eRef, eFrom, eTo, eb].forEach(function (x) { erow.appendChild(x); });
+      div.appendChild(erow);
+      // edits, undo, compare, save
+      div.appendChild(el("h4", "Your edits (" + wb.edits.length + ")"));
+      var list = el("ol", null, "siege-wb-edits");
+      wb.edits.forEach(function (e) { list.appendChild(el("li", e.text)); });
+      div.appendChild(list);
+      var undo = el("button", "undo", "siege-wb-undo");
+      undo.disabled = !wb.edits.length;
+      undo.addEventListener("click", function () { post("undo").then(function (r) { if (r) reload(); }); });
+      var cmp = select([["", "no comparison"], ["loaded", "compare with the scenario as loaded"], ["baseline", "compare with the baseline"]], "siege-wb-compare");
+      cmp.value = wb.compare;
+      cmp.addEventListener("change", function () {
+        window.location.assign("/?s=" + encodeURIComponent(sid) + (cmp.value ? "&compare=" + cmp.value : ""));
+      });
+      var r2 = el("div"); r2.appendChild(undo); r2.appendChild(cmp); div.appendChild(r2);
+      var name = input("text", "", "siege-wb-name"); name.placeholder = "file name";
+      var save = el("button", "save as TOML", "siege-wb-save");
+      save.addEventListener("click", function () {
+        post("save", { name: name.value }).then(function (r) { if (r) { status.textContent = "saved " + r.saved; status.className = "siege-wb-status siege-wb-saved"; } });
+      });
+      var r3 = el("div"); r3.appendChild(name); r3.appendChild(save); div.appendChild(r3);
+      div.appendChild(el("div", "Files are saved in " + wb.folder, "siege-note"));
+      status = el("div", null, "siege-wb-status");
+      div.insertBefore(status, form);
+      return div;
+    };
+    panel.addTo(sm.map);
+
+    // ---- a click on a road opens its form ---------------------------------------------------------
+    sm.roadLayers.forEach(function (layer, i) {
+      layer.on("click", function (ev) {
+        var p = sm.data.roads.features[i].properties;
+        while (form.firstChild) form.removeChild(form.firstChild);
+        form.appendChild(el("h4", p.label));
+        var what = select([["close", "close"], ["risk", "attack (risk)"], ["capacity", "degrade (capacity factor)"]], "siege-wb-effect");
+        var level = input("number", "0.5", "siege-wb-level"); level.step = "0.05"; level.min = "0"; level.max = "1";
+        var com = select([["", "all traffic"]].concat(wb.commodities.map(function (c) { return [c, c + " only"]; })), "siege-wb-commodity");
+        var from = input("date", wb.date, "siege-wb-start"), to = input("date", "", "siege-wb-end");
+        var apply = el("button", "apply", "siege-wb-apply");
+        apply.addEventListener("click", function () {
+          var fields = { lat: ev.latlng.lat, lon: ev.latlng.lng, ref: p.ref ? p.ref.split(";")[0] : undefined,
+                         effect: effectOf(what.value, level.value), commodities: commodityOf(com.value),
+                         start: from.value || undefined, end: to.value || undefined };
+          var kind = what.value === "close" ? "cut" : "attack";
+          if (kind === "attack") fields.radius_km = 3;
+          post("edit", { kind: kind, fields: fields }).then(function (r) { if (r) reload(); });
+        });
+        [field("effect", what), field("level", level), field("on", com), field("from", from), field("to", to), apply]
+          .forEach(function (x) { form.appendChild(x); });
+      });
+    });
+  }
+  start();
+})();
