@@ -189,6 +189,11 @@ def create_app(workbench: Workbench):
             "commodities": [c.name for c in scenario.commodities],
             "compare": against or "",
             "folder": str(workbench.folder),
+            # the results table: the towns hit first, then how many are open
+            "results": [
+                {"town": t.town, "status": t.status, "served": round(t.served_fraction, 3), "was": t.baseline_status}
+                for t in sorted(result.towns, key=lambda t: (t.status == "open", t.served_fraction, t.town))
+            ],
         }
         return HTMLResponse(map_html(result, compare=compare, workbench=info))
 

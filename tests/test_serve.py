@@ -93,6 +93,7 @@ def test_close_the_rn4_near_mourdiah_see_nara_isolated_save_validate_reload(serv
     page.wait_for_function("window.siegeMap !== undefined && document.querySelector('.siege-workbench')")
     assert _town(page, "Nara") == "isolated"
     assert "cut: RN4 near" in page.locator(".siege-wb-edits").inner_text()
+    assert "Nara" in page.locator(".siege-wb-results").inner_text()  # the results table updates too
     # save, validate the file, load it again: Nara is still cut off
     page.locator(".siege-wb-name").fill("nara-cut")
     page.locator(".siege-wb-save").click()

@@ -69,7 +69,8 @@
         post("edit", { kind: "convoy", fields: { from: cFrom.value, to: cTo.value, trucks: parseFloat(cTrucks.value),
           commodity: cCom.value, escorted: true, date: wb.date || undefined } }).then(function (r) { if (r) reload(); });
       });
-      var crow = el("div", null, "siege-wb-row"); [cFrom, cTo, cTrucks, cCom, cb].forEach(function (x) { crow.appendChild(x); });
+      var crow = el("div", null, "siege-wb-row"); crow.appendChild(document.createTextNode("convoy "));
+      [cFrom, cTo, cTrucks, cCom, cb].forEach(function (x) { crow.appendChild(x); });
       div.appendChild(crow);
       var eRef = input("text", "", "siege-wb-escort-ref"); eRef.placeholder = "road, e.g. RN4";
       var eFrom = select(wb.towns.map(function (t) { return [t, t]; }), "siege-wb-escort-from");
@@ -79,8 +80,21 @@
         post("edit", { kind: "escort", fields: { ref: eRef.value, from: eFrom.value, to: eTo.value,
           capacity_trucks_per_day: 50, start: wb.date || undefined } }).then(function (r) { if (r) reload(); });
       });
-      var erow = el("div", null, "siege-wb-row"); [eRef, eFrom, eTo, eb].forEach(function (x) { erow.appendChild(x); });
+      var erow = el("div", null, "siege-wb-row"); erow.appendChild(document.createTextNode("escort "));
+      [eRef, eFrom, eTo, eb].forEach(function (x) { erow.appendChild(x); });
       div.appendChild(erow);
+      // results: the towns hit, worst first
+      var hit = wb.results.filter(function (r) { return r.status !== "open"; });
+      div.appendChild(el("h4", "Results: " + hit.length + " town(s) not open, " + (wb.results.length - hit.length) + " open"));
+      var table = el("table", null, "siege-wb-results");
+      hit.slice(0, 15).forEach(function (r) {
+        var tr = el("tr");
+        [r.town, r.status + (r.was !== r.status ? " (was " + r.was + ")" : ""), Math.round(r.served * 100) + " % served"]
+          .forEach(function (v) { tr.appendChild(el("td", v)); });
+        table.appendChild(tr);
+      });
+      div.appendChild(table);
+      if (hit.length > 15) div.appendChild(el("div", (hit.length - 15) + " more in the map", "siege-note"));
       // edits, undo, compare, save
       div.appendChild(el("h4", "Your edits (" + wb.edits.length + ")"));
       var list = el("ol", null, "siege-wb-edits");
