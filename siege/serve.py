@@ -170,6 +170,7 @@ def create_app(workbench: Workbench):
     from starlette.routing import Route
 
     from siege.analyses.isolation import run
+    from siege.analyses.timeline import simulate_period
     from siege.outputs.map import map_html
 
     def page(sid: str, *, against: str | None = None) -> HTMLResponse:
@@ -195,7 +196,9 @@ def create_app(workbench: Workbench):
                 for t in sorted(result.towns, key=lambda t: (t.status == "open", t.served_fraction, t.town))
             ],
         }
-        return HTMLResponse(map_html(result, compare=compare, workbench=info))
+        # a scenario with a period: the slider steps through its days, as in siege run
+        timeline = simulate_period(scenario) if compare is None else None
+        return HTMLResponse(map_html(result, compare=compare, timeline=timeline, workbench=info))
 
     async def index(request: Request):
         sid = request.query_params.get("s")

@@ -113,6 +113,14 @@ def test_close_the_rn4_near_mourdiah_see_nara_isolated_save_validate_reload(serv
         page.locator(".siege-wb-undo").click()
     page.wait_for_function("window.siegeMap !== undefined")
     assert _town(page, "Nara") == "open"
+    # a click on a town picks it for a blockade
+    nara = page.evaluate("() => window.siegeMap.data.towns.findIndex(t => t.name === 'Nara')")
+    page.locator(f"path.siege-town-{nara}").click(force=True)
+    assert page.locator(".siege-wb-town").input_value() == "Nara"
+    with page.expect_navigation():
+        page.locator(".siege-wb-blockade").click()
+    page.wait_for_function("window.siegeMap !== undefined")
+    assert _town(page, "Nara") == "isolated"
     assert errors == []
 
 

@@ -17,7 +17,7 @@
       }).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
         .then(function (res) {
           if (!res.ok) { status.textContent = res.body.error || "refused"; status.className = "siege-wb-status siege-wb-error"; return null; }
-          status.textContent = ""; status.className = "siege-wb-status";
+          if (action !== "save") status.textContent = "working… (re-running the scenario)";
           return res.body;
         });
     }
@@ -40,12 +40,12 @@
 
     // ---- the panel ------------------------------------------------------------------------------
     var panel = L.control({ position: "topleft" });
-    var status, form;
+    var status, form, townSelect;
     panel.onAdd = function () {
       var div = el("div", null, "siege-workbench leaflet-control");
       L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
       div.appendChild(el("h4", "What-if"));
-      div.appendChild(el("div", "Click a road to close or degrade it; pick a town to blockade it.", "siege-note"));
+      div.appendChild(el("div", "Click a road to close or degrade it; click a town, then blockade it.", "siege-note"));
       form = el("div", null, "siege-wb-form");  // a clicked road's form, at the top where it is seen
       div.appendChild(form);
       var date = input("date", wb.date, "siege-wb-date");
@@ -53,6 +53,7 @@
       div.appendChild(field("date", date));
       // town blockade
       var town = select(wb.towns.map(function (t) { return [t, t]; }), "siege-wb-town");
+      townSelect = town;
       var tb = el("button", "blockade town", "siege-wb-blockade");
       tb.addEventListener("click", function () {
         post("edit", { kind: "town_blockade", fields: { place: town.value, effect: "close", start: wb.date || undefined } })
@@ -121,6 +122,11 @@
       return div;
     };
     panel.addTo(sm.map);
+
+    // ---- a click on a town picks it for a blockade (and opens its popup as always) -------------------
+    sm.townLayers.forEach(function (layer, i) {
+      layer.on("click", function () { townSelect.value = sm.data.towns[i].name; townSelect.classList.add("siege-wb-picked"); });
+    });
 
     // ---- a click on a road opens its form ---------------------------------------------------------
     sm.roadLayers.forEach(function (layer, i) {
