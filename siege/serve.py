@@ -170,8 +170,10 @@ def create_app(workbench: Workbench):
     from starlette.routing import Route
 
     from siege.analyses.isolation import run
-    from siege.analyses.timeline import simulate_period
+    from siege.analyses.timeline import SimulationMemo, simulate
     from siege.outputs.map import map_html
+
+    memo = SimulationMemo()
 
     def page(sid: str, *, against: str | None = None) -> HTMLResponse:
         scenario = workbench.scenario(sid)
@@ -196,8 +198,12 @@ def create_app(workbench: Workbench):
                 for t in sorted(result.towns, key=lambda t: (t.status == "open", t.served_fraction, t.town))
             ],
         }
-        # a scenario with a period: the slider steps through its days, as in siege run
-        timeline = simulate_period(scenario) if compare is None else None
+        # a scenario with a period: the slider steps through its days, as in siege run; lanes and solved
+        # days are shared between requests (keys hold the events themselves: an edit reuses only what
+        # it leaves identical)
+        timeline = None
+        if compare is None and scenario.start is not None and scenario.end is not None:
+            timeline = simulate(scenario, memo=memo)
         return HTMLResponse(map_html(result, compare=compare, timeline=timeline, workbench=info))
 
     async def index(request: Request):

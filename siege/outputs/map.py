@@ -216,34 +216,38 @@ def _timeline_steps(timeline, result: RunResult, groups, *, max_steps: int = 60)
     days = sorted({*all_days[::7], *changes, all_days[-1], *evaluated})
     if len(days) > max_steps:
         days = sorted({*days[:: max(1, len(days) // max_steps)], all_days[-1], *evaluated})
-    by_day = {d: rows for d, rows in timeline.frame.groupby("date")}
+    wanted = set(days)
+    rows_of: dict[tuple, list[dict]] = {}  # (day, town) -> its commodities' rows (records, not pandas rows)
+    for rec in timeline.frame.to_dict("records"):
+        if rec["date"] in wanted:
+            rows_of.setdefault((rec["date"], rec["town"]), []).append(rec)
     names = [t.town for t in result.towns]
     units = {c.name: c.unit for c in s.commodities}
     steps = []
     for day in days:
         deg = degrade(s.events, day)
-        rows = by_day[day]
-        per_town = {town: r for town, r in rows.groupby("town")}
         towns = []
         for n in names:
-            r = per_town[n]
+            recs = rows_of[(day, n)]
             towns.append(
                 {
-                    "status": max(r["status"], key=STATUSES.index),
-                    "served_fraction": float(r["served_fraction"].min()),
-                    "throughput": float(r["inflow"].sum()),
-                    "short": bool(r["short"].any()),
+                    "status": max((c["status"] for c in recs), key=STATUSES.index),
+                    "served_fraction": float(min(c["served_fraction"] for c in recs)),
+                    "throughput": float(sum(c["inflow"] for c in recs)),
+                    "short": any(bool(c["short"]) for c in recs),
                     "commodities": [
                         {
                             "name": c["commodity"],
                             "unit": units.get(c["commodity"], "trucks/day"),
                             "demand": float(c["demand"]),
                             "inflow": float(c["inflow"]),
-                            "stock_days": None if c["stock_days"] is None else float(c["stock_days"]),
+                            "stock_days": None
+                            if c["stock_days"] is None or c["stock_days"] != c["stock_days"]
+                            else float(c["stock_days"]),
                             "status": c["status"],
                             "short": bool(c["short"]),
                         }
-                        for _, c in r.iterrows()
+                        for c in recs
                     ],
                 }
             )
