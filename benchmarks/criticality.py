@@ -36,14 +36,29 @@ from siege.solver import reference as ref
 from siege.solver.arrays import RoadArrays
 
 
-def nx_segment(H: nx.MultiDiGraph, arrays: RoadArrays, segments: Segments, s: int, supplies, towns, base) -> tuple:
-    """Remove one segment, recompute with networkx, restore it."""
+@contextlib.contextmanager
+def _without(H: nx.MultiDiGraph, arrays: RoadArrays, segments: Segments, s: int):
+    """``H`` with every direction of segment ``s`` removed, put back afterwards."""
     removed = []
     for i in segments.edges[s]:
         u, v = int(arrays.src[i]), int(arrays.dst[i])
         if H.has_edge(u, v, i):
             removed.append((u, v, i, dict(H.edges[u, v, i])))
             H.remove_edge(u, v, i)
+    try:
+        yield H
+    finally:
+        for u, v, i, data in removed:
+            H.add_edge(u, v, key=i, **data)
+
+
+def nx_segment(H: nx.MultiDiGraph, arrays: RoadArrays, segments: Segments, s: int, supplies, towns, base) -> tuple:
+    """Remove one segment, recompute with networkx, restore it."""
+    with _without(H, arrays, segments, s):
+        return _recompute(H, supplies, towns, base)
+
+
+def _recompute(H: nx.MultiDiGraph, supplies, towns, base) -> tuple:
     sources = [p for p, _ in supplies]
     dist = nx.multi_source_dijkstra_path_length(H, set(sources), weight="hours")
     nodes = [t for t, _ in towns]
@@ -51,8 +66,6 @@ def nx_segment(H: nx.MultiDiGraph, arrays: RoadArrays, segments: Segments, s: in
     hours = sum(dist[t] - base["dist"][t] for t in nodes if t in dist and t in base["dist"])
     D = ref._flow_graph(H, supplies, towns, [d for _, d in towns])
     lost = max(0.0, base["flow"] - nx.maximum_flow_value(D, "S", "T"))
-    for u, v, i, data in removed:
-        H.add_edge(u, v, key=i, **data)
     return isolated, lost, hours
 
 
@@ -141,17 +154,9 @@ def _ra2ce_style(H: nx.MultiDiGraph, arrays: RoadArrays, segments: Segments, ope
     """Local detour per segment (a different question), timed on the sample and extrapolated."""
     t = time.perf_counter()
     for s in chosen:
-        removed = []
-        for i in segments.edges[s]:
-            u, v = int(arrays.src[i]), int(arrays.dst[i])
-            if H.has_edge(u, v, i):
-                removed.append((u, v, i, dict(H.edges[u, v, i])))
-                H.remove_edge(u, v, i)
         u, v = int(arrays.src[segments.edges[s][0]]), int(arrays.dst[segments.edges[s][0]])
-        with contextlib.suppress(nx.NetworkXNoPath):
+        with _without(H, arrays, segments, s), contextlib.suppress(nx.NetworkXNoPath):
             nx.bidirectional_dijkstra(H, u, v, weight="hours")
-        for a, b, i, data in removed:
-            H.add_edge(a, b, key=i, **data)
     seconds = (time.perf_counter() - t) * len(open_ids) / len(chosen)
     note = "different question: local detour per segment" + (
         "" if len(chosen) == len(open_ids) else f" (extrapolated from {len(chosen)} segments)"

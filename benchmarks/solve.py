@@ -98,42 +98,18 @@ def networkx_competent(arrays: RoadArrays, supplies, towns):
     return hours, survival, delivered, cuts
 
 
-def _fair_delivery_one_graph(H, supplies, towns, tolerance: float = 1e-4) -> np.ndarray:
-    """Progressive filling as in :func:`siege.solver.reference.fair_delivery`, on one flow graph whose
-    town → sink capacities are set in place for each maximum flow."""
-    D = ref._flow_graph(
-        H, [(s.node, s.capacity) for s in supplies], [(t.node, t.demand) for t in towns], [0] * len(towns)
-    )
-    demand = np.array([t.demand for t in towns], dtype=float)
-    alloc, active = np.zeros(len(towns)), demand > 0
+def _fair_delivery_one_graph(H, supplies, towns) -> np.ndarray:
+    """The reference progressive filling, on one flow graph whose town → sink capacities are set in
+    place for each maximum flow instead of a graph built afresh."""
+    pairs_s, pairs_t = [(s.node, s.capacity) for s in supplies], [(t.node, t.demand) for t in towns]
+    D = ref._flow_graph(H, pairs_s, pairs_t, [0] * len(towns))
 
-    def feasible(caps) -> bool:
+    def in_place(caps):
         for j, c in enumerate(caps):
             D[("town", j)]["T"]["capacity"] = float(c)
-        return nx.maximum_flow_value(D, "S", "T") >= caps.sum() - 1e-6
+        return D
 
-    lo = 0.0
-    while active.any():
-        if feasible(np.where(active, demand, alloc)):
-            alloc[active] = demand[active]
-            break
-        hi = 1.0
-        while hi - lo > tolerance:
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if feasible(np.where(active, mid * demand, alloc)) else (lo, mid)
-        caps = np.where(active, hi * demand, alloc)
-        for j, c in enumerate(caps):
-            D[("town", j)]["T"]["capacity"] = float(c)
-        R = nx.algorithms.flow.edmonds_karp(D, "S", "T")
-        residual = nx.DiGraph((u, v) for u, v, d in R.edges(data=True) if d["capacity"] - d["flow"] > 1e-9)
-        residual.add_node("S")
-        reach = nx.descendants(residual, "S") | {"S"}
-        blocked = np.array([a and ("town", j) not in reach for j, a in enumerate(active)])
-        if not blocked.any():
-            blocked = active.copy()
-        alloc[blocked] = lo * demand[blocked]
-        active &= ~blocked
-    return alloc
+    return ref.fair_delivery(H, pairs_s, pairs_t, flow_graph=in_place)
 
 
 def compare(states, expected) -> bool:

@@ -75,43 +75,33 @@ _SOURCE_HELP = (
 
 
 def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A network ``SOURCE`` with the loading options (``--largest-component`` too)."""
     func = click.argument("source", required=False, default=settings.BUNDLED_NETWORK, metavar="[SOURCE]")(func)
-    func = click.option(
-        "--road-classes",
-        default=",".join(settings.DEFAULT_ROAD_CLASSES),
-        show_default=True,
-        help="Comma-separated OSM highway classes to keep (their _link variants come along), "
-        "e.g. add 'unclassified,track' to widen.",
-    )(func)
-    func = click.option(
+    func = _network_options(func)
+    return click.option(
         "--largest-component", is_flag=True, help="Keep only the largest strongly connected component."
     )(func)
-    func = click.option(
-        "--tables",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="TOML file overriding the speed_kph and capacity_trucks_per_day tables.",
-    )(func)
-    return func
 
 
 def _network_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--road-classes`` and ``--tables`` for commands that load the network a scenario names."""
+    """``--road-classes`` and ``--tables``: for every command that loads a network (for scenario
+    commands, the network the scenario names)."""
     func = click.option(
         "--road-classes",
         default=None,
-        help="Comma-separated OSM highway classes to keep from the scenario's network (default: "
+        help="Comma-separated OSM highway classes to keep (their _link variants come along; default: "
         + ",".join(settings.DEFAULT_ROAD_CLASSES)
-        + ").",
+        + "), e.g. add 'unclassified,track' to widen.",
     )(func)
-    func = click.option(
+    return click.option(
         "--tables",
         type=click.Path(dir_okay=False, path_type=Path),
         help="TOML file overriding the speed_kph and capacity_trucks_per_day tables.",
     )(func)
-    return func
 
 
 def _scenario_options(road_classes: str | None, tables: Path | None) -> dict[str, Any]:
+    """The network loader's keyword options from ``--road-classes`` and ``--tables``."""
     from siege.network.attributes import read_tables
 
     options: dict[str, Any] = {}
@@ -125,17 +115,11 @@ def _scenario_options(road_classes: str | None, tables: Path | None) -> dict[str
     return options
 
 
-def _load(source: str, road_classes: str, largest_component: bool, tables: Path | None):
-    from siege.network.attributes import read_tables
+def _load(source: str, road_classes: str | None, largest_component: bool, tables: Path | None):
     from siege.network.source import load_network
 
-    classes = [c.strip() for c in road_classes.split(",") if c.strip()]
-    if not classes:
-        raise SiegeInputError("--road-classes", "expected at least one OSM highway class")
-    speeds, capacities = read_tables(tables) if tables else (None, None)
-    return load_network(
-        source, road_classes=classes, largest_component=largest_component, speeds=speeds, capacities=capacities
-    )
+    options = _scenario_options(road_classes, tables)
+    return load_network(source, largest_component=largest_component, **options)
 
 
 @network.command("info", context_settings=CONTEXT, epilog=_SOURCE_HELP)

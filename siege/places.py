@@ -275,6 +275,8 @@ class SnappedPlace:
         return self.node is not None
 
 
+#: osmnx's Earth radius (``osmnx.distance.EARTH_RADIUS_M``), metres
+EARTH_RADIUS_M = 6_371_009
 _TREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -291,11 +293,7 @@ def nearest_nodes(G: nx.MultiDiGraph, xs: np.ndarray, ys: np.ndarray) -> tuple[n
         _TREES[G] = (ids, BallTree(np.deg2rad(np.column_stack([lat, lon])), metric="haversine"))
     ids, tree = _TREES[G]
     dist, pos = tree.query(np.deg2rad(np.column_stack([ys, xs])), k=1)
-    return ids[pos[:, 0]], dist[:, 0] * _EARTH_RADIUS_M
-
-
-#: osmnx's Earth radius (``osmnx.distance.EARTH_RADIUS_M``)
-_EARTH_RADIUS_M = 6_371_009
+    return ids[pos[:, 0]], dist[:, 0] * EARTH_RADIUS_M
 
 
 def snap_places(

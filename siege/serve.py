@@ -16,10 +16,12 @@ import copy
 import datetime as dt
 import re
 import secrets
+import tomllib
 from pathlib import Path
 from typing import Any
 
 from siege.errors import SiegeInputError
+from siege.io import write_text_atomic
 from siege.scenario import Scenario, scenario_from_dict
 from siege.scenario.dates import parse_date
 from siege.scenario.model import read_toml
@@ -122,9 +124,7 @@ class Workbench:
         if "network" in raw and not Path(str(raw["network"])).is_absolute() and raw["network"] != "mali":
             raw["network"] = str((self.path.parent / str(raw["network"])).resolve())
         text = tomli_w.dumps(_toml_ready(raw))
-        scenario_from_dict(read_toml_text(text), where=target.name, base=self.folder, network=self.G)
-        from siege.io import write_text_atomic
-
+        scenario_from_dict(tomllib.loads(text), where=target.name, base=self.folder, network=self.G)
         self.folder.mkdir(parents=True, exist_ok=True)
         write_text_atomic(target, text)
         return target
@@ -145,12 +145,6 @@ def make_edit(request: Any) -> dict:
     if kind == "cut":
         edit.setdefault("max_distance_km", 5)
     return edit
-
-
-def read_toml_text(text: str) -> dict:
-    import tomllib
-
-    return tomllib.loads(text)
 
 
 def _toml_ready(value: Any) -> Any:

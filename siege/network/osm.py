@@ -21,7 +21,7 @@ import osmnx as ox
 from siege import settings
 from siege.errors import SiegeInputError
 from siege.io import atomic_path
-from siege.network.attributes import Table, add_siege_attributes, keep_road_classes, parse_ref
+from siege.network.attributes import Table, add_siege_attributes, highway_values, keep_road_classes, parse_ref
 from siege.network.validate import check_graph, osm_root
 
 OSM_XML_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".xml")
@@ -41,8 +41,24 @@ def osm_tags() -> Iterator[None]:
 
 def road_class_filter(road_classes: Iterable[str]) -> str:
     """An Overpass way filter for the given road classes and their ``_link`` variants."""
-    classes = sorted({c for rc in road_classes for c in (rc, f"{rc}_link")})
-    return f'["highway"~"^({"|".join(classes)})$"]'
+    return f'["highway"~"^({"|".join(highway_values(road_classes))})$"]'
+
+
+@contextlib.contextmanager
+def libosmium_errors(where: str, expected: str) -> Iterator[None]:
+    """What libosmium raises on a damaged or foreign file, as one line naming the file."""
+    import osmium
+
+    try:
+        yield
+    except SiegeInputError:
+        raise
+    except osmium.InvalidLocationError as err:
+        raise SiegeInputError(
+            where, f"a node's latitude/longitude is not a valid position ({_first_line(err)})"
+        ) from None
+    except (RuntimeError, ValueError, KeyError, TypeError, OverflowError) as err:  # libosmium's parser
+        raise SiegeInputError(where, f"could not read as {expected} ({_first_line(err)})") from None
 
 
 def finish_graph(
@@ -157,7 +173,7 @@ def read_extras(path: Path, where: str, *, expected: str = "OSM data") -> OsmExt
     import osmium
 
     extras = OsmExtras()
-    try:
+    with libosmium_errors(where, expected):
         relations = osmium.FileProcessor(str(path), osmium.osm.RELATION).with_filter(
             osmium.filter.TagFilter(("type", "route"))
         )
@@ -184,12 +200,6 @@ def read_extras(path: Path, where: str, *, expected: str = "OSM data") -> OsmExt
                     "lon": node.location.lon,
                 }
             )
-    except osmium.InvalidLocationError as err:
-        raise SiegeInputError(
-            where, f"a node's latitude/longitude is not a valid position ({_first_line(err)})"
-        ) from None
-    except (RuntimeError, ValueError, KeyError, TypeError, OverflowError) as err:  # libosmium's parser
-        raise SiegeInputError(where, f"could not read as {expected} ({_first_line(err)})") from None
     return extras
 
 
@@ -205,20 +215,13 @@ def _write_roads(
     if road_classes is None:
         highway = osmium.filter.KeyFilter("highway")
     else:
-        values = sorted({c for rc in road_classes for c in (rc, f"{rc}_link")})
-        highway = osmium.filter.TagFilter(*[("highway", v) for v in values])
-    try:
+        highway = osmium.filter.TagFilter(*[("highway", v) for v in highway_values(road_classes)])
+    with libosmium_errors(where, expected):
         try:
             return _write_roads_located(path, out, highway)
         except (RuntimeError, ValueError, OverflowError, _HandMade):
             # negative ids (files edited by hand) or a damaged file: the slow path says which
             return _write_roads_by_ids(path, out, highway)
-    except osmium.InvalidLocationError as err:
-        raise SiegeInputError(
-            where, f"a node's latitude/longitude is not a valid position ({_first_line(err)})"
-        ) from None
-    except (RuntimeError, ValueError, KeyError, TypeError, OverflowError) as err:  # libosmium's parser
-        raise SiegeInputError(where, f"could not read as {expected} ({_first_line(err)})") from None
 
 
 class _HandMade(Exception):
@@ -355,9 +358,6 @@ def graph_from_pbf(
 ) -> nx.MultiDiGraph:
     """Load an OSM PBF file: pyosmium builds the simplified road graph directly
     (:mod:`siege.network.pbf`); files with hand-made negative ids go through OSM XML and osmnx."""
-
-    import osmium
-
     from siege.network.pbf import NegativeIds, build_graph
 
     path = Path(path)
@@ -366,7 +366,8 @@ def graph_from_pbf(
     extras = read_extras(path, where, expected="an OSM PBF file")
     simplified = True
     try:
-        G, extras.dropped_refs = build_graph(path, road_classes, extras.relation_refs)
+        with libosmium_errors(where, "an OSM PBF file"):
+            G, extras.dropped_refs = build_graph(path, road_classes, extras.relation_refs)
     except NegativeIds:
         # hand-made ids: through OSM XML and osmnx (small files only)
         simplified = False
@@ -377,12 +378,6 @@ def graph_from_pbf(
                 G = _raw_graph_from_xml(xml, where=where)
             except _Clipped as err:  # cannot happen after the split; say so plainly if it does
                 raise SiegeInputError(where, f"truncated OSM data ({err})") from None
-    except osmium.InvalidLocationError as err:
-        raise SiegeInputError(
-            where, f"a node's latitude/longitude is not a valid position ({_first_line(err)})"
-        ) from None
-    except (RuntimeError, ValueError, KeyError, TypeError, OverflowError) as err:  # libosmium's parser
-        raise SiegeInputError(where, f"could not read as an OSM PBF file ({_first_line(err)})") from None
     return finish_graph(
         G,
         where=where,

@@ -38,12 +38,12 @@ def build_graph(
     """The road graph of an OSM file (``road_classes`` and their ``_link``), and how many node
     references pointed outside a clipped extract. ``relation_refs`` (way id -> refs of its road
     routes) are added to the ways' own. Raises :class:`NegativeIds` for hand-made ids."""
-    from siege.network.attributes import parse_ref
+    from siege.network.attributes import highway_values, parse_ref
 
     relation_refs = relation_refs or {}
     import osmium
 
-    values = sorted({c for rc in road_classes for c in (rc, f"{rc}_link")})
+    values = highway_values(road_classes)
     keep_tags = set(ox.settings.useful_tags_way) | set(settings.EXTRA_WAY_TAGS)
     # place-tagged nodes stay graph nodes (towns on the road), as osmnx's simplification keeps them
     places: dict[int, dict[str, str]] = {}

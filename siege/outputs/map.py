@@ -76,31 +76,22 @@ def _round(coords, digits: int = 5) -> list[list[float]]:
 
 def _road_groups(result: RunResult) -> list[list[tuple[int, int, int]]]:
     """Edges grouped into two-way road segments (both directions of one way drawn once); on a
-    network of more than ``MAP_MAX_ROADS`` segments, only those :func:`_drawn` keeps."""
+    network of more than ``MAP_MAX_ROADS`` segments, only those worth drawing."""
     groups: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}
     for u, v, k in result.scenario.G.edges(keys=True):
         groups.setdefault((min(u, v), max(u, v), k), []).append((u, v, k))
     out = list(groups.values())
     if len(out) <= settings.MAP_MAX_ROADS:
         return out
-    return [keys for keys in out if _drawn(result, keys)]
-
-
-def _drawn(result: RunResult, keys) -> bool:
-    """On a large network: a major road, a road an event touches, or part of a town's route."""
+    # a large network: major roads, roads an event touches, and every town's route and chokepoints
     G = result.scenario.G
-    if road_class(G.edges[keys[0]].get("highway")) in settings.MAP_MAJOR_CLASSES:
-        return True
-    return any(k in _important(result) for k in keys)
-
-
-def _important(result: RunResult) -> set:
-    cached = getattr(result, "_map_important", None)
-    if cached is None:
-        cached = {k for e in result.scenario.events for k in e.edges}
-        cached |= {k for t in result.towns for k in (*t.route_edges, *t.chokepoint_edges)}
-        object.__setattr__(result, "_map_important", cached)
-    return cached
+    kept = {k for e in result.scenario.events for k in e.edges}
+    kept |= {k for t in result.towns for k in (*t.route_edges, *t.chokepoint_edges)}
+    return [
+        keys
+        for keys in out
+        if road_class(G.edges[keys[0]].get("highway")) in settings.MAP_MAJOR_CLASSES or any(k in kept for k in keys)
+    ]
 
 
 def _sparse(states) -> dict[str, dict[str, Any]]:

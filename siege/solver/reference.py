@@ -8,7 +8,7 @@ Slow and obvious on purpose: the tests check the scipy.sparse.csgraph solver aga
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import networkx as nx
 import numpy as np
@@ -73,14 +73,17 @@ def fair_delivery(
     towns: Sequence[tuple[int, float]],
     *,
     tolerance: float = 1e-4,
+    flow_graph: Callable[[np.ndarray], nx.DiGraph] | None = None,
 ) -> np.ndarray:
-    """Max-min fair delivery by progressive filling with networkx maximum flows."""
+    """Max-min fair delivery by progressive filling with networkx maximum flows. ``flow_graph`` gives
+    the flow network for the towns' sink capacities (default: built afresh each time)."""
     demand = np.array([d for _, d in towns], dtype=float)
     alloc = np.zeros(len(towns))
     active = demand > 0
+    flow_graph = flow_graph or (lambda caps: _flow_graph(H, supplies, towns, caps))
 
     def value(caps):
-        return nx.maximum_flow(_flow_graph(H, supplies, towns, caps), "S", "T")
+        return nx.maximum_flow(flow_graph(caps), "S", "T")
 
     lo = 0.0
     while active.any():
@@ -98,8 +101,7 @@ def fair_delivery(
             else:
                 hi = mid
         caps = np.where(active, hi * demand, alloc)
-        D = _flow_graph(H, supplies, towns, caps)
-        R = nx.algorithms.flow.edmonds_karp(D, "S", "T")
+        R = nx.algorithms.flow.edmonds_karp(flow_graph(caps), "S", "T")
         residual = nx.DiGraph((u, v) for u, v, d in R.edges(data=True) if d["capacity"] - d["flow"] > 1e-9)
         residual.add_node("S")
         reach = nx.descendants(residual, "S") | {"S"}
