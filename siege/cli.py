@@ -545,7 +545,9 @@ def map_cmd(scenario, compare, out, road_classes, tables) -> None:
 @main.command("serve", context_settings=CONTEXT)
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (local only by default).")
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free one)."
+)
 @click.option(
     "--folder",
     type=click.Path(file_okay=False, path_type=Path),
@@ -553,14 +555,20 @@ def map_cmd(scenario, compare, out, road_classes, tables) -> None:
     show_default=True,
     help="Folder where saved scenarios are written (nothing is written anywhere else).",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    help="Another Host name to answer to (a reverse proxy's name); repeat for several.",
+)
 @_fail_cleanly
-def serve_cmd(scenario, host, port, folder) -> None:
+def serve_cmd(scenario, host, port, folder, allow_hosts) -> None:
     """A local what-if workbench: change the siege on the map (close or degrade a road, blockade a
-    town, add a convoy or an escort, move the date) and see the answer at once; save as TOML."""
+    town, add a convoy or an escort, move the date) and see the answer at once; save as TOML.
+    Prints the address to open, with its token."""
     from siege.serve import serve
 
-    click.echo(f"siege serve: http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    serve(scenario, host=host, port=port, folder=folder)
+    serve(scenario, host=host, port=port, folder=folder, allow_hosts=tuple(allow_hosts))
 
 
 @main.command("place", context_settings=CONTEXT)

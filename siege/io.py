@@ -55,6 +55,31 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+def write_text_exclusive(path: str | Path, text: str) -> Path:
+    """Write ``text`` to a new file ``path`` (UTF-8), whole or not at all; ``FileExistsError`` if
+    ``path`` exists, even when it was created a moment ago by someone else (the finished temporary
+    file is hard-linked into place, which never replaces a file)."""
+    path = check_writable_target(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it, not mkstemp's owner-only mode
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp_name, path)
+    finally:
+        os.unlink(tmp_name)
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 #: Every output folder siege writes holds this file; only such a folder (or an empty one) is replaced
 #: by a later run, so siege never deletes files it did not write.
 OUTPUT_MARKER = ".siege-output"

@@ -6,22 +6,38 @@ escort — and the evaluation date. Every change rebuilds the scenario from its 
 through :func:`siege.scenario.scenario_from_dict`, so a request passes exactly the checks a
 scenario file passes, runs it and sends the page again (the same map renderer as ``siege run``).
 Edits are events with a note saying where they came from; *save* writes the whole scenario as TOML
-into the chosen folder (a plain name, never a path), which ``siege validate`` accepts. Text from
-requests is data: it reaches the page only as JSON read by the map's script, never as markup.
+into the chosen folder (a plain name, never a path, never over an existing file), which ``siege
+validate`` accepts. Text from requests is data: it reaches the page only as JSON read by the map's
+script, never as markup.
+
+Who can use it: every request passes :mod:`siege.serve_guard` (Host, Origin, JSON, body size). A
+session is created only by the address printed at start, which carries the server's random token;
+each page then holds its own session's token and sends it with every change (``X-Siege-Token``), so
+no other page — another site, another port, a ``file://`` page — can create, read or change a
+session. Sessions are kept by last use, at most :data:`MAX_SESSIONS`, each at most
+:data:`MAX_SESSION_BYTES` of edits. Solving and rendering run in a worker thread, never on the
+event loop, so a cheap request is answered while another tab's page renders.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
+import json
 import re
 import secrets
+import socket
+import sys
+import threading
 import tomllib
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from siege.errors import SiegeInputError
-from siege.io import write_text_atomic
+from siege.io import write_text_exclusive
 from siege.scenario import Scenario, scenario_from_dict
 from siege.scenario.dates import parse_date
 from siege.scenario.model import read_toml
@@ -35,9 +51,12 @@ EDIT_FIELDS: dict[str, tuple[str, ...]] = {
     "escort": ("ref", "from", "to", "capacity_trucks_per_day", "start", "end", "name"),
 }
 NOTE = "added in siege serve"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
-_MAX_SESSIONS = 200
-_MAX_EDITS = 200
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")
+#: open tabs kept at once; the least recently used is dropped first
+MAX_SESSIONS = 64
+#: edits in one tab, and their size as JSON (bytes): sessions cannot grow the server without bound
+MAX_EDITS = 200
+MAX_SESSION_BYTES = 256_000
 
 
 class Workbench:
@@ -53,24 +72,50 @@ class Workbench:
             self.raw = read_toml(self.path)
         self.loaded = scenario_from_dict(self.raw, where=str(self.path), base=self.path.parent)
         self.G = self.loaded.G
-        self.sessions: dict[str, dict[str, Any]] = {}
+        #: the server's token: only the address carrying it opens a session
+        self.token = secrets.token_urlsafe(24)
+        self.sessions: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()  # sessions are read by the render thread too
 
-    def session(self, sid: str | None) -> str:
-        """A known session id, or a new one."""
-        if sid and sid in self.sessions:
-            return sid
-        if len(self.sessions) >= _MAX_SESSIONS:
-            self.sessions.pop(next(iter(self.sessions)))
-        sid = secrets.token_urlsafe(12)
-        self.sessions[sid] = {"edits": [], "date": None}
+    def new_session(self, token: str | None) -> str:
+        """A new session for the holder of the server's token (the least recently used is dropped
+        when :data:`MAX_SESSIONS` are open)."""
+        if not isinstance(token, str) or not secrets.compare_digest(token.encode(), self.token.encode()):
+            raise PermissionError("open the address siege serve printed when it started (it carries a token)")
+        sid = secrets.token_urlsafe(16)
+        with self._lock:
+            while len(self.sessions) >= MAX_SESSIONS:
+                self.sessions.popitem(last=False)
+            self.sessions[sid] = {"edits": [], "date": None, "token": secrets.token_urlsafe(24)}
         return sid
 
-    def raw_of(self, sid: str, edits: list[dict] | None = None) -> dict:
-        state = self.sessions[sid]
+    def use(self, sid: str | None, token: str | None = None, *, check_token: bool = True) -> bool:
+        """Whether ``sid`` is an open session (and ``token`` its page's token); marks it used."""
+        with self._lock:
+            state = self.sessions.get(sid) if isinstance(sid, str) else None
+            if state is None:
+                return False
+            if check_token and (
+                not isinstance(token, str) or not secrets.compare_digest(token.encode(), state["token"].encode())
+            ):
+                return False
+            self.sessions.move_to_end(sid)
+            return True
+
+    def state(self, sid: str) -> dict[str, Any]:
+        """A copy of one session's edits and date, safe to read while requests change it."""
+        with self._lock:
+            state = self.sessions[sid]
+            return {"edits": list(state["edits"]), "date": state["date"], "token": state["token"]}
+
+    def raw_of(self, sid: str, edits: list[dict] | None = None, date: str | None | bool = False) -> dict:
+        """The scenario table with this session's edits and date (or those given)."""
+        state = self.state(sid)
         raw = copy.deepcopy(self.raw)
         raw["events"] = [*raw.get("events", []), *(state["edits"] if edits is None else edits)]
-        if state["date"]:
-            raw["date"] = state["date"]
+        date = state["date"] if date is False else date
+        if date:
+            raw["date"] = date
         return raw
 
     def scenario(self, sid: str, edits: list[dict] | None = None) -> Scenario:
@@ -88,45 +133,51 @@ class Workbench:
     def add(self, sid: str, request: Any) -> dict:
         """Check one edit (kind and fields from the request) and keep it if the scenario accepts it."""
         edit = make_edit(request)
-        edits = [*self.sessions[sid]["edits"], edit]
-        if len(edits) > _MAX_EDITS:
-            raise SiegeInputError("edit", f"at most {_MAX_EDITS} edits in one session")
+        edits = [*self.state(sid)["edits"], edit]
+        if len(edits) > MAX_EDITS:
+            raise SiegeInputError("edit", f"at most {MAX_EDITS} edits in one session")
+        if len(json.dumps(edits, default=str)) > MAX_SESSION_BYTES:
+            raise SiegeInputError("edit", f"the session's edits would pass {MAX_SESSION_BYTES:,} bytes")
         self.scenario(sid, edits)  # raises a one-line SiegeInputError if anything is wrong
-        self.sessions[sid]["edits"] = edits
+        with self._lock:
+            if sid in self.sessions:
+                self.sessions[sid]["edits"] = edits
         return edit
 
     def undo(self, sid: str) -> None:
-        if self.sessions[sid]["edits"]:
-            self.sessions[sid]["edits"].pop()
+        with self._lock:
+            if self.sessions[sid]["edits"]:
+                self.sessions[sid]["edits"] = self.sessions[sid]["edits"][:-1]
 
     def set_date(self, sid: str, value: Any) -> None:
         day = parse_date(value, "date") if value else None
-        old = self.sessions[sid]["date"]
-        self.sessions[sid]["date"] = day.isoformat() if isinstance(day, dt.date) else None
-        try:
-            self.scenario(sid)
-        except SiegeInputError:
-            self.sessions[sid]["date"] = old
-            raise
+        date = day.isoformat() if isinstance(day, dt.date) else None
+        scenario_from_dict(self.raw_of(sid, date=date), where=f"{self.path.name} with your edits", base=self.path.parent, network=self.G)
+        with self._lock:
+            if sid in self.sessions:
+                self.sessions[sid]["date"] = date
 
     def save(self, sid: str, name: Any) -> Path:
         """Write the scenario with this tab's edits as ``FOLDER/NAME.toml`` (never elsewhere)."""
         import tomli_w
 
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise SiegeInputError("name", "expected a plain file name: letters, digits, - and _ (at most 60)")
         target = (self.folder / f"{name}.toml").resolve()
         if target.parent != self.folder.resolve():
             raise SiegeInputError("name", "the file must be in the chosen folder")
+        exists = SiegeInputError("name", f"{target.name} exists already in the folder (choose another name)")
         if target.exists():
-            raise SiegeInputError("name", f"{target.name} exists already in the folder (choose another name)")
+            raise exists
         raw = self.raw_of(sid)
         if "network" in raw and not Path(str(raw["network"])).is_absolute() and raw["network"] != "mali":
             raw["network"] = str((self.path.parent / str(raw["network"])).resolve())
         text = tomli_w.dumps(_toml_ready(raw))
         scenario_from_dict(tomllib.loads(text), where=target.name, base=self.folder, network=self.G)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(target, text)
+        try:
+            write_text_exclusive(target, text)  # created whole, and never over a file made meanwhile
+        except FileExistsError:
+            raise exists from None
         return target
 
 
@@ -156,20 +207,31 @@ def _toml_ready(value: Any) -> Any:
     return value
 
 
-def create_app(workbench: Workbench):
-    """The Starlette application of a workbench."""
+def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
+    """The Starlette application of a workbench, behind :class:`siege.serve_guard.Guard`
+    (``hosts``: the Host names it answers to; loopback names by default)."""
     from starlette.applications import Starlette
+    from starlette.middleware import Middleware
     from starlette.requests import Request
-    from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
+    from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
     from starlette.routing import Route
 
     from siege.analyses.isolation import run
     from siege.analyses.timeline import SimulationMemo, simulate
     from siege.outputs.map import map_html
+    from siege.serve_guard import LOOPBACK_NAMES, Guard, Refused, read_json
 
     memo = SimulationMemo()
+    # one thread solves and renders (the memo is shared by requests); cheap checks use another, so
+    # neither ever holds the event loop
+    render_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="siege-render")
+    check_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="siege-check")
 
-    def page(sid: str, *, against: str | None = None) -> HTMLResponse:
+    async def off_loop(pool: ThreadPoolExecutor, func, *args):
+        return await asyncio.get_running_loop().run_in_executor(pool, func, *args)
+
+    def page(sid: str, against: str | None) -> str:
+        state = workbench.state(sid)
         scenario = workbench.scenario(sid)
         result = run(scenario, with_chokepoints=True)
         compare = None
@@ -177,9 +239,9 @@ def create_app(workbench: Workbench):
             compare = run(workbench.baseline(), with_chokepoints=False)
         elif against == "loaded":
             compare = run(workbench.loaded, with_chokepoints=False)
-        state = workbench.sessions[sid]
         info = {
             "session": sid,
+            "token": state["token"],
             "edits": [{"kind": e["kind"], "text": _describe(e)} for e in state["edits"]],
             "date": state["date"] or (str(scenario.date) if scenario.date else ""),
             "towns": [t.name for t in scenario.on_network],
@@ -198,41 +260,62 @@ def create_app(workbench: Workbench):
         timeline = None
         if compare is None and scenario.start is not None and scenario.end is not None:
             timeline = simulate(scenario, memo=memo)
-        return HTMLResponse(map_html(result, compare=compare, timeline=timeline, workbench=info))
+        return map_html(result, compare=compare, timeline=timeline, workbench=info)
+
+    # the page holds its session's token and no other page may read it: never cached, never framed,
+    # never sent on as a referrer
+    page_headers = {
+        "Cache-Control": "no-store",
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": "frame-ancestors 'none'",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    }
 
     async def index(request: Request):
         sid = request.query_params.get("s")
-        if sid not in workbench.sessions:
-            return RedirectResponse(f"/?s={workbench.session(None)}", status_code=303)
+        if not workbench.use(sid, check_token=False):
+            try:
+                sid = workbench.new_session(request.query_params.get("token"))
+            except PermissionError as err:
+                return PlainTextResponse(f"siege serve: {err}\n", status_code=403, headers=page_headers)
+            return RedirectResponse(f"/?s={sid}", status_code=303, headers=page_headers)
         against = request.query_params.get("compare")
-        return page(sid, against=against if against in ("baseline", "loaded") else None)
+        html = await off_loop(render_pool, page, sid, against if against in ("baseline", "loaded") else None)
+        return HTMLResponse(html, headers=page_headers)
 
     async def action(request: Request):
         sid = request.query_params.get("s")
-        if sid not in workbench.sessions:
-            return JSONResponse({"error": "unknown session: reload the page"}, status_code=400)
+        if not workbench.use(sid, request.headers.get("x-siege-token")):
+            return JSONResponse({"error": "unknown session or token: reload the page"}, status_code=403)
         try:
-            body = await request.json()
-        except ValueError:
-            return JSONResponse({"error": "expected a JSON body"}, status_code=400)
+            body = await read_json(request)
+        except Refused as refusal:
+            return JSONResponse({"error": str(refusal)}, status_code=refusal.status)
         name = request.path_params["name"]
         try:
             if name == "edit":
-                workbench.add(sid, body)
+                await off_loop(check_pool, workbench.add, sid, body)
             elif name == "undo":
                 workbench.undo(sid)
             elif name == "date":
-                workbench.set_date(sid, body.get("date") if isinstance(body, dict) else None)
+                await off_loop(check_pool, workbench.set_date, sid, body.get("date") if isinstance(body, dict) else None)
             elif name == "save":
-                path = workbench.save(sid, body.get("name") if isinstance(body, dict) else None)
+                name = body.get("name") if isinstance(body, dict) else None
+                path = await off_loop(check_pool, workbench.save, sid, name)
                 return JSONResponse({"saved": str(path)})
             else:
                 return JSONResponse({"error": f"no action {name[:40]!r}"}, status_code=404)
         except SiegeInputError as err:
             return JSONResponse({"error": str(err)}, status_code=400)
+        except KeyError:  # the session was dropped meanwhile
+            return JSONResponse({"error": "unknown session or token: reload the page"}, status_code=403)
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[Route("/", index), Route("/api/{name}", action, methods=["POST"])])
+    return Starlette(
+        routes=[Route("/", index), Route("/api/{name}", action, methods=["POST"])],
+        middleware=[Middleware(Guard, hosts=hosts or set(LOOPBACK_NAMES))],
+    )
 
 
 def _describe(edit: dict) -> str:
@@ -247,9 +330,56 @@ def _describe(edit: dict) -> str:
     return f"{kind}: {where} ({effect}{'; ' + when if when else ''})"
 
 
-def serve(scenario: str | Path | None, *, host: str = "127.0.0.1", port: int = 8000, folder: str | Path = ".") -> None:
-    """Run the workbench until interrupted."""
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host``:``port`` (``0``: any free port), or a one-line error when the
+    port is taken or the address is not this machine's — checked before the network is loaded."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as err:
+        raise SiegeInputError("--host", f"{host!r} is not an address of this machine ({err.strerror})") from None
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        what = "is in use (choose another with --port)" if err.errno == 98 else f"cannot be opened ({err.strerror})"
+        raise SiegeInputError("--port", f"{host}:{port} {what}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    scenario: str | Path | None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    folder: str | Path = ".",
+    allow_hosts: tuple[str, ...] = (),
+) -> None:
+    """Run the workbench until interrupted; prints its address, with the token, on stderr."""
     import uvicorn
 
-    app = create_app(Workbench(scenario, folder))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    from siege.serve_guard import allowed_hosts, is_loopback
+
+    sock = bind(host, port)
+    try:
+        workbench = Workbench(scenario, folder)
+        app = create_app(workbench, hosts=allowed_hosts(host, allow_hosts))
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else ("127.0.0.1" if host in ("0.0.0.0", "::", "") else host)
+        if not is_loopback(host):
+            print(
+                f"siege serve: warning: listening on {host}, not only this machine: anyone who reaches port "
+                f"{bound} and holds the token can edit and save scenarios into {workbench.folder} (plain HTTP, "
+                "no encryption)",
+                file=sys.stderr,
+            )
+        print(f"siege serve: http://{shown}:{bound}/?token={workbench.token} (Ctrl-C to stop)", file=sys.stderr)
+        sys.stderr.flush()
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
+import re
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -16,34 +17,50 @@ from siege.scenario import load_scenario
 from .conftest import REPO, run_cli
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start_server(*args: str, ready: str = "?token=", timeout: float = 300) -> tuple[subprocess.Popen, list[str]]:
+    """``siege serve ARGS`` in a subprocess; returns it and its stderr lines once a line holds ``ready``
+    (polls for it with a generous deadline: the network loads slowly on a busy machine)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "siege", "serve", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout
+    while not any(ready in line for line in lines):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            reader.join(timeout=5)
+            proc.kill()
+            pytest.fail(f"siege serve did not start: {''.join(lines)[-800:]}")
+        time.sleep(0.1)
+    return proc, lines
+
+
+def address(lines: list[str]) -> str:
+    """The address with the token that siege serve printed."""
+    return next(re.search(r"(http://\S+)", line).group(1) for line in lines if "?token=" in line)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("saved")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "siege", "serve", str(REPO / "scenarios" / "baseline.toml"), "--port", str(port),
-         "--folder", str(folder)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"siege serve did not start: {proc.stderr.read().decode()[-500:]}")
-    yield f"http://127.0.0.1:{port}", folder
+    proc, lines = start_server(str(REPO / "scenarios" / "baseline.toml"), "--port", "0", "--folder", str(folder))
+    start = address(lines)
+    yield start.split("/?")[0], start, folder
     proc.terminate()
-    proc.wait(timeout=10)
+    proc.wait(timeout=60)
+
+
+def open_session(start: str) -> tuple[str, str]:
+    """Open a session as a page does: the session id from the redirect, the page's token from the page."""
+    import httpx
+
+    first = httpx.get(start, follow_redirects=False)
+    assert first.status_code == 303, first.text
+    sid = first.headers["location"].split("s=")[1]
+    page = httpx.get(start.split("/?")[0] + first.headers["location"], timeout=120).text
+    token = re.search(r'"token":\s*"([^"]+)"', page).group(1)
+    return sid, token
 
 
 def _town(page, name):
@@ -53,11 +70,11 @@ def _town(page, name):
 
 
 def test_close_the_rn4_near_mourdiah_see_nara_isolated_save_validate_reload(server, browser):
-    url, folder = server
+    url, start, folder = server
     page = browser.new_page(viewport={"width": 1500, "height": 950})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url + "/")
+    page.goto(start)
     page.wait_for_function("window.siegeMap !== undefined && document.querySelector('.siege-workbench')")
     assert "?s=" in page.url and _town(page, "Nara") == "open"
     # click the RN4 between Mourdiah and Nara, where it is drawn
@@ -94,7 +111,7 @@ def test_close_the_rn4_near_mourdiah_see_nara_isolated_save_validate_reload(serv
     assert nara.status == "isolated"
     # undo brings Nara back; another tab never saw the edit
     other = browser.new_page()
-    other.goto(url + "/")
+    other.goto(start)
     other.wait_for_function("window.siegeMap !== undefined")
     assert _town(other, "Nara") == "open" and other.url != page.url
     with page.expect_navigation():
@@ -115,12 +132,15 @@ def test_close_the_rn4_near_mourdiah_see_nara_isolated_save_validate_reload(serv
 def test_requests_are_checked_like_scenario_files_and_text_stays_data(server, browser):
     import httpx
 
-    url, folder = server
-    first = httpx.get(url + "/", follow_redirects=False)
-    sid = first.headers["location"].split("s=")[1]
+    url, start, folder = server
+    sid, token = open_session(start)
 
     def post(action, body):
-        return httpx.post(f"{url}/api/{action}?s={sid}", content=json.dumps(body))
+        return httpx.post(
+            f"{url}/api/{action}?s={sid}",
+            content=json.dumps(body),
+            headers={"Content-Type": "application/json", "X-Siege-Token": token},
+        )
 
     bad = post("edit", {"kind": "cut", "fields": {"lat": "north", "lon": -7.3}})
     assert bad.status_code == 400 and "lat" in bad.json()["error"] and "\n" not in bad.json()["error"]

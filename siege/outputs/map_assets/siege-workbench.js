@@ -13,7 +13,7 @@
       status.textContent = "working…";
       status.className = "siege-wb-status siege-wb-busy";
       return fetch("/api/" + action + "?s=" + encodeURIComponent(sid), {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}),
+        method: "POST", headers: { "Content-Type": "application/json", "X-Siege-Token": wb.token }, body: JSON.stringify(body || {}),
       }).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
         .then(function (res) {
           if (!res.ok) { status.textContent = res.body.error || "refused"; status.className = "siege-wb-status siege-wb-error"; return null; }
