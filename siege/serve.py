@@ -108,7 +108,7 @@ class Workbench:
             state = self.sessions[sid]
             return {"edits": list(state["edits"]), "date": state["date"], "token": state["token"]}
 
-    def raw_of(self, sid: str, edits: list[dict] | None = None, date: str | None | bool = False) -> dict:
+    def raw_of(self, sid: str, edits: list[dict] | None = None, date: str | bool | None = False) -> dict:
         """The scenario table with this session's edits and date (or those given)."""
         state = self.state(sid)
         raw = copy.deepcopy(self.raw)
@@ -152,7 +152,12 @@ class Workbench:
     def set_date(self, sid: str, value: Any) -> None:
         day = parse_date(value, "date") if value else None
         date = day.isoformat() if isinstance(day, dt.date) else None
-        scenario_from_dict(self.raw_of(sid, date=date), where=f"{self.path.name} with your edits", base=self.path.parent, network=self.G)
+        scenario_from_dict(
+            self.raw_of(sid, date=date),
+            where=f"{self.path.name} with your edits",
+            base=self.path.parent,
+            network=self.G,
+        )
         with self._lock:
             if sid in self.sessions:
                 self.sessions[sid]["date"] = date
@@ -299,7 +304,9 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
             elif name == "undo":
                 workbench.undo(sid)
             elif name == "date":
-                await off_loop(check_pool, workbench.set_date, sid, body.get("date") if isinstance(body, dict) else None)
+                await off_loop(
+                    check_pool, workbench.set_date, sid, body.get("date") if isinstance(body, dict) else None
+                )
             elif name == "save":
                 name = body.get("name") if isinstance(body, dict) else None
                 path = await off_loop(check_pool, workbench.save, sid, name)

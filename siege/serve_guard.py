@@ -17,6 +17,7 @@ Every refusal is a 4xx with one line of text.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import socket
@@ -57,10 +58,8 @@ def allowed_hosts(host: str, extra: Iterable[str] = ()) -> set[str]:
     if host in ("0.0.0.0", "::", ""):
         for name in {socket.gethostname(), socket.getfqdn()}:
             names.add(name.lower())
-            try:
+            with contextlib.suppress(OSError):
                 names.update(str(info[4][0]) for info in socket.getaddrinfo(name, None))
-            except OSError:
-                pass
     names.discard("")
     return names
 
@@ -104,9 +103,8 @@ def check_request(scope: dict, hosts: set[str]) -> None:
         raise Refused(403, "refused: a request from another site (Origin)")
     site = headers.get("sec-fetch-site")
     navigation = headers.get("sec-fetch-mode") == "navigate" and headers.get("sec-fetch-dest") == "document"
-    if scope["method"] != "GET" or not navigation:
-        if site is not None and site not in ("same-origin", "none"):
-            raise Refused(403, f"refused: a request from another site (Sec-Fetch-Site: {site[:20]})")
+    if (scope["method"] != "GET" or not navigation) and site is not None and site not in ("same-origin", "none"):
+        raise Refused(403, f"refused: a request from another site (Sec-Fetch-Site: {site[:20]})")
     if scope["method"] in ("GET", "HEAD"):
         return
     media = headers.get("content-type", "").split(";")[0].strip().lower()

@@ -70,7 +70,7 @@ def _town(page, name):
 
 
 def test_close_the_rn4_near_mourdiah_see_nara_isolated_save_validate_reload(server, browser):
-    url, start, folder = server
+    _url, start, folder = server
     page = browser.new_page(viewport={"width": 1500, "height": 950})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -4,6 +4,7 @@ test posts from another origin's page and from a file:// page."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -253,7 +254,7 @@ fetch("{url}/api/save?s={sid}", {{method: "POST", mode: "no-cors", body: '{{"nam
 @pytest.mark.slow
 def test_pages_of_other_origins_change_nothing(server_for_attack, browser, tmp_path):
     url, start, folder = server_for_attack
-    sid, token = open_session(start)  # the attacker even knows the session id (not the page token)
+    sid, _token = open_session(start)  # the attacker even knows the session id (not the page token)
     html = ATTACK.format(url=url, sid=sid, edit=json.dumps(EDIT))
     site = tmp_path / "site"
     site.mkdir()
@@ -298,10 +299,8 @@ def test_a_streamed_body_is_cut_off_at_the_limit(server_for_attack):
                 s.sendall(chunk)
                 sent += 65536
                 s.settimeout(0.001)
-                try:
+                with contextlib.suppress(TimeoutError):
                     answer += s.recv(4096)
-                except TimeoutError:
-                    pass
                 s.settimeout(60)
                 if answer:
                     break
