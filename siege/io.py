@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import glob
 import os
 import shutil
@@ -28,6 +29,40 @@ def check_writable_target(path: str | Path) -> Path:
     return path
 
 
+#: write errors that are the place's fault, not siege's: reported in one line naming the folder
+_PLACE_ERRORS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EFBIG: "file too large for the file system or its limit",
+}
+#: the same, as GDAL words them (pyogrio raises its own exceptions for GeoPackage and GeoJSON)
+_PLACE_WORDS = ("No space left on device", "Disk quota exceeded", "Read-only file system", "Permission denied")
+
+
+@contextlib.contextmanager
+def writing_into(folder: str | Path) -> Iterator[None]:
+    """Turn a write that fails for lack of space, quota or rights into one line naming ``folder``."""
+    try:
+        yield
+    except SiegeInputError as err:
+        if "cannot write there" in err.problem and err.where != str(folder):
+            raise SiegeInputError(str(folder), err.problem) from None  # a staging path: name the target
+        raise
+    except OSError as err:
+        if err.errno in _PLACE_ERRORS:
+            raise SiegeInputError(str(folder), f"cannot write there: {_PLACE_ERRORS[err.errno]}") from None
+        raise
+    except Exception as err:
+        text = str(err)
+        hit = next((w for w in _PLACE_WORDS if w in text), None)
+        if hit is None or type(err).__module__.split(".")[0] not in ("pyogrio", "fiona", "matplotlib", "PIL"):
+            raise
+        raise SiegeInputError(str(folder), f"cannot write there: {hit[0].lower()}{hit[1:]}") from None
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``, else delete it.
@@ -35,17 +70,20 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     Readers never see a half-written file, and a failed write leaves any old file untouched.
     """
     path = check_writable_target(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + "".join(path.suffixes), dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # writers such as pyogrio refuse to open an existing file
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with writing_into(path.parent if str(path.parent) else "."):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".part" + "".join(path.suffixes), dir=path.parent
+        )
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.unlink()  # writers such as pyogrio refuse to open an existing file
+        try:
+            yield tmp
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
@@ -60,8 +98,14 @@ def write_text_exclusive(path: str | Path, text: str) -> Path:
     ``path`` exists, even when it was created a moment ago by someone else (the finished temporary
     file is hard-linked into place, which never replaces a file)."""
     path = check_writable_target(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    with writing_into(path.parent):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        _write_new(fd, tmp_name, path, text)
+    return path
+
+
+def _write_new(fd: int, tmp_name: str, path: Path, text: str) -> None:
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it, not mkstemp's owner-only mode
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -71,7 +115,6 @@ def write_text_exclusive(path: str | Path, text: str) -> Path:
         os.link(tmp_name, path)
     finally:
         os.unlink(tmp_name)
-    return path
 
 
 def _umask() -> int:
@@ -115,13 +158,15 @@ def write_folder(out: str | Path, write: Callable[[Path], None]) -> Path:
     by a killed process is removed by the next write beside it).
     """
     out = check_output_dir(out)
-    created = _make_parents(out.parent)
-    _remove_stale_stages(out)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.siege-{os.getpid()}-", dir=out.parent))
+    with writing_into(out):
+        created = _make_parents(out.parent)
+        _remove_stale_stages(out)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.siege-{os.getpid()}-", dir=out.parent))
     try:
-        write(stage)
-        (stage / OUTPUT_MARKER).write_text("written by siege; a later run into this folder replaces it whole\n")
-        _swap_in(stage, out)
+        with writing_into(out):
+            write(stage)
+            (stage / OUTPUT_MARKER).write_text("written by siege; a later run into this folder replaces it whole\n")
+            _swap_in(stage, out)
     except BaseException:
         for folder in reversed(created):
             with contextlib.suppress(OSError):

@@ -27,7 +27,7 @@ from .test_hostile_inputs import cli
 
 SEED = int(os.environ.get("SIEGE_FUZZ_SEED", "0"))
 SCENARIO_FILES = sorted((REPO / "scenarios").glob("*.toml"))
-#: seconds any one mutated input may take, end to end
+#: CPU seconds any one mutated input may take, end to end (CPU time of this process: load does not inflate it)
 BOUND_S = 30.0
 
 HOSTILE: list[Any] = [
@@ -158,7 +158,7 @@ def test_mutated_scenarios_validate_exactly_what_runs(network, tmp_path):
         path, base = rng.choice(bases)
         raw, what = mutate(base, rng)
         label = f"seed {SEED}, case {i}, {path.name}: {what}"
-        t = time.monotonic()
+        t = time.process_time()
         try:
             scenario = scenario_from_dict(raw, where=path.name, base=path.parent, network=network)
         except SiegeInputError as err:
@@ -177,7 +177,7 @@ def test_mutated_scenarios_validate_exactly_what_runs(network, tmp_path):
                 assert "Zq9Zq9" not in page, label
         except Exception as err:
             pytest.fail(f"validated, then the run failed ({type(err).__name__}: {err}) — {label}")
-        assert time.monotonic() - t < BOUND_S, f"too slow — {label}"
+        assert time.process_time() - t < BOUND_S, f"too slow — {label}"
     print(f"scenario mutations: {accepted} accepted and run, {refused} refused")
     assert accepted > 30 and refused > 30, (accepted, refused)  # the mutations reach both sides
 
@@ -201,7 +201,7 @@ def test_mutated_scenario_files_through_the_cli(tmp_path):
         file.write_text(text, encoding="utf-8")
         out = case / "out"
         label = f"seed {SEED + 1}, file case {done}, {path.name}: {what}"
-        t = time.monotonic()
+        t = time.process_time()
         code, _, err, escaped = cli("run", file, "--out", out)
         assert escaped is None, f"traceback {escaped!r} — {label}"
         assert code in (0, 2), f"exit {code}: {err} — {label}"
@@ -211,7 +211,7 @@ def test_mutated_scenario_files_through_the_cli(tmp_path):
         else:
             assert (out / "map.html").exists() and (out / "report.md").exists(), label
         assert file.read_text(encoding="utf-8") == text, f"input modified — {label}"
-        assert time.monotonic() - t < BOUND_S, f"too slow — {label}"
+        assert time.process_time() - t < BOUND_S, f"too slow — {label}"
 
 
 OSM_EDITS = [
@@ -260,7 +260,7 @@ def test_mutated_osm_files_load_or_fail_cleanly(tmp_path):
         path = tmp_path / f"m{i}.osm"
         path.write_text("\n".join(lines), encoding="utf-8")
         label = f"seed {SEED + 2}, osm case {i}: {', '.join(what)}"
-        t = time.monotonic()
+        t = time.process_time()
         try:
             G = load_network(path)
         except SiegeInputError as err:
@@ -271,6 +271,6 @@ def test_mutated_osm_files_load_or_fail_cleanly(tmp_path):
             pytest.fail(f"traceback ({type(err).__name__}: {err}) — {label}")
         loaded += 1
         check_graph(G, str(path))
-        assert time.monotonic() - t < BOUND_S, label
+        assert time.process_time() - t < BOUND_S, label
     print(f"OSM mutations: {loaded} loaded, {failed} refused")
     assert loaded > 10 and failed > 10, (loaded, failed)

@@ -1,11 +1,17 @@
 """Prepared-graph cache: a network loaded once from an OSM file loads again in seconds.
 
 The finished graph (after filtering, simplification and the siege schema) is stored under
-``SIEGE_CACHE_DIR`` (default ``~/.cache/siege/networks``; ``off`` disables the cache), keyed by the
-file's path, size and modification time and by the loading options, so an edited file or other
-options are loaded afresh. The format holds data only — JSON for attributes, well-known binary for
-geometries, numbers in a NumPy archive read without pickle — so a cache file can never run code; a
-damaged or unreadable one is ignored and rebuilt.
+``SIEGE_CACHE_DIR`` (default ``~/.cache/siege/networks``; ``off`` disables the cache), one entry per
+file path and loading options. Each entry records what it was built from — the SHA-256 of the
+network file's content, the options and siege's cache format — and a load checks all three against
+the file as it is now: an edited file (even one whose size and modification time were kept), a
+cache file copied in from another network, or other options give a rebuild, never a wrong graph.
+The format holds data only — JSON for attributes, well-known binary for geometries, numbers in a
+NumPy archive read without pickle — so a cache file can never run code; a damaged, unreadable or
+mismatched one is ignored and rebuilt, with one line on stderr saying so.
+
+The content hash reads the whole file once per load (SHA-256 through OpenSSL, about 1 GB/s here;
+see the README for its cost on the national benchmark extract).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -25,7 +32,7 @@ import shapely
 from siege.io import atomic_path
 
 #: bump when the stored graph's schema changes: older cache files are then ignored
-FORMAT = 1
+FORMAT = 2
 
 
 def cache_dir() -> Path | None:
@@ -37,31 +44,47 @@ def cache_dir() -> Path | None:
 
 
 def cache_key(path: Path, options: dict[str, Any]) -> str:
-    """A key for ``path`` as it is now, loaded with ``options``."""
-    stat = path.stat()
-    text = json.dumps(
-        [FORMAT, str(path.resolve()), stat.st_size, stat.st_mtime_ns, options], sort_keys=True, default=str
-    )
+    """The entry name for ``path`` loaded with ``options`` (what it holds is checked on load)."""
+    text = json.dumps([FORMAT, str(path.resolve()), options], sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def load(key: str) -> nx.MultiDiGraph | None:
-    """The cached graph for ``key``, or ``None`` (absent, damaged, other format)."""
+def built_from(path: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """What an entry for ``path`` and ``options`` must record: the file's content hash, the options and
+    the cache format."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return {"sha256": digest.hexdigest(), "options": json.loads(json.dumps(options, default=str)), "format": FORMAT}
+
+
+def load(key: str, source: dict[str, Any] | None = None, *, where: str = "network") -> nx.MultiDiGraph | None:
+    """The cached graph for ``key``, or ``None``: absent, damaged, another format, or not built from
+    ``source`` (from :func:`built_from`). A damaged or mismatched entry is named in one line on stderr."""
     folder = cache_dir()
     if folder is None:
         return None
     file = folder / f"{key}.siege-graph.zip"
+    if not file.is_file():
+        return None
     try:
         with zipfile.ZipFile(file) as z:
             meta = json.loads(z.read("meta.json"))
-            if meta.get("format") != FORMAT:
+            if source is not None and meta.get("built_from") != source:
+                _say(where, file, "was built from other data, options or siege version")
                 return None
             arrays = np.load(io.BytesIO(z.read("arrays.npz")), allow_pickle=False)
             nodes = json.loads(z.read("nodes.json"))
             edges = json.loads(z.read("edges.json"))
         return _graph(meta, arrays, nodes, edges)
-    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile, shapely.errors.ShapelyError):
-        return None  # damaged or foreign: ignored, the network is loaded afresh
+    except Exception as err:  # zipfile, zlib, numpy and shapely raise many kinds on a damaged file
+        _say(where, file, f"is damaged ({type(err).__name__})")
+        return None
+
+
+def _say(where: str, file: Path, what: str) -> None:
+    print(f"siege: note: the cached network for {where} ({file.name}) {what}; rebuilding it", file=sys.stderr)
 
 
 def _graph(meta: dict, arrays, nodes: list, edges: list) -> nx.MultiDiGraph:
@@ -80,8 +103,9 @@ def _graph(meta: dict, arrays, nodes: list, edges: list) -> nx.MultiDiGraph:
     return G
 
 
-def save(key: str, G: nx.MultiDiGraph) -> None:
-    """Store ``G`` under ``key`` (best effort: a cache that cannot be written is skipped)."""
+def save(key: str, G: nx.MultiDiGraph, source: dict[str, Any] | None = None) -> None:
+    """Store ``G`` under ``key``, recording ``source`` (from :func:`built_from`); best effort: a cache
+    that cannot be written is skipped."""
     folder = cache_dir()
     if folder is None:
         return
@@ -106,7 +130,7 @@ def save(key: str, G: nx.MultiDiGraph) -> None:
         )
         graph = {a: _plain(b) for a, b in G.graph.items()}
         with atomic_path(folder / f"{key}.siege-graph.zip") as tmp, zipfile.ZipFile(tmp, "w") as z:
-            z.writestr("meta.json", json.dumps({"format": FORMAT, "graph": graph}))
+            z.writestr("meta.json", json.dumps({"format": FORMAT, "graph": graph, "built_from": source}))
             z.writestr("arrays.npz", buffer.getvalue())
             z.writestr("nodes.json", json.dumps(nodes, ensure_ascii=False))
             z.writestr("edges.json", json.dumps(edges, ensure_ascii=False))

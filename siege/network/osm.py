@@ -203,6 +203,27 @@ def read_extras(path: Path, where: str, *, expected: str = "OSM data") -> OsmExt
     return extras
 
 
+def check_osm_nodes(path: Path, where: str) -> None:
+    """Refuse an OSM XML file with a node that has no position or a node id defined twice: osmnx
+    would fail on the first and keep one of the two positions of the second without a word."""
+    import array
+
+    import numpy as np
+    import osmium
+
+    ids = array.array("q")
+    with libosmium_errors(where, "OSM XML"):
+        for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+            if not node.location.valid():
+                raise SiegeInputError(where, f"node {node.id} has no position (expected lat and lon on every <node>)")
+            ids.append(node.id)
+    found = np.frombuffer(ids, dtype=np.int64)
+    uniq, counts = np.unique(found, return_counts=True)
+    if len(uniq) < len(found):
+        twice = int(uniq[np.argmax(counts > 1)])
+        raise SiegeInputError(where, f"node id {twice} is defined {int(counts[np.argmax(counts > 1)])} times (expected each node once)")
+
+
 def _write_roads(
     path: Path, out: Path, where: str, *, road_classes: Iterable[str] | None = None, expected: str = "OSM data"
 ) -> int:
@@ -302,6 +323,8 @@ def graph_from_osm_xml(
     """Load an OSM XML file (``.osm``, ``.osm.gz``, ``.osm.bz2``) with ``osmnx.graph_from_xml``."""
     path = Path(path)
     _check_file(path, "an OSM XML file (.osm, .osm.gz, .osm.bz2)")
+    osm_root(path, str(path))
+    check_osm_nodes(path, str(path))
     try:
         G = _raw_graph_from_xml(path, where=str(path))
         extras = read_extras(path, str(path))
@@ -310,7 +333,10 @@ def graph_from_osm_xml(
         with tempfile.TemporaryDirectory(prefix="siege-osm-") as tmp:
             roads = Path(tmp) / "roads.osm"
             dropped = _write_roads(path, roads, str(path), road_classes=road_classes)
-            G = _raw_graph_from_xml(roads, where=str(path))
+            try:
+                G = _raw_graph_from_xml(roads, where=str(path))
+            except _Clipped as err:  # not a clipped extract after all: say what osmnx met
+                raise SiegeInputError(str(path), f"malformed OSM XML ({err})") from None
         extras = read_extras(path, str(path))
         extras.dropped_refs = dropped
     return finish_graph(
@@ -413,6 +439,8 @@ def load_graphml(path: str | Path) -> nx.MultiDiGraph:
         )
     except Exception as err:  # networkx/lxml raise many kinds on a bad file
         raise SiegeInputError(str(path), f"not a GraphML road network ({_first_line(err)})") from None
+    if not G.is_directed():
+        G = _two_way(G)
     if G.number_of_edges() == 0:
         raise SiegeInputError(str(path), "the GraphML file has no edges (expected a road network)")
     classes = G.graph.get("road_classes") or ",".join(settings.DEFAULT_ROAD_CLASSES)
@@ -423,6 +451,26 @@ def load_graphml(path: str | Path) -> nx.MultiDiGraph:
         G = add_siege_attributes(G)  # from highway and surface, for every edge alike
     G.graph.setdefault("source", str(path))
     return G
+
+
+def _two_way(G: nx.MultiGraph) -> nx.MultiDiGraph:
+    """An undirected GraphML network (``edgedefault="undirected"``) as two-way roads: each edge in
+    both directions, its line drawn from the node it leaves."""
+    from shapely.geometry import LineString
+
+    H = nx.MultiDiGraph(**G.graph)
+    H.add_nodes_from(G.nodes(data=True))
+    for u, v, data in G.edges(data=True):
+        for a, b in ((u, v), (v, u)) if u != v else ((u, v),):
+            d = {**data, "oneway": False}
+            geom = d.get("geometry")
+            if isinstance(geom, LineString) and a in H.nodes and "x" in H.nodes[a]:
+                x, y = float(H.nodes[a]["x"]), float(H.nodes[a]["y"])
+                (x0, y0), (x1, y1) = geom.coords[0], geom.coords[-1]
+                if (x1 - x) ** 2 + (y1 - y) ** 2 < (x0 - x) ** 2 + (y0 - y) ** 2:
+                    d["geometry"] = LineString(geom.coords[::-1])
+            H.add_edge(a, b, **d)
+    return H
 
 
 def _check_file(path: Path, expected: str) -> None:

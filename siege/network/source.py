@@ -67,13 +67,14 @@ def load_network(
         return load_graphml(source)
     # OSM files: the prepared graph is cached (siege/network/cache.py), keyed by file and options
     path = Path(source)
-    key = None
-    if path.is_file():
-        key = cache.cache_key(path, {k: (list(v) if k == "road_classes" else v) for k, v in options.items()})
-        cached = cache.load(key)
+    key = built = None
+    if path.is_file() and cache.cache_dir() is not None:
+        plain = {k: (list(v) if k == "road_classes" else v) for k, v in options.items()}
+        key, built = cache.cache_key(path, plain), cache.built_from(path, plain)
+        cached = cache.load(key, built, where=str(path))
         if cached is not None:
             return cached
     G = graph_from_pbf(source, **options) if kind == "pbf" else graph_from_osm_xml(source, **options)
     if key is not None:
-        cache.save(key, G)
+        cache.save(key, G, built)
     return G

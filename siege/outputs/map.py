@@ -443,7 +443,7 @@ def map_html(
     content["probabilities"], content["probability_label"] = probabilities, probability_label
     content["extra_layers"] = extra_layers or []
     content["workbench"] = workbench
-    page = _skeleton().get_root().render()
+    page = _stable_ids(_skeleton().get_root().render())
     pieces = {
         _PLACEHOLDER["css"]: _asset("siege-map.css"),
         _PLACEHOLDER["data"]: _json_for_script(content),
@@ -453,6 +453,13 @@ def map_html(
         if page.count(marker) != 1:  # the skeleton is siege's own: a miss is a bug, never bad input
             raise RuntimeError(f"map skeleton has {page.count(marker)} copies of {marker}")
     return re.sub("|".join(map(re.escape, pieces)), lambda hit: pieces[hit.group(0)], page)
+
+
+def _stable_ids(page: str) -> str:
+    """folium names its elements with random ids (``map_<32 hex>``): number them in order of first
+    appearance, so the same inputs give a byte-identical page."""
+    ids: dict[str, str] = {}
+    return re.sub(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])", lambda m: ids.setdefault(m.group(0), f"{len(ids):032x}"), page)
 
 
 def write_map(result: RunResult, path: str | Path, **options: Any) -> Path:

@@ -1,0 +1,171 @@
+"""The prepared-graph cache checks what it was built from; writes that fail for lack of space or
+rights are one line with nothing left; the same inputs give byte-identical outputs."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from siege import load_network
+from siege.errors import SiegeInputError
+from siege.io import writing_into
+from siege.network import cache
+
+from .conftest import DATA, REPO
+from .test_hostile_inputs import assert_clean_failure, cli
+
+NARA = REPO / "scenarios" / "nara-rn4-2024.toml"
+
+
+@pytest.fixture
+def cache_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SIEGE_CACHE_DIR", str(folder))
+    return folder
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.siege-graph.zip"))
+
+
+def _edges(G) -> set:
+    return {(u, v, round(d["length"], 3)) for u, v, d in G.edges(data=True)}
+
+
+def test_a_cached_network_is_used_only_for_the_file_it_was_built_from(tmp_path, cache_folder, capsys):
+    net = tmp_path / "kati.osm"
+    shutil.copy(DATA / "tiny.osm", net)
+    first = load_network(net)
+    (entry,) = _entries(cache_folder)
+    assert capsys.readouterr().err == ""
+    assert _edges(load_network(net)) == _edges(first)
+    assert capsys.readouterr().err == ""  # a good entry is used without a word
+
+    # an edit that keeps the file's size and modification time is still seen
+    stat = net.stat()
+    text = net.read_text(encoding="utf-8")
+    assert 'lat="12.7400"' in text
+    net.write_text(text.replace('lat="12.7400"', 'lat="12.7900"'), encoding="utf-8")
+    os.utime(net, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert net.stat().st_size == stat.st_size and net.stat().st_mtime_ns == stat.st_mtime_ns
+    edited = load_network(net)
+    note = capsys.readouterr().err.strip().splitlines()
+    assert len(note) == 1 and "built from other data" in note[0] and "kati.osm" in note[0]
+    assert _edges(edited) != _edges(first)
+    assert _entries(cache_folder) == [entry]  # rebuilt in place
+    assert _edges(load_network(net)) == _edges(edited) and capsys.readouterr().err == ""
+
+
+def test_a_cache_file_from_another_network_is_not_used(tmp_path, cache_folder, capsys):
+    a, b = tmp_path / "a.osm", tmp_path / "b.osm"
+    shutil.copy(DATA / "tiny.osm", a)
+    shutil.copy(DATA / "depot.osm", b)
+    graph_a, graph_b = load_network(a), load_network(b)
+    assert _edges(graph_a) != _edges(graph_b)
+    entry_a = cache_folder / f"{cache.cache_key(a, _plain_options())}.siege-graph.zip"
+    entry_b = cache_folder / f"{cache.cache_key(b, _plain_options())}.siege-graph.zip"
+    assert entry_a.is_file() and entry_b.is_file()
+    shutil.copy(entry_b, entry_a)  # swapped in
+    capsys.readouterr()
+    assert _edges(load_network(a)) == _edges(graph_a)
+    note = capsys.readouterr().err.strip().splitlines()
+    assert len(note) == 1 and "built from other data" in note[0]
+
+
+def _plain_options() -> dict:
+    from siege import settings
+
+    return {
+        "road_classes": list(settings.DEFAULT_ROAD_CLASSES),
+        "largest_component": False,
+        "speeds": None,
+        "capacities": None,
+    }
+
+
+@pytest.mark.parametrize("damage", ["compression-bit", "truncated", "garbage"])
+def test_a_damaged_cache_file_is_rebuilt_with_one_line(tmp_path, cache_folder, capsys, damage):
+    net = tmp_path / "kati.osm"
+    shutil.copy(DATA / "tiny.osm", net)
+    first = load_network(net)
+    (entry,) = _entries(cache_folder)
+    data = bytearray(entry.read_bytes())
+    if damage == "compression-bit":
+        # one flipped bit in the central directory's compression field of the first member
+        central = data.find(b"PK\x01\x02")
+        data[central + 10] ^= 0x01
+    elif damage == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        data = bytearray(os.urandom(len(data)))
+    entry.write_bytes(bytes(data))
+    capsys.readouterr()
+    for _ in range(2):  # the next load rebuilds it; the one after uses it quietly
+        assert _edges(load_network(net)) == _edges(first)
+    note = capsys.readouterr().err.strip().splitlines()
+    assert len(note) == 1 and ("damaged" in note[0] or "other data" in note[0]), note
+
+
+# ---- writes that fail where they write ------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1.5 MB tmpfs (as root: CI and this machine run as root; elsewhere the test is skipped)."""
+    mount = tmp_path / f"disk-{uuid.uuid4().hex[:6]}"
+    mount.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1500k", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_one_line_naming_the_folder_and_leaves_nothing(small_disk):
+    out = small_disk / "out"
+    code, out_text, err, escaped = cli("run", NARA, "--out", out)
+    assert_clean_failure(code, out_text, err, escaped, str(out), "no space left")
+    assert list(small_disk.iterdir()) == []
+    code, out_text, err, escaped = cli("map", NARA, "--out", small_disk / "map.html")
+    assert_clean_failure(code, out_text, err, escaped, str(small_disk), "no space left")
+    assert list(small_disk.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "number,words",
+    [
+        (errno.ENOSPC, "no space left"),
+        (errno.EDQUOT, "quota"),
+        (errno.EROFS, "read-only"),
+        (errno.EACCES, "permission denied"),
+    ],
+)
+def test_write_errors_of_the_place_are_one_line(tmp_path, number, words):
+    # the errors themselves cannot all be made here (root passes permission bits): what they become
+    with pytest.raises(SiegeInputError) as err, writing_into(tmp_path / "out"):
+        raise OSError(number, os.strerror(number))
+    assert str(err.value) == f"{tmp_path / 'out'}: cannot write there: {err.value.problem.split(': ', 1)[1]}"
+    assert words in str(err.value)
+    with pytest.raises(OSError), writing_into(tmp_path):  # other errors are siege's own: not hidden
+        raise OSError(errno.EBADF, "bad file descriptor")
+
+
+def test_the_same_scenario_writes_the_same_bytes(tmp_path):
+    for name in ("a", "b"):
+        code, _, err, escaped = cli("run", NARA, "--out", tmp_path / name)
+        assert (code, escaped) == (0, None), err
+    a = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert "map.html" in a and a == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in a:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
