@@ -318,7 +318,7 @@ def run_cmd(scenario, out, day, fmt, road_classes, tables) -> None:
     report.json and map.html (opens in any browser, no internet needed) into --out.
     """
     from siege.analyses.isolation import run, run_steps, step_days
-    from siege.analyses.timeline import simulate_period
+    from siege.analyses.timeline import SimulationMemo, simulate_period
     from siege.io import check_output_dir
     from siege.outputs.run import format_console, report_dict, write_run
     from siege.scenario import load_scenario
@@ -334,10 +334,13 @@ def run_cmd(scenario, out, day, fmt, road_classes, tables) -> None:
     with click.progressbar(
         length=len(s.on_network), label="solving towns", file=sys.stderr if show else open(os.devnull, "w")
     ) as bar:
-        result = run(s, day=date, progress=bar.update)
+        memo = SimulationMemo()  # the evaluation day and the period share their solved days
+        result = run(s, day=date, progress=bar.update, memo=memo)
     if out is not None:
-        steps = run_steps(s, step_days(s)[:-1]) if date is None else []
-        write_run(result, out, steps=[*steps, result], timeline=simulate_period(s))
+        timeline = simulate_period(s, memo=memo)
+        # a period's map steps through the timeline; otherwise through the days events change
+        steps = run_steps(s, step_days(s)[:-1]) if date is None and timeline is None else []
+        write_run(result, out, steps=[*steps, result], timeline=timeline)
     if fmt == "json":
         click.echo(json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str))
     else:
@@ -523,7 +526,7 @@ def interdict_cmd(scenario, targets, budget, defend, cost, out, fmt, road_classe
 def map_cmd(scenario, compare, out, road_classes, tables) -> None:
     """Write the HTML map of a scenario, or of the changes between two scenarios (--compare A B)."""
     from siege.analyses.isolation import run, run_steps, step_days
-    from siege.analyses.timeline import simulate_period
+    from siege.analyses.timeline import SimulationMemo, simulate_period
     from siege.io import check_writable_target
     from siege.outputs.map import write_map
     from siege.scenario import load_scenario
@@ -537,8 +540,11 @@ def map_cmd(scenario, compare, out, road_classes, tables) -> None:
         write_map(run(b), out, compare=run(a))
     else:
         s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables))
-        result = run(s)
-        write_map(result, out, steps=[*run_steps(s, step_days(s)[:-1]), result], timeline=simulate_period(s))
+        memo = SimulationMemo()
+        result = run(s, memo=memo)
+        timeline = simulate_period(s, memo=memo)
+        steps = run_steps(s, step_days(s)[:-1]) if timeline is None else []
+        write_map(result, out, steps=[*steps, result], timeline=timeline)
     click.echo(f"wrote {out}")
 
 

@@ -12,7 +12,9 @@ before a handler sees it (the rules Jupyter and the common dev servers follow):
   ``Content-Length`` before anything is read, or as soon as a streamed body passes it) and nested at
   most :data:`MAX_DEPTH` deep.
 
-Every refusal is a 4xx with one line of text.
+Every refusal is a 4xx with one line of text. (Starlette's ``TrustedHostMiddleware`` does not fit:
+it cuts the Host header at the first colon, so ``[::1]:8000`` never matches, and it checks neither
+Origin nor bodies; one small guard does all of it in one place.)
 """
 
 from __future__ import annotations

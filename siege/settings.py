@@ -138,6 +138,10 @@ MALI_BOUNDS: tuple[float, float, float, float] = (-12.3, 10.1, 4.3, 25.0)
 #: A town below its target stock orders more than it consumes: 1.5 x demand below 90 % of the target,
 #: 2 x demand below 50 % (restocking after a blockade).
 ORDER_FACTORS: tuple[tuple[float, float], ...] = ((0.9, 1.5), (0.5, 2.0))
+#: A town is *short* of a commodity on a day when what it could consume (stock plus arrivals) falls below
+#: its demand by more than this share of the demand: 1 %, well above the solver's tolerance (1e-7
+#: trucks) and below anything a town would notice. A shortfall of a millionth of a tanker is not a shortage.
+SHORT_TOLERANCE: float = 0.01
 
 #: Dask: seconds to wait for a scheduler to answer, and for a worker to (re)appear before a sweep
 #: whose workers have all died or left is stopped with an error instead of waiting forever.

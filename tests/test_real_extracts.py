@@ -161,9 +161,10 @@ def test_a_prepared_graph_loads_again_from_the_cache(tmp_path, monkeypatch):
     # other options, or an edited file, are loaded afresh; a damaged cache file is ignored
     load_network(extract, road_classes=("primary",))
     assert len(list((tmp_path / "cache").glob("*.siege-graph.zip"))) == 2
+    # a touched file with the same content is the same network: its entry serves (content hash)
     os.utime(extract, ns=(time.time_ns(), time.time_ns() + 10**9))
-    load_network(extract)
-    assert len(list((tmp_path / "cache").glob("*.siege-graph.zip"))) == 3
+    assert load_network(extract).number_of_edges() == first.number_of_edges()
+    assert len(list((tmp_path / "cache").glob("*.siege-graph.zip"))) == 2
     newest = max((tmp_path / "cache").glob("*.siege-graph.zip"), key=lambda p: p.stat().st_mtime_ns)
     newest.write_bytes(b"not a zip")
     assert load_network(extract).number_of_edges() == first.number_of_edges()

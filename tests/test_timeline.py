@@ -131,7 +131,8 @@ def test_a_priority_policy_serves_the_capital_first(mali):
 
     # Bamako and Kayes both draw on Dakar, which may send only 5 tankers a day for orders of 4 + 4
     text = (
-        'name = "priority"\nstart = 2024-01-01\nend = 2024-01-05\n[[supply]]\nplace = "Dakar (SN)"\n'
+        'name = "priority"\nstart = 2024-01-01\nend = 2024-01-05\nreplace_default_supply = true\n'
+        '[[supply]]\nplace = "Dakar (SN)"\n'
         'capacity = 700\nby_commodity = { fuel = 5 }\n[towns]\nnames = ["Bamako", "Kayes"]\n'
         "[demand.fuel]\nBamako = 4\nKayes = 4\n"
     )

@@ -24,7 +24,7 @@ from siege.scenario.context import EdgeKey
 from siege.solver.arrays import RoadArrays
 from siege.solver.flow import chokepoints
 from siege.solver.isolation import SupplyInput, TownInput, TownState, solve
-from siege.solver.status import classify, severity
+from siege.solver.status import severity
 
 
 @dataclass
@@ -34,7 +34,8 @@ class TownResult:
     town: str
     kind: str
     population: int | None
-    demand: float  # trucks/day
+    commodity: str  # the worst-served commodity: demand and throughput are in its units
+    demand: float  # its units per day (fuel: tankers, food: trucks)
     status: str
     baseline_status: str
     served_fraction: float
@@ -75,6 +76,9 @@ class RunResult:
     edge_flow: dict[EdgeKey, float]
     node_labels: NodeNames
     assumptions: list[str]
+    #: what the served fractions and statuses are: the timeline's state on the day (a scenario with a
+    #: period: stocks, refills and convoys up to that day) or one steady day (stocks at target, no pulse)
+    basis: str = "steady day"
 
     def town(self, name: str) -> TownResult:
         """The result of one town (accents and case do not matter)."""
@@ -213,12 +217,18 @@ def run(
     gazetteer: Gazetteer | None = None,
     progress: Callable[[int], None] | None = None,
     with_chokepoints: bool = True,
+    memo=None,
 ) -> RunResult:
     """Run a scenario (object or file path) on its network, against the baseline with no events.
 
     ``day`` evaluates the events acting that day (default: the scenario's date; all events if none).
+    In a scenario with a period that holds ``day``, every town's served fraction and status are the
+    timeline's on that day (:func:`siege.analyses.timeline.simulate` from the period's start: stocks,
+    refills and convoys included), so the table, the map and ``timeline.csv`` give one answer;
+    otherwise they are one steady day of the supply model (stocks at target, no convoy pulse).
     ``progress`` is called with 1 as each town is solved. ``with_chokepoints=False`` skips the
-    per-town minimum cuts (for quick intermediate states).
+    per-town minimum cuts (for quick intermediate states). ``memo`` (a
+    :class:`~siege.analyses.timeline.SimulationMemo`) shares solved days between runs of one scenario.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, gazetteer=gazetteer)
@@ -240,10 +250,22 @@ def run(
 
     # served fraction and status come from the supply model for that day (commodities, supply chains,
     # threat-limited lanes, blockades); routes, hours and chokepoints from the road solver above
-    from siege.analyses.timeline import supply_on
+    from siege.analyses.timeline import simulate, supply_on
 
-    on_day = supply_on(scenario, day)
-    supplied = on_day.frame.groupby("town")
+    if (
+        day is not None
+        and scenario.start is not None
+        and scenario.end is not None
+        and scenario.start <= day <= scenario.end
+    ):
+        on_day = simulate(scenario, end=day, memo=memo)
+        frame = on_day.frame[on_day.frame["date"] == day]
+        basis = f"the timeline on {day} (simulated from {scenario.start}: stocks, refills and convoys included)"
+    else:
+        on_day = supply_on(scenario, day)
+        frame = on_day.frame
+        basis = "one steady day of the supply model (stocks at their targets, no convoy pulse)"
+    supplied = frame.groupby("town")
     no_events = supply_on(replace(scenario, events=[]), day).frame.groupby("town")
     active = [e for e in scenario.events if e.active_on(day) and e.DEGRADES]
     labels = node_labels(G, gazetteer, scenario)
@@ -272,6 +294,7 @@ def run(
         edge_flow={keys[i]: round(float(f), 3) for i, f in enumerate(flow) if f > 0},
         node_labels=labels,
         assumptions=assumptions(scenario),
+        basis=basis,
     )
 
 
@@ -321,32 +344,12 @@ def _town_result(
 ) -> TownResult:
     # travel time against the baseline: infinite once cut off, 1 for a town that is itself a source
     ratio = (after.hours / before.hours if before.hours > 0 else 1.0) if after.reachable else math.inf
-    thresholds = scenario.thresholds
-    served = float(supply["served_fraction"].min())
-    status = _worst(
-        [
-            *supply["status"],
-            classify(
-                reachable=after.reachable,
-                served_fraction=max(served, 1e-12),
-                survival=after.survival,
-                travel_time_ratio=ratio,
-                thresholds=thresholds,
-            ),
-        ]
-    )
-    baseline_status = _worst(
-        [
-            *base_supply["status"],
-            classify(
-                reachable=before.reachable,
-                served_fraction=max(float(base_supply["served_fraction"].min()), 1e-12),
-                survival=before.survival,
-                travel_time_ratio=1.0,
-                thresholds=thresholds,
-            ),
-        ]
-    )
+    # one rule: the supply model's status of the worst commodity (served fraction, survival on the
+    # lane it takes, hours against the baseline, no open road: see siege/solver/status.py)
+    decisive = supply.iloc[int(np.argmin(supply["served_fraction"].to_numpy()))]
+    served = float(decisive["served_fraction"])
+    status = _worst(supply["status"])
+    baseline_status = _worst(base_supply["status"])
     is_capital = town.name == scenario.capital
     route_nodes = [int(arrays.nodes[p]) for p in after.route]
     cut = [keys[i] for i in after.cut_edges]
@@ -355,12 +358,13 @@ def _town_result(
         town=town.name,
         kind=town.kind,
         population=town.population,
-        demand=round(float(supply["demand"].sum()), 2),
+        commodity=str(decisive["commodity"]),
+        demand=round(float(decisive["demand"]), 2),
         status=status,
         baseline_status=baseline_status,
         served_fraction=round(served, 4),
-        # delivered for its own needs (a depot's arrivals also carry what it forwards)
-        throughput=round(float((supply["served_fraction"] * supply["demand"]).sum()), 2),
+        # delivered for its own needs, in the worst commodity's units (units of commodities never add)
+        throughput=round(float(min(1.0, served) * decisive["demand"]), 2),
         cut_off_from_imports=not after.reachable,
         cut_off_from_capital=False if is_capital else not after.reachable_from_capital,
         hours_from_imports=_finite(after.hours),

@@ -309,10 +309,11 @@ def simulate(
             else:
                 orders[i] = np.maximum(need[i] * factors[i] - np.maximum(stock[i] - target[i], 0.0), 0.0)
         pair_orders = orders.ravel()
-        # a destination's normal daily traffic (its own need, and for a depot its area's): what threats
-        # and blockades take a share of, whatever it orders to restock
-        normal = np.where(is_depot[:, None], area * ration, need)
-        allowed = np.minimum(allowed_share * normal, orders).ravel()
+        # truckers under threat carry a share of what is ordered through a threatened lane, and a
+        # blockade lets in a share of what is ordered (restocking included): once a blockade is lifted
+        # or a threat ends, a stock refills as fast as roads, gateways and fleets allow
+        normal = orders
+        allowed = np.minimum(allowed_share * orders, orders).ravel()
         fkey = (
             key,
             tuple(np.round(pair_orders, 6)),
@@ -338,6 +339,11 @@ def simulate(
         inflow = np.zeros((T, C))
         roots = parent == np.arange(T)
         inflow[roots] = received[roots]  # depots fed by supply points
+        # convoys arrive as pulses; one reaching a depot is forwarded to its towns the same day
+        pulses = convoys.get(day, ())
+        for i, c, trucks in pulses:
+            if is_depot[i]:
+                inflow[i, c] += trucks
         arrived = inflow.copy()  # what reached each town today (a depot's forwarding not subtracted)
         # each depot, national first, forwards what it can spare after its own consumption, by the policy
         for d in sorted(depots, key=lambda i: depth[i]):
@@ -349,18 +355,22 @@ def simulate(
                 inflow[mine, c] = _share(spare, received[mine, c], orders[mine, c], policy, rank[mine])
                 arrived[mine, c] = inflow[mine, c]
                 inflow[d, c] -= inflow[mine, c].sum()  # forwarded out of the depot's arrivals or stock
-        for i, c, trucks in convoys.get(day, ()):
-            inflow[i, c] += trucks
-            arrived[i, c] += trucks
+        for i, c, trucks in pulses:
+            if not is_depot[i]:
+                inflow[i, c] += trucks
+                arrived[i, c] += trucks
         available = stock + inflow
         consumed = np.minimum(need, np.maximum(available, 0.0))
         stock = np.clip(available - consumed, 0.0, None)
-        short = consumed < need - 1e-9
+        short = consumed < need * (1.0 - settings.SHORT_TOLERANCE)
         base_need = np.where(is_depot[:, None], area * ration, need)
         ordered = pair_orders.reshape(T, C)
         with np.errstate(invalid="ignore", divide="ignore"):
-            # the share of what it ordered that day that arrived (1 when it ordered nothing: full)
-            served = np.where(ordered > 1e-9, np.minimum(1.0, arrived / ordered), 1.0)
+            # the share of the normal day's need that arrived (its own demand; a depot's, its area's): an
+            # order placed to rebuild stock that is not met is slower restocking, not a siege; an
+            # overstocked town that orders nothing is fully served
+            wanted = np.minimum(ordered, base_need)
+            served = np.where(wanted > 1e-9, np.minimum(1.0, arrived / np.maximum(wanted, 1e-12)), 1.0)
             ratio_h = np.where(baseline.hours > 0, roads.hours / baseline.hours, 1.0)
             stock_days = np.where(base_need > 0, stock / base_need, np.nan)  # days of its area's need
         open_road = roads.reachable & (allowed_share > 0)
@@ -472,9 +482,9 @@ def town_demand(scenario: Scenario) -> np.ndarray:
     return demand
 
 
-def simulate_period(scenario: Scenario) -> TimelineResult | None:
+def simulate_period(scenario: Scenario, *, memo: SimulationMemo | None = None) -> TimelineResult | None:
     """The day-by-day run of a scenario that has a period (start and end); ``None`` otherwise."""
-    return simulate(scenario) if scenario.start is not None and scenario.end is not None else None
+    return simulate(scenario, memo=memo) if scenario.start is not None and scenario.end is not None else None
 
 
 def _stock_days(scenario: Scenario, town: str, role: str, commodity) -> float:

@@ -211,17 +211,24 @@ def check_osm_nodes(path: Path, where: str) -> None:
     import numpy as np
     import osmium
 
-    ids = array.array("q")
-    with libosmium_errors(where, "OSM XML"):
+    ids, unplaced = array.array("q"), None
+    try:
         for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
             if not node.location.valid():
-                raise SiegeInputError(where, f"node {node.id} has no position (expected lat and lon on every <node>)")
+                unplaced = node.id
+                break
             ids.append(node.id)
+    except Exception:  # libosmium's parser: osmnx's parse that follows says what is wrong, in its words
+        return
+    if unplaced is not None:
+        raise SiegeInputError(where, f"node {unplaced} has no position (expected lat and lon on every <node>)")
     found = np.frombuffer(ids, dtype=np.int64)
     uniq, counts = np.unique(found, return_counts=True)
     if len(uniq) < len(found):
         twice = int(uniq[np.argmax(counts > 1)])
-        raise SiegeInputError(where, f"node id {twice} is defined {int(counts[np.argmax(counts > 1)])} times (expected each node once)")
+        raise SiegeInputError(
+            where, f"node id {twice} is defined {int(counts[np.argmax(counts > 1)])} times (expected each node once)"
+        )
 
 
 def _write_roads(

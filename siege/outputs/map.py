@@ -134,10 +134,14 @@ def _road_state_of(deg, keys) -> dict[str, Any]:
     return {"state": _map_state(deg, worst), "effect": effect.describe() if effect else "none", "events": events}
 
 
-def _town_state(t) -> dict[str, Any]:
+def _town_state(t, units: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "status": t.status,
         "served_fraction": t.served_fraction,
+        # in the worst commodity's units: units of different commodities are never added
+        "commodity": t.commodity,
+        "unit": (units or {}).get(t.commodity, "trucks/day"),
+        "demand": t.demand,
         "throughput": t.throughput,
         "hours_from_imports": t.hours_from_imports,
         "travel_time_ratio": t.travel_time_ratio,
@@ -220,11 +224,16 @@ def _timeline_steps(timeline, result: RunResult, groups, *, max_steps: int = 60)
         towns = []
         for n in names:
             recs = rows_of[(day, n)]
+            worst = min(recs, key=lambda c: c["served_fraction"])  # the first commodity on a tie
             towns.append(
                 {
                     "status": max((c["status"] for c in recs), key=STATUSES.index),
-                    "served_fraction": float(min(c["served_fraction"] for c in recs)),
-                    "throughput": float(sum(c["inflow"] for c in recs)),
+                    "served_fraction": float(worst["served_fraction"]),
+                    # the worst commodity's arrivals that day, in its units (a convoy's pulse included)
+                    "commodity": worst["commodity"],
+                    "unit": units.get(worst["commodity"], "trucks/day"),
+                    "demand": float(worst["demand"]),
+                    "throughput": float(worst["inflow"]),
                     "short": any(bool(c["short"]) for c in recs),
                     "commodities": [
                         {
@@ -349,7 +358,7 @@ def map_data(
             {
                 "date": str(r.day) if r.day else None,
                 "roads": _sparse(_road_state(r, keys) for keys in groups),
-                "towns": [_town_state(t) for t in r.towns],
+                "towns": [_town_state(t, {c.name: c.unit for c in s.commodities}) for t in r.towns],
             }
             for r in steps
         ],

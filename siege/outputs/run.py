@@ -94,6 +94,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
             "file": str(s.path) if s.path else None,
             "date": str(result.day) if result.day else None,
             "period": [str(s.start) if s.start else None, str(s.end) if s.end else None],
+            "results_are": result.basis,
         },
         "network": {
             "source": s.network_source,
@@ -146,6 +147,7 @@ def report_markdown(result: RunResult) -> str:
     lines += [
         f"- Scenario file: {_md(s.path)}" if s.path else "- Scenario: (in memory)",
         f"- Evaluated on: {result.day or 'all events at once (no date)'}",
+        f"- Served fractions and statuses: {_md(result.basis)}",
         f"- Network: {_md(s.network_source)} ({s.G.number_of_nodes()} nodes, {s.G.number_of_edges()} edges)",
         "",
     ]
@@ -162,8 +164,8 @@ def report_markdown(result: RunResult) -> str:
     lines += [
         "## Towns",
         "",
-        "| town | status | served | trucks/day (demand) | hours from imports (× baseline) | route survival "
-        f"| cut off: imports / {_md(s.capital or 'capital')} | supplied from | chokepoints |",
+        "| town | status | served | worst commodity: in (demand) per day | hours from imports (× baseline) "
+        f"| route survival | cut off: imports / {_md(s.capital or 'capital')} | supplied from | chokepoints |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     order = sorted(result.towns, key=lambda t: (-STATUSES.index(t.status), t.served_fraction, t.town))
@@ -176,7 +178,8 @@ def report_markdown(result: RunResult) -> str:
             estimated_routes += 1
         cut = f"{'yes' if t.cut_off_from_imports else 'no'} / {'yes' if t.cut_off_from_capital else 'no'}"
         lines.append(
-            f"| {_md(t.town)} | {t.status} | {_pct(t.served_fraction)} | {t.throughput:.1f} ({t.demand:.1f}) | "
+            f"| {_md(t.town)} | {t.status} | {_pct(t.served_fraction)} | {_md(t.commodity)}: {t.throughput:.1f} "
+            f"({t.demand:.1f}) | "
             f"{hours} | {_pct(t.route_survival)} | {cut} | {_md(t.supplied_from or '–')} | "
             f"{_md('; '.join(t.chokepoints) or '–')} |"
         )
@@ -214,7 +217,11 @@ def format_console(result: RunResult, *, limit: int = 60) -> str:
     """A compact table for the terminal, worst towns first."""
     order = sorted(result.towns, key=lambda t: (-STATUSES.index(t.status), t.served_fraction, t.town))
     head = f"{'town':<20}{'status':<10}{'base':<10}{'served':>7}{'survival':>9}{'hours':>7}{'×base':>7}  chokepoints"
-    lines = [f"{result.scenario.name} — {result.day or 'all events'}", head, "-" * len(head)]
+    lines = [
+        f"{result.scenario.name} — {result.day or 'all events'} ({result.basis})",
+        head,
+        "-" * len(head),
+    ]
     for t in order[:limit]:
         lines.append(
             f"{t.town[:19]:<20}{t.status:<10}{t.baseline_status:<10}{_pct(t.served_fraction):>7}"

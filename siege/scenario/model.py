@@ -21,7 +21,7 @@ from siege import settings, validation
 from siege.errors import SiegeInputError
 from siege.network import bundled
 from siege.network.source import load_network
-from siege.places import Gazetteer, Place, gazetteer_for
+from siege.places import Gazetteer, Place, gazetteer_for, normalize_name
 from siege.scenario.commodities import Commodity, commodity_names, parse_commodities, parse_commodity_list
 from siege.scenario.context import NetworkContext
 from siege.scenario.dates import parse_date
@@ -46,6 +46,7 @@ TOP_FIELDS = (
     "allocation",
     "producers",
     "capital",
+    "replace_default_supply",
 )
 #: kinds of the default towns: Mali's capitals; on an extract, its capital, cities and towns (not villages)
 TOWN_KINDS = ("capital", "regional_capital", "cercle_capital", "town")
@@ -233,8 +234,11 @@ def scenario_from_dict(
 
     notes: list[str] = []
     commodities = parse_commodities(raw.get("commodities", {}), where)
-    supply = _supply(raw.get("supply"), where, ctx, notes, commodities)
-    producers = _supply(raw.get("producers"), where, ctx, notes, commodities, producers=True)
+    replace = raw.get("replace_default_supply", False)
+    if not isinstance(replace, bool):
+        raise SiegeInputError(f"{where}: replace_default_supply", "expected true or false")
+    supply = _supply(raw.get("supply"), where, ctx, notes, commodities, replace=replace)
+    producers = _supply(raw.get("producers"), where, ctx, notes, commodities, producers=True, replace=replace)
     towns = _towns(raw.get("towns", {}), raw.get("demand", {}), where, ctx)
     if not any(t.node is not None for t in towns):
         off = "; ".join(f"{t.name} {t.snap_km:.0f} km" if t.snap_km is not None else t.name for t in towns[:5])
@@ -316,12 +320,28 @@ def _supply(
     commodities: tuple[Commodity, ...],
     *,
     producers: bool = False,
+    replace: bool = False,
 ) -> list[SupplyPoint]:
+    """The scenario's supply points (or producers) and, unless ``replace``, the network's default ones
+    they do not name: a scenario's ``[[supply]]`` adds a gateway, it does not silently remove the others."""
     section = "producers" if producers else "supply"
     explicit = raw is not None
-    rows = raw if explicit else default_supply(producers=producers)
-    if not isinstance(rows, list) or (not rows and not producers):
+    if explicit and (not isinstance(raw, list) or (not raw and not producers and replace)):
         raise SiegeInputError(f"{where}: {section}", f"expected [[{section}]] tables with place and capacity")
+    rows = list(raw) if explicit else []
+    n_explicit = len(rows)
+    if not (explicit and replace):
+
+        def same(name: Any) -> str:
+            try:
+                return ctx.gazetteer.get(str(name)).name
+            except (SiegeInputError, KeyError):
+                return normalize_name(str(name))
+
+        # a scenario row replaces the default of the same place
+        named = {same(r.get("place", r.get("name", ""))) for r in rows if isinstance(r, Mapping)}
+        rows += [d for d in default_supply(producers=producers) if same(d["place"]) not in named]
+    left_out: list[str] = []
     kind = "producers" if producers else "imports"
     default_carried = frozenset(c.name for c in commodities if kind in c.carried_from)
     points = []
@@ -356,16 +376,17 @@ def _supply(
             key = "name" if own else "place"
             node = ctx.node_of(_text(row, key, at), f"{at}.{key}")
         except SiegeInputError:
-            if explicit:
+            if i < n_explicit:
                 raise
-            notes.append(
-                f"default {'producer' if producers else 'supply point'} {row['place']} is not on this network "
-                "and was left out"
-            )
+            left_out.append(row["place"])
             continue
         place = ctx.gazetteer.get(row["name" if own else "place"])
         basis = str(row.get("basis", row.get("note", "")))
         points.append(SupplyPoint(place.name, node, float(cap), basis, carried, tuple(by_commodity)))
+    if left_out:
+        what = "producers" if producers else "supply points"
+        shown = ", ".join(left_out[:6]) + (f" and {len(left_out) - 6} more" if len(left_out) > 6 else "")
+        notes.append(f"default {what} not on this network, left out: {shown}")
     if not points and not producers:
         raise SiegeInputError(f"{where}: supply", "no supply point lies on the network")
     return points

@@ -8,7 +8,10 @@ linear programme (``scipy.optimize.linprog``, HiGHS):
 - an origin sends at most its capacity;
 - under threat, truckers carry only a share ``willing`` of what a town orders through a lane
   (``1 − risk / REFUSE_RISK``, each event on the lane counted once): a lane with willingness 0.4
-  can bring at most 40 % of the orders placed on it, whatever the road could carry;
+  can bring at most 40 % of the orders placed on it, whatever the road could carry. Threat-free
+  lanes are not limited by this rule: they carry what is ordered (restocking included) up to the
+  roads', gateways' and escorts' limits, so a stock refills as soon as a safe road is open, and
+  a threatened lane refills it at its willingness of that rate;
 - an event's ``capacity_trucks_per_day`` caps the trucks crossing it (each lane counted once);
 - an escort lets up to its capacity cross its road at a lower risk (escorted lanes);
 - a blockaded town receives at most the share its blockade lets in.
@@ -75,8 +78,8 @@ def solve_supply(
     """Trucks/day on every lane for the day's ``orders`` (per destination pair), under ``policy``.
 
     ``allowed`` caps what each destination may receive (blockades; default: its order); ``normal`` is
-    each destination's normal daily traffic, of which truckers under threat carry the lane's
-    willingness (default: its order); ``priority`` is a rank per destination (lower first; only for
+    the traffic of which truckers carry a threatened lane's willingness (default: the order, restocking
+    included); ``priority`` is a rank per destination (lower first; only for
     the ``priority`` policy).
     """
     lanes = problem.lanes
@@ -172,8 +175,11 @@ def _constraints(problem, lanes, lane_dest, willing, normal, allowed):
     if el:
         z, i = np.array(el).T
         add(z, i, np.ones(len(el)), len(problem.escort_capacity), problem.escort_capacity)
-    # willingness: under threat, truckers carry at most `willing` of a destination's normal traffic
-    add(lane_dest, np.arange(L), 1.0 / willing, len(normal), normal)
+    # willingness: under threat, truckers carry at most `willing` of what a destination orders through
+    # its threatened lanes (Σ x / willing ≤ orders); threat-free lanes are not in this row
+    threatened = np.flatnonzero(willing < 1.0 - 1e-12)
+    if len(threatened):
+        add(lane_dest[threatened], threatened, 1.0 / willing[threatened], len(normal), normal)
     # blockades and orders: at most what may enter
     add(lane_dest, np.arange(L), np.ones(L), len(allowed), allowed)
     return vstack(blocks).tocsr(), np.concatenate(rhs)

@@ -163,7 +163,7 @@
         var pairs = [
           ["status", s.status + (t.baseline_status !== s.status ? " (baseline: " + t.baseline_status + ")" : "")],
           ["served fraction", pct(s.served_fraction)],
-          ["trucks/day", num(s.throughput) + " of " + num(t.demand) + " needed"],
+          [(s.commodity || "supply") + " that day (" + (s.unit || "trucks/day") + ")", num(s.throughput) + " arrived of " + num(s.demand) + " needed"],
           ["hours from imports", num(s.hours_from_imports) + " (baseline " + num(t.baseline_hours_from_imports) + ", ×" + num(s.travel_time_ratio, 2) + ")"],
           ["route survival", pct(s.route_survival)],
           ["cut off from imports", s.cut_off_from_imports ? "yes" : "no"],
