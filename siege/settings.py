@@ -135,9 +135,12 @@ MAP_SIMPLIFY_DEG: float = 0.0003
 #: Mali's bounding box (west, south, east, north): an extract reaching it also gets Mali's gazetteer
 MALI_BOUNDS: tuple[float, float, float, float] = (-12.3, 10.1, 4.3, 25.0)
 
-#: A town below its target stock orders more than it consumes: 1.5 x demand below 90 % of the target,
-#: 2 x demand below 50 % (restocking after a blockade).
-ORDER_FACTORS: tuple[tuple[float, float], ...] = ((0.9, 1.5), (0.5, 2.0))
+#: Restocking (a planning assumption, stated in the README): a town or depot below its stock target
+#: orders, on top of the day's demand, REFILL_SHARE_PER_DAY of the missing stock, at most ORDER_CAP
+#: times its normal day in all; a stock emptied by a blockade is rebuilt within days wherever roads,
+#: gateways and truckers allow (half the gap a day: 2 days of a 3-day target in the first two days).
+REFILL_SHARE_PER_DAY: float = 0.5
+ORDER_CAP: float = 2.0
 #: A town is *short* of a commodity on a day when what it could consume (stock plus arrivals) falls below
 #: its demand by more than this share of the demand: 1 %, well above the solver's tolerance (1e-7
 #: trucks) and below anything a town would notice. A shortfall of a millionth of a tanker is not a shortage.

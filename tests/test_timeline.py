@@ -314,3 +314,142 @@ def test_stock_plot_names_the_towns_whose_lines_coincide(blockade, tmp_path):
     fuel = {t: tuple(blockade.town(t, "fuel")["stock_days"].round(2)) for t in towns}
     assert all("Bamako" not in group for group in coinciding(fuel))  # the capital's convoys set it apart
     assert plot_stocks(blockade, tmp_path / "stocks.png").stat().st_size > 10_000
+
+
+# ---- restocking: a stock refills as soon as roads allow (issue 19) ------------------------------------
+
+LIFTED = (
+    '[[events]]\nkind = "blockade"\nref = "RN5"\nfrom = "Siby"\nto = "Bamako"\nstart = 2024-01-03\nend = 2024-01-05\n'
+    'commodities = ["fuel"]\n'
+)
+
+
+def test_a_lifted_blockade_refills_the_stock():
+    result = mechanism(LIFTED)
+    stock = result.town("Bamako", "fuel").set_index("date")["stock_days"]
+    # 3 days of its area's 6 tankers, drawn down while the road is shut: empty by the 5th
+    assert stock[D(2024, 1, 5)] == pytest.approx(0.0, abs=1e-6)
+    # from the 6th Siby's idle trucks bring the day's 6 tankers and the refill (half the missing stock a
+    # day, at most 2 x the normal day): the stock climbs every day and is back near 3 days within a week
+    after = stock[D(2024, 1, 6) :]
+    climbing = after[after < 3.0 - 1e-6]
+    assert (climbing.diff().dropna() > 0).all()
+    # by hand: 18 tankers missing on the 6th -> refill min(18 / 2, 6) = 6, 12 in, 6 kept (1 day); the 7th:
+    # 12 missing -> 6 more (2 days); the 8th: 6 missing -> 3 (2.5 days); then half the gap a day
+    inflow = result.town("Bamako", "fuel").set_index("date")["inflow"]
+    assert [inflow[D(2024, 1, d)] for d in (6, 7, 8, 9)] == pytest.approx([12.0, 12.0, 9.0, 7.5])
+    assert [stock[D(2024, 1, d)] for d in (6, 7, 8, 9)] == pytest.approx([1.0, 2.0, 2.5, 2.75])
+    assert stock[D(2024, 1, 12)] == pytest.approx(3.0, rel=0.02)
+    # nobody is short once the road is open again, and the statuses say so
+    rows = result.frame[(result.frame["date"] >= D(2024, 1, 7)) & (result.frame["commodity"] == "fuel")]
+    assert not rows["short"].any() and set(rows["status"]) == {"open"}
+
+
+def test_a_threatened_lane_refills_slower_than_a_safe_one():
+    threat = (
+        '[[events]]\nkind = "ambush"\nbetween = ["Siby", "Bamako"]\nref = "RN5"\nstart = 2024-01-06\n'
+        'end = 2024-01-12\ncommodities = ["fuel"]\neffect = { risk = 0.1 }\n'
+    )  # risk 0.1: truckers carry 1 - 0.1/0.5 = 80 % of what is ordered through the lane
+    safe = mechanism(LIFTED).town("Bamako", "fuel").set_index("date")["stock_days"]
+    threatened = mechanism(LIFTED + threat).town("Bamako", "fuel").set_index("date")["stock_days"]
+    day = D(2024, 1, 7)
+    assert 0.0 < threatened[day] < safe[day]
+    assert threatened[D(2024, 1, 12)] <= safe[D(2024, 1, 12)]
+
+
+def test_after_a_lifted_town_blockade_no_town_stays_short(mali):
+    """Ségou blockaded for ten days, nothing else: once it is lifted, with every road open and the
+    gateways' trucks idle, Ségou refills and no town of its region is short a few days later (not at
+    a solver tolerance of a millionth of a tanker either: short means more than 1 % of demand)."""
+    import tomllib
+
+    from siege.scenario import scenario_from_dict
+
+    text = (
+        'name = "Ségou probe"\nstart = 2025-09-01\nend = 2025-10-31\n[[events]]\nkind = "town_blockade"\n'
+        'place = "Ségou"\nstart = 2025-09-05\nend = 2025-09-14\ncommodities = ["fuel"]\n'
+    )
+    result = simulate(scenario_from_dict(tomllib.loads(text), network=mali))
+    f = result.frame
+    late = f[f["date"] >= D(2025, 9, 25)]
+    assert not late["short"].any(), sorted(set(late[late["short"]]["town"]))
+    segou = result.town("Ségou", "fuel").set_index("date")
+    assert segou["stock_days"][D(2025, 9, 14)] == pytest.approx(0.0, abs=1e-6)
+    assert segou["stock_days"][D(2025, 10, 31)] == pytest.approx(segou["stock_days"][D(2025, 9, 1)], rel=1e-3)
+    assert set(late[late["town"] == "Ségou"]["status"]) == {"open"}
+
+
+# ---- no silent traps (issue 19) ------------------------------------------------------------------------
+
+
+def test_a_supply_point_adds_to_the_gateways_unless_told_to_replace_them(mali):
+    import tomllib
+
+    from siege.analyses.isolation import run
+    from siege.scenario import scenario_from_dict
+
+    airstrip = '[[supply]]\nplace = "Nara"\ncapacity = 2\nnote = "the airstrip"\n[towns]\nnames = ["Bamako", "Nara"]\n'
+    added = scenario_from_dict(tomllib.loads('name = "a"\n' + airstrip), network=mali)
+    names = [p.name for p in added.supply]
+    assert "Nara" in names and "Dakar (SN)" in names and "Abidjan (CI)" in names
+    assert run(added, with_chokepoints=False).town("Bamako").status == "open"
+    alone = scenario_from_dict(tomllib.loads('name = "a"\nreplace_default_supply = true\n' + airstrip), network=mali)
+    assert [p.name for p in alone.supply] == ["Nara"]
+    # a scenario row replaces the default of the same place (here with another capacity)
+    dakar = scenario_from_dict(
+        tomllib.loads('name = "d"\n[[supply]]\nplace = "Dakar"\ncapacity = 7\n'), network=mali
+    )
+    assert [p.capacity for p in dakar.supply if p.name == "Dakar (SN)"] == [7.0]
+
+
+CONVOY = """
+name = "convoy without a period"
+{date}
+[towns]
+names = ["Bamako", "Nara"]
+[[events]]
+kind = "town_blockade"
+place = "Nara"
+start = 2025-09-01
+commodities = ["fuel"]
+[[events]]
+kind = "convoy"
+from = "Bamako"
+to = "Nara"
+date = 2025-10-08
+trucks = 30
+commodity = "fuel"
+"""
+
+
+def test_a_convoy_in_a_scenario_without_a_period_is_simulated_or_refused(mali, tmp_path):
+    import tomllib
+
+    from siege.analyses.isolation import run
+    from siege.scenario import scenario_from_dict
+
+    s = scenario_from_dict(tomllib.loads(CONVOY.format(date="date = 2025-10-12")), network=mali)
+    # simulated from the first day an event acts, so the blockade's drawdown and the convoy both count
+    assert (s.start, s.end) == (D(2025, 9, 1), D(2025, 10, 12))
+    assert any("simulated from 2025-09-01" in n for n in s.notes)
+    with_convoy = run(s, with_chokepoints=False)
+    assert "timeline" in with_convoy.basis
+    without = run(
+        scenario_from_dict(
+            tomllib.loads(CONVOY.format(date="date = 2025-10-12").split("[[events]]\nkind = \"convoy\"")[0]),
+            network=mali,
+        ),
+        with_chokepoints=False,
+    )
+    assert without.town("Nara").status == "isolated"  # a blockade alone: steady day, no way in
+    timeline = simulate(s)
+    nara = timeline.town("Nara", "fuel").set_index("date")
+    assert nara["stock_days"][D(2025, 10, 12)] > 0  # the convoy's tankers are in Nara's stock
+    # the same table and timeline: one answer for the day
+    assert with_convoy.town("Nara").served_fraction == pytest.approx(nara["served_fraction"][D(2025, 10, 12)])
+    # undated: refused in one line, by validate as by run
+    path = tmp_path / "undated.toml"
+    path.write_text(CONVOY.format(date=""), encoding="utf-8")
+    res = run_cli("validate", path)
+    assert res.returncode == 2 and res.stderr.strip().count("\n") == 0
+    assert "events[1]" in res.stderr and "acts on stocks" in res.stderr

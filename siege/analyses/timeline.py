@@ -44,7 +44,7 @@ from siege.scenario import Scenario, degrade
 from siege.solver.arrays import RoadArrays
 from siege.solver.routes import fastest_from, most_reliable_from
 from siege.solver.status import STATUSES, classify
-from siege.solver.supply import Lane, SupplyProblem, solve_supply
+from siege.solver.supply import Lane, SupplyProblem, residual, solve_supply
 from siege.validation import check_period
 
 #: the columns of timeline.csv, in order
@@ -109,14 +109,6 @@ def period_of(scenario: Scenario, start: dt.date | None, end: dt.date | None) ->
     return start, end
 
 
-def _order_factor(ratio: float) -> float:
-    factor = 1.0
-    for below, f in settings.ORDER_FACTORS:
-        if ratio < below:
-            factor = f
-    return factor
-
-
 @dataclass(frozen=True)
 class Chain:
     """Who supplies whom: depots, their towns, their supply points."""
@@ -124,6 +116,9 @@ class Chain:
     role: list[str]  # per town
     depot_of: np.ndarray  # per town: the depot it draws on (itself for a depot fed by supply points)
     sources: dict[tuple[int, int], list[int]]  # (depot town, commodity) -> supply point indices
+    #: (town below a depot, commodity) -> the supply points it draws on directly when its depot is cut
+    #: off or empty: those nearest to it (its own catchment), at the extra hours
+    fallback: dict[tuple[int, int], list[int]] = field(default_factory=dict)
 
 
 def build_chain(scenario: Scenario, base: RoadArrays, points) -> Chain:
@@ -155,20 +150,50 @@ def build_chain(scenario: Scenario, base: RoadArrays, points) -> Chain:
             if d != cap_i and pos[towns[cap_i].node] in routes.path(pos[towns[d].node])[1:-1]:
                 depot_of[d] = cap_i
     roots = [d for d in depots if depot_of[d] == d]
+    root_of = np.arange(len(towns))
+    for i in range(len(towns)):
+        while depot_of[root_of[i]] != root_of[i]:
+            root_of[i] = depot_of[root_of[i]]
+    demand = town_demand(scenario)
     sources: dict[tuple[int, int], list[int]] = {}
+    fallback: dict[tuple[int, int], list[int]] = {}
     for c, commodity in enumerate(scenario.commodities):
         carriers = [j for j, p in enumerate(points) if commodity.name in p.commodities]
         if not carriers:
             continue
         dist = np.array([fastest_from(base, [pos[points[j].node]]).dist for j in carriers])  # carriers × nodes
+        capacity = np.array([_capacity_for(points[j], commodity.name) for j in carriers])
         for d in roots:
             h = dist[:, pos[towns[d].node]]
             if not np.isfinite(h).any():
                 continue
             best = np.nanmin(h[np.isfinite(h)])
             limit = max(best * settings.CATCHMENT_FACTOR, best + 1e-9)
-            sources[(d, c)] = [carriers[k] for k in np.flatnonzero(h <= limit)]
-    return Chain(role, depot_of, sources)
+            chosen = list(np.flatnonzero(h <= limit))
+            # a catchment that cannot carry its area's normal day (a small airstrip nearest to the capital)
+            # reaches on to the next gateways, nearest first, until it can
+            need = float(demand[root_of == d, c].sum())
+            for k in np.argsort(h, kind="stable"):
+                if capacity[chosen].sum() >= need or not np.isfinite(h[k]):
+                    break
+                if k not in chosen:
+                    chosen.append(int(k))
+            sources[(d, c)] = [carriers[k] for k in sorted(chosen)]
+        for i in range(len(towns)):
+            if depot_of[i] == i:
+                continue
+            h = dist[:, pos[towns[i].node]]
+            if np.isfinite(h).any():
+                best = np.nanmin(h[np.isfinite(h)])
+                fallback[(i, c)] = [
+                    carriers[k] for k in np.flatnonzero(h <= max(best * settings.CATCHMENT_FACTOR, best))
+                ]
+    return Chain(role, depot_of, sources, fallback)
+
+
+def _capacity_for(point, commodity: str) -> float:
+    """What a supply point can send of one commodity a day: its cap for it, else its capacity."""
+    return min([point.capacity, *(cap for name, cap in point.by_commodity if name == commodity)])
 
 
 @dataclass(frozen=True)
@@ -182,6 +207,8 @@ class _Roads:
     hours: np.ndarray  # (town, commodity): fastest lane hours
     all_lanes: list[Lane] = field(default_factory=list)  # refused lanes too
     kept: tuple[int, ...] = ()  # positions in all_lanes of the problem's lanes
+    #: lanes straight from supply points to towns below a depot, used for what their depot cannot send
+    fallback: list[Lane] = field(default_factory=list)
 
 
 @dataclass
@@ -295,19 +322,22 @@ def simulate(
         ration = _ration(scenario, day, names)
         allowed_share = _blockades(scenario, day, names)  # (town, commodity) share that may enter
         need = demand * ration
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(target > 0, stock / target, 1.0)
-        factors = np.vectorize(_order_factor)(ratio)
-        # orders: a retail town for itself (more while restocking, less when overstocked); a depot for
-        # itself, for what its towns order from it, and to restock its own stock
+        # restocking: a share of the missing stock on top of the day's demand, at most ORDER_CAP × the
+        # normal day in all; an overstocked town orders less until it is back at its target
+        normal_day = np.where(is_depot[:, None], area * ration, need)
+        restock = np.minimum(
+            np.maximum(target - stock, 0.0) * settings.REFILL_SHARE_PER_DAY, (settings.ORDER_CAP - 1.0) * normal_day
+        )
+        surplus = np.maximum(stock - target, 0.0)
+        # orders: a retail town for itself; a depot for itself, for what its towns order from it, and to
+        # restock its own stock
         orders = np.zeros((T, C))
         for i in up_order:
             if is_depot[i]:
                 children = sum((orders[j] for j in range(T) if parent[j] == i and j != i), np.zeros(C))
-                restock = (factors[i] - 1.0) * area[i] * ration[i]
-                orders[i] = np.maximum(need[i] + children + restock - np.maximum(stock[i] - target[i], 0.0), 0.0)
+                orders[i] = np.maximum(need[i] + children + restock[i] - surplus[i], 0.0)
             else:
-                orders[i] = np.maximum(need[i] * factors[i] - np.maximum(stock[i] - target[i], 0.0), 0.0)
+                orders[i] = np.maximum(need[i] + restock[i] - surplus[i], 0.0)
         pair_orders = orders.ravel()
         # truckers under threat carry a share of what is ordered through a threatened lane, and a
         # blockade lets in a share of what is ordered (restocking included): once a blockade is lifted
@@ -355,6 +385,43 @@ def simulate(
                 inflow[mine, c] = _share(spare, received[mine, c], orders[mine, c], policy, rank[mine])
                 arrived[mine, c] = inflow[mine, c]
                 inflow[d, c] -= inflow[mine, c].sum()  # forwarded out of the depot's arrivals or stock
+        with np.errstate(invalid="ignore", divide="ignore"):  # what the depot lanes really carried
+            carried = np.where(received > 1e-12, np.clip(arrived / received, 0.0, 1.0), 0.0)
+        carried[parent == np.arange(T)] = 1.0
+        # a town whose depot is cut off or empty draws on the supply points nearest to it, at the extra
+        # hours, with what the day's deliveries left of roads, gateways and escorts
+        x_fb = np.zeros(len(roads.fallback))
+        below = (parent != np.arange(T))[:, None]
+        gap = np.where(below, np.maximum(orders - inflow, 0.0), 0.0)
+        # only where the depot fails the day's need (cut off or empty), not where it is slow to restock
+        wanting = (below & (inflow < need * (1.0 - settings.SHORT_TOLERANCE)) & (gap > 1e-9)).ravel()
+        used = [k for k, ln in enumerate(roads.fallback) if wanting[ln.dest]]
+        if used:
+            gap_orders = np.where(wanting, gap.ravel(), 0.0)
+            # truckers' willingness bounds a town's threatened traffic over both calls, not each
+            w = np.array([ln.willing for ln in roads.problem.lanes])
+            threatened = np.bincount(
+                lane_dest, weights=np.where(w < 1.0 - 1e-12, x / np.maximum(w, 1e-12), 0.0), minlength=T * C
+            )
+            willing_left = np.maximum(pair_orders - threatened, 0.0)
+            x_used = memo.get(
+                memo.flows,
+                ("fallback", fkey, tuple(np.round(gap_orders, 6)), tuple(np.round(willing_left, 6))),
+                functools.partial(
+                    solve_supply,
+                    residual(roads.problem, x, [roads.fallback[k] for k in used]),
+                    gap_orders,
+                    allowed=np.minimum(allowed_share.ravel() * gap_orders, gap_orders),  # blockades hold
+                    normal=willing_left,
+                    policy=policy,
+                    priority=pair_rank,
+                ),
+            )
+            x_fb[used] = x_used
+            fb_dest = np.array([roads.fallback[k].dest for k in used], dtype=np.int64)
+            drawn = np.bincount(fb_dest, weights=x_used, minlength=T * C).reshape(T, C)
+            inflow += drawn
+            arrived += drawn
         for i, c, trucks in pulses:
             if not is_depot[i]:
                 inflow[i, c] += trucks
@@ -377,9 +444,10 @@ def simulate(
         status = np.empty((T, C), dtype=object)
         for i in range(T):
             for c in range(C):
-                # isolated means no way in; a town that truckers refuse to reach is besieged, not isolated
+                # isolated means no way in; a town that truckers refuse to reach is besieged, not isolated,
+                # and so is one cut off whose stock a convoy reached that day
                 status[i, c] = (
-                    "isolated"
+                    ("isolated" if arrived[i, c] <= 1e-9 else "besieged")
                     if not open_road[i, c]
                     else classify(
                         reachable=True,
@@ -396,7 +464,7 @@ def simulate(
         record.append((need.copy(), arrived.copy(), served, stock_days, short, status))
         if progress:
             progress(1)
-    routes = _routes_of(roads, x, points, towns, depots, scenario.commodities, base)
+    routes = _routes_of(roads, x, points, towns, depots, scenario.commodities, base, x_fb, carried)
     days_, cnames = np.array(days, dtype=object), [c.name for c in scenario.commodities]
     need_d, arrived_d, served_d, stock_d, short_d, status_d = (np.stack(a) for a in zip(*record, strict=True))
     D = len(days)
@@ -430,11 +498,19 @@ def simulate(
     )
 
 
-def _routes_of(roads: _Roads, x: np.ndarray, points, towns, depots, commodities, base: RoadArrays):
-    """Every (town, commodity)'s lanes on the last day, the busiest (then most willing) first."""
+def _routes_of(
+    roads: _Roads, x: np.ndarray, points, towns, depots, commodities, base: RoadArrays, x_fb=None, carried=None
+):
+    """Every (town, commodity)'s lanes on the last day, the busiest (then most willing) first; the lanes
+    straight from supply points a town fell back on, where they carried something."""
     C, n_points = len(commodities), len(points)
     out: dict[tuple[str, str], list[SupplyRoute]] = {}
-    for lane, trucks in zip(roads.all_lanes, _all_flows(roads, x), strict=True):
+    used_fb = [(ln, f) for ln, f in zip(roads.fallback, x_fb if x_fb is not None else [], strict=False) if f > 1e-9]
+    flows = _all_flows(roads, x)
+    if carried is not None:  # a depot's lanes carry what it could forward, not what the programme asked
+        flows = flows * np.array([carried.ravel()[ln.dest] for ln in roads.all_lanes])
+    pairs = [*zip(roads.all_lanes, flows, strict=True), *used_fb]
+    for lane, trucks in pairs:
         town, c = divmod(lane.dest, C)
         if lane.origin < n_points:
             name, node = points[lane.origin].name, base.index[points[lane.origin].node]
@@ -511,10 +587,12 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
     escort_list = sorted(escorts)
     escort_edges = {k: {position[e] for e in events[i].edges if e in position} for k, i in enumerate(escort_list)}
     lanes: list[Lane] = []
+    fallback: list[Lane] = []
     lane_events: list[tuple[int, ...]] = []
     reachable = np.zeros((T, C), dtype=bool)
     survival = np.zeros((T, C))
     hours = np.full((T, C), np.inf)
+    fb_survival, fb_hours = np.zeros((T, C)), np.full((T, C), np.inf)
     n_points = len(points)
     for c, commodity in enumerate(scenario.commodities):
         active = [i for i in road_events if events[i].targets(commodity.name)]
@@ -530,16 +608,18 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
             reach = fastest_from(arrays, [pos[points[j].node] for j in carriers]).dist
             reachable[:, c] = np.isfinite(reach[[pos[t.node] for t in towns]])
         # origin → destination pairs: supply points → depots (their catchment), depots → their towns
-        pairs = [(j, d) for d in depots for j in chain.sources.get((d, c), [])]
-        pairs += [(n_points + depot_slot[int(chain.depot_of[i])], i) for i in range(T) if chain.depot_of[i] != i]
+        pairs = [(j, d, False) for d in depots for j in chain.sources.get((d, c), [])]
+        pairs += [(n_points + depot_slot[int(chain.depot_of[i])], i, False) for i in range(T) if chain.depot_of[i] != i]
+        pairs += [(j, i, True) for i in range(T) if chain.depot_of[i] != i for j in chain.fallback.get((i, c), [])]
         # (a regional depot behind the capital is, for its lanes, a town of the national depot)
-        by_origin: dict[int, list[int]] = {}
-        for o, d in pairs:
-            by_origin.setdefault(o, []).append(d)
+        by_origin: dict[int, list[tuple[int, bool]]] = {}
+        for o, d, fb in pairs:
+            by_origin.setdefault(o, []).append((d, fb))
         for o, dests in by_origin.items():
             node = pos[points[o].node] if o < n_points else pos[towns[depots[o - n_points]].node]
             fast, safe = fastest_from(arrays, [node]), most_reliable_from(arrays, [node])
-            for d in dests:
+            for d, fb in dests:
+                out = fallback if fb else lanes
                 target = pos[towns[d].node]
                 if not np.isfinite(fast.dist[target]):
                     continue
@@ -560,9 +640,13 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
                 ) + tuple(
                     len(zones) + k for k, (j, name, _) in enumerate(point_caps) if j == o and name == commodity.name
                 )
-                lanes.append(Lane(o, dest, edges, h, _willing(risk), 1.0 - risk, lane_zones))
-                lane_events.append(met)
-                if chain.depot_of[d] == d or o >= n_points:
+                out.append(Lane(o, dest, edges, h, _willing(risk), 1.0 - risk, lane_zones))
+                if fb:
+                    fb_survival[d, c] = max(fb_survival[d, c], 1.0 - risk)
+                    fb_hours[d, c] = min(fb_hours[d, c], h)
+                else:
+                    lane_events.append(met)
+                if not fb and (chain.depot_of[d] == d or o >= n_points):
                     survival[d, c] = max(survival[d, c], 1.0 - risk)
                     hours[d, c] = min(hours[d, c], h)
                 # escorted variants: the events on the escorted road meet risk × the escort's factor
@@ -579,10 +663,17 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
                         for e in met
                         if not events[e].effect.closed
                     )
-                    lanes.append(Lane(o, dest, edges, h, _willing(r_esc), 1.0 - r_esc, lane_zones, k))
-                    lane_events.append(met)
-                    if chain.depot_of[d] == d or o >= n_points:
+                    out.append(Lane(o, dest, edges, h, _willing(r_esc), 1.0 - r_esc, lane_zones, k))
+                    if fb:
+                        fb_survival[d, c] = max(fb_survival[d, c], 1.0 - r_esc)
+                    else:
+                        lane_events.append(met)
+                    if not fb and (chain.depot_of[d] == d or o >= n_points):
                         survival[d, c] = max(survival[d, c], 1.0 - r_esc)
+    # a town whose depot has no open lane to it is judged on the lanes it falls back on
+    no_depot_lane = ~np.isfinite(hours)
+    survival = np.where(no_depot_lane, fb_survival, survival)
+    hours = np.where(no_depot_lane, fb_hours, hours)
     keep = [i for i, ln in enumerate(lanes) if ln.willing > 0]
     met_by_dest: dict[int, set[int]] = {}
     for ln, met in zip(lanes, lane_events, strict=True):  # refused lanes too: they explain shortages
@@ -597,7 +688,9 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
         escort_capacity=np.array([events[i].param("capacity") for i in escort_list], dtype=float),
         n_dest=T * C,
     )
-    return _Roads(problem, met_by_dest, reachable, survival, hours, lanes, tuple(keep))
+    return _Roads(
+        problem, met_by_dest, reachable, survival, hours, lanes, tuple(keep), [ln for ln in fallback if ln.willing > 0]
+    )
 
 
 def _ration(scenario: Scenario, day: dt.date, names: list[str]) -> np.ndarray:

@@ -251,6 +251,7 @@ def scenario_from_dict(
     stocks = _stocks(raw.get("stocks", {}), where, towns, ctx.gazetteer)
     interdiction = _interdiction(raw.get("interdiction", {}), where, ctx)
     events = _events(raw.get("events", []), where, ctx)
+    start, end = _period_for_stock_events(events, date, start, end, where, notes)
     allocation = _allocation(raw.get("allocation", {}), where, towns, ctx.gazetteer)
     commodity_demand = _commodity_demand(raw.get("demand", {}), where, towns, ctx.gazetteer)
     capital = _capital(raw, where, towns, ctx.gazetteer)
@@ -645,6 +646,32 @@ def _interdiction(raw: Any, where: str, ctx: NetworkContext) -> dict[str, Any]:
             keys = set(ctx.road(ref, f"{here}.ref").edges(keys=True))
         overrides.append((frozenset(keys), float(cost)))
     return {"cost": basis, "overrides": overrides}
+
+
+def _period_for_stock_events(
+    events: list[Event], date: dt.date | None, start: dt.date | None, end: dt.date | None, where: str, notes: list[str]
+) -> tuple[dt.date | None, dt.date | None]:
+    """A convoy acts on stocks, which only a run through time has: a dated scenario without a period
+    is simulated from its earliest convoy to its date (said in a note); an undated one is refused."""
+    stocked = [e for e in events if e.ACTS_ON_STOCKS]
+    if not stocked or (start is not None and end is not None):
+        return start, end
+    if date is None:
+        raise SiegeInputError(
+            f"{where}: events[{stocked[0].index}]",
+            f"a {stocked[0].kind} acts on stocks through time: give the scenario a date or a start and end",
+        )
+    # from the first day anything acts (a blockade that began earlier has drawn stocks down by then)
+    dated = [e.start for e in events if e.start is not None] + [
+        e.param("arrives") for e in stocked if e.param("arrives") is not None
+    ]
+    start = min([*dated, date])
+    validation.check_period(start, date, f"{where}: events")
+    notes.append(
+        f"a {stocked[0].kind} acts on stocks through time: simulated from {start} (the first day an event acts) "
+        f"to {date}, stocks at their targets on the first day"
+    )
+    return start, date
 
 
 def _events(raw: Any, where: str, ctx: NetworkContext) -> list[Event]:

@@ -134,6 +134,26 @@ def solve_supply(
     return np.maximum(x, 0.0)
 
 
+def residual(problem: SupplyProblem, x: np.ndarray, lanes: Sequence[Lane]) -> SupplyProblem:
+    """``problem``'s capacities less what flows ``x`` use, for the further ``lanes`` (same indices of
+    origins, zones and escorts): what is left for a second call on the same roads the same day."""
+    edge = problem.edge_capacity.astype(float).copy()
+    origin = problem.origin_capacity.astype(float).copy()
+    zone = problem.zone_capacity.astype(float).copy()
+    escort = problem.escort_capacity.astype(float).copy()
+    for ln, flow in zip(problem.lanes, x, strict=True):
+        if flow <= 0:
+            continue
+        edge[np.unique(ln.edges)] -= flow
+        origin[ln.origin] -= flow
+        for z in set(ln.zones):
+            zone[z] -= flow
+        if ln.escort >= 0:
+            escort[ln.escort] -= flow
+    clip = lambda a: np.maximum(a, 0.0)  # noqa: E731 - solver tolerance leaves tiny negatives
+    return SupplyProblem(list(lanes), clip(edge), clip(origin), clip(zone), clip(escort), problem.n_dest)
+
+
 def _served(D: csr_array, x: np.ndarray, orders: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(orders > 0, (D @ x) / orders, 1.0)

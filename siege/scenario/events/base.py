@@ -91,6 +91,8 @@ class Event:
     NEEDS_SEGMENTS: ClassVar[bool] = True
     DEGRADES: ClassVar[bool] = True
     TAKES_EFFECT: ClassVar[bool] = True
+    #: whether the event acts on stocks (a convoy's pulse): it needs a run through time
+    ACTS_ON_STOCKS: ClassVar[bool] = False
     #: how long a one-day event (``date`` without ``end``) keeps acting, in days
     DEFAULT_DURATION_DAYS: ClassVar[int] = 1
 

@@ -26,6 +26,7 @@ class Convoy(Event):
     NEEDS_SEGMENTS: ClassVar[bool] = False
     DEGRADES: ClassVar[bool] = False
     TAKES_EFFECT: ClassVar[bool] = False
+    ACTS_ON_STOCKS: ClassVar[bool] = True
 
     @classmethod
     def select(cls, f: Fields, ctx: NetworkContext) -> tuple[str, set[EdgeKey], dict[str, Any]]:
