@@ -170,3 +170,33 @@ def test_a_prepared_graph_loads_again_from_the_cache(tmp_path, monkeypatch):
     assert load_network(extract).number_of_edges() == first.number_of_edges()
     monkeypatch.setenv("SIEGE_CACHE_DIR", "off")
     assert cache.cache_dir() is None and load_network(extract).number_of_edges() == first.number_of_edges()
+
+
+def test_a_town_whose_depot_is_cut_off_draws_on_the_gateway_at_the_edge(tmp_path):
+    """An attack on the capital (the national depot) of a real extract: a town with an open road to a
+    gateway at the extract's edge is supplied from it, not left at 0 % with open roads."""
+    path = tmp_path / "capital.toml"
+    path.write_text(
+        f"""
+name = "capital attacked"
+network = {json.dumps(str(HELSINKI))}
+date = 2025-06-01
+[towns]
+names = ["Helsinki", {{ name = "Töölö gate", lat = 60.1722, lon = 24.9352, population = 20000 }}]
+[[supply]]
+name = "North edge"
+lat = 60.1785
+lon = 24.9440
+capacity = 50
+""",
+        encoding="utf-8",
+    )
+    calm = run(load_scenario(path))
+    assert calm.town("Töölö gate").supplied_from == "Helsinki depot"
+    attack = '\n[[events]]\nkind = "attack"\nplace = "Helsinki"\nradius_km = 0.25\ndate = 2025-06-01\n'
+    path.write_text(path.read_text(encoding="utf-8") + attack, encoding="utf-8")
+    hit = run(load_scenario(path))
+    assert hit.town("Helsinki").status in ("degraded", "besieged")
+    gate = hit.town("Töölö gate")
+    assert gate.supplied_from == "North edge" and gate.served_fraction > 0.9 and gate.status != "besieged"
+    assert gate.route[0] == "North edge" and gate.route[-1] == "Töölö gate"
