@@ -453,3 +453,18 @@ def test_a_convoy_in_a_scenario_without_a_period_is_simulated_or_refused(mali, t
     res = run_cli("validate", path)
     assert res.returncode == 2 and res.stderr.strip().count("\n") == 0
     assert "events[1]" in res.stderr and "acts on stocks" in res.stderr
+
+
+def test_reasons_name_what_binds():
+    import tomllib
+
+    from siege.scenario import scenario_from_dict
+
+    capped = BASE.replace("capacity = 1000", "capacity = 1000\nby_commodity = { fuel = 3 }")
+    result = simulate(scenario_from_dict(tomllib.loads(capped), where="capped", base=DATA))
+    # Siby may send 3 of the 6 tankers Bamako's area needs: Bamako runs short once its 3 days are drawn
+    assert result.summary_of("Bamako", "fuel")["days_short"] > 0
+    assert any("Siby's fuel limit reached (3 a day)" in r for r in result.reasons["Bamako"])
+    blockaded = mechanism('[[events]]\nkind = "town_blockade"\nplace = "Bamako"\ncommodities = ["fuel"]\n')
+    assert "fuel: the town itself is blockaded" in blockaded.reasons["Bamako"]
+    assert not any("limit reached" in r for r in blockaded.reasons["Bamako"])

@@ -209,6 +209,7 @@ class _Roads:
     kept: tuple[int, ...] = ()  # positions in all_lanes of the problem's lanes
     #: lanes straight from supply points to towns below a depot, used for what their depot cannot send
     fallback: list[Lane] = field(default_factory=list)
+    zone_labels: tuple[str, ...] = ()  # what each capped zone of the problem is
 
 
 @dataclass
@@ -459,7 +460,7 @@ def simulate(
                 )
                 if short[i, c]:
                     reasons.setdefault(names[i], set()).update(
-                        _why(scenario, roads, names, chain, i, c, x, allowed_share, ration)
+                        _why(scenario, roads, names, chain, i, c, x, allowed_share, ration, wanting, points)
                     )
         record.append((need.copy(), arrived.copy(), served, stock_days, short, status))
         if progress:
@@ -688,8 +689,19 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
         escort_capacity=np.array([events[i].param("capacity") for i in escort_list], dtype=float),
         n_dest=T * C,
     )
+    zone_labels = tuple(
+        [f"#{i} {events[i].label}" for i in zones] + [f"{points[j].name}'s {name} limit" for j, name, _ in point_caps]
+    )
     return _Roads(
-        problem, met_by_dest, reachable, survival, hours, lanes, tuple(keep), [ln for ln in fallback if ln.willing > 0]
+        problem,
+        met_by_dest,
+        reachable,
+        survival,
+        hours,
+        lanes,
+        tuple(keep),
+        [ln for ln in fallback if ln.willing > 0],
+        zone_labels,
     )
 
 
@@ -781,9 +793,10 @@ def _travel_days(hours: float) -> int:
     return max(1, math.ceil(hours / settings.CONVOY_DRIVING_HOURS_PER_DAY))
 
 
-def _why(scenario, roads, names, chain, i, c, x, allowed_share, ration) -> list[str]:
-    """Reasons a town runs short of a commodity: a blockade of the town, the events on its lanes and
-    its depot's, no open road."""
+def _why(scenario, roads, names, chain, i, c, x, allowed_share, ration, depot_failed, points) -> list[str]:
+    """Reasons a town runs short of a commodity, each naming what binds: a blockade of the town, no
+    open road, the threats on its lanes and its depot's, its depot cut off or empty, a supply point or
+    a capped zone at its limit, rationing."""
     C = len(scenario.commodities)
     commodity = scenario.commodities[c].name
     reasons = []
@@ -796,11 +809,46 @@ def _why(scenario, roads, names, chain, i, c, x, allowed_share, ration) -> list[
     if met:
         events = "; ".join(f"#{e} {scenario.events[e].label}" for e in sorted(met))
         reasons.append(f"{commodity}: threats on its supply lanes ({events})")
+    if depot != i and depot_failed[i * C + c]:
+        reasons.append(
+            f"{commodity}: its depot ({names[depot]}) could not send the day's need (cut off or empty) and the "
+            "supply points nearest to it could not make up the rest"
+        )
+    reasons += _binding_limits(roads, x, points, commodity, {i * C + c, depot * C + c})
     if ration[i, c] < 1:
         reasons.append(f"{commodity}: demand rationed to {ration[i, c]:.0%}")
     if not reasons:
-        reasons.append(f"{commodity}: its supply points cannot cover its depot's orders")
+        reasons.append(f"{commodity}: its supply points cannot cover the orders placed on them")
     return reasons
+
+
+def _binding_limits(roads: _Roads, x: np.ndarray, points, commodity: str, dests: set[int]) -> list[str]:
+    """The supply points and capped zones on a town's lanes that sent all they could that day."""
+    problem = roads.problem
+    if not len(x):
+        return []
+    origins, zones = set(), set()
+    for ln in problem.lanes:
+        if ln.dest in dests:
+            origins.add(ln.origin)
+            zones.update(ln.zones)
+    sent_from = np.zeros(len(problem.origin_capacity))
+    through = np.zeros(len(problem.zone_capacity))
+    for ln, flow in zip(problem.lanes, x, strict=True):
+        sent_from[ln.origin] += flow
+        for z in set(ln.zones):
+            through[z] += flow
+    out = []
+    for o in sorted(origins):
+        cap = problem.origin_capacity[o]
+        if o < len(points) and np.isfinite(cap) and sent_from[o] >= cap * (1 - 1e-6) - 1e-9:
+            out.append(f"{commodity}: supply point {points[o].name} at its capacity ({cap:g} trucks a day)")
+    for z in sorted(zones):
+        cap = problem.zone_capacity[z]
+        if through[z] >= cap * (1 - 1e-6) - 1e-9:
+            what = roads.zone_labels[z] if z < len(roads.zone_labels) else "a capped crossing"
+            out.append(f"{commodity}: {what} reached ({cap:g} a day)")
+    return out
 
 
 def _summaries(days, names, cnames, short, stock_days, status, start: dt.date):
