@@ -468,3 +468,31 @@ def test_reasons_name_what_binds():
     blockaded = mechanism('[[events]]\nkind = "town_blockade"\nplace = "Bamako"\ncommodities = ["fuel"]\n')
     assert "fuel: the town itself is blockaded" in blockaded.reasons["Bamako"]
     assert not any("limit reached" in r for r in blockaded.reasons["Bamako"])
+
+
+def test_the_normal_day_follows_the_documented_corridor_shares(mali):
+    """Day one of the bundled network with no event: each gateway's fuel is its documented share of the
+    imports (networks/mali/corridor_shares.csv) within 5 points, not what route lengths would pick."""
+    import csv
+    import tomllib
+
+    from siege.network import bundled
+    from siege.scenario import scenario_from_dict
+
+    with (bundled.data_dir() / "corridor_shares.csv").open(encoding="utf-8") as f:
+        documented = {r["gateway"]: float(r["share"]) for r in csv.DictReader(f) if r["commodity"] == "fuel"}
+    s = scenario_from_dict(tomllib.loads('name = "normal"\nstart = 2025-09-01\nend = 2025-09-01\n'), network=mali)
+    result = simulate(s)
+    sent: dict[str, float] = {}
+    for (_, commodity), lanes in result.routes.items():
+        if commodity == "fuel":
+            for lane in lanes:
+                if not lane.origin.endswith(" depot"):
+                    sent[lane.origin] = sent.get(lane.origin, 0.0) + lane.trucks
+    total = sum(sent.values())
+    assert total == pytest.approx(result.frame[result.frame["commodity"] == "fuel"]["demand"].sum(), rel=0.02)
+    for gateway, share in documented.items():
+        assert sent.get(gateway, 0.0) / total == pytest.approx(share, abs=0.05), (gateway, sent)
+    # Bamako itself draws on the Senegal corridor, as the fact base says most fuel comes
+    bamako = [r for r in result.routes[("Bamako", "fuel")] if r.trucks > 0]
+    assert "Dakar (SN)" in {r.origin for r in bamako}

@@ -191,6 +191,23 @@ def build_chain(scenario: Scenario, base: RoadArrays, points) -> Chain:
     return Chain(role, depot_of, sources, fallback)
 
 
+def _corridor_targets(scenario, roads: _Roads, points, allowed: np.ndarray, parent: np.ndarray, C: int):
+    """What each gateway with a documented share normally sends of a commodity today: its share of what
+    the depots fed by gateways may receive, on its lanes (positions in the day's problem)."""
+    if not scenario.corridor_shares:
+        return []
+    roots = np.flatnonzero(parent == np.arange(len(parent)))
+    want = allowed.reshape(-1, C)[roots].sum(axis=0)
+    out = []
+    for c, commodity in enumerate(scenario.commodities):
+        shares = scenario.corridor_shares.get(commodity.name, {})
+        for j, p in enumerate(points):
+            if p.name in shares:
+                ix = [k for k, ln in enumerate(roads.problem.lanes) if ln.origin == j and ln.dest % C == c]
+                out.append((np.array(ix, dtype=np.int64), shares[p.name] * float(want[c])))
+    return out
+
+
 def _capacity_for(point, commodity: str) -> float:
     """What a supply point can send of one commodity a day: its cap for it, else its capacity."""
     return min([point.capacity, *(cap for name, cap in point.by_commodity if name == commodity)])
@@ -363,6 +380,7 @@ def simulate(
                 normal=normal.ravel(),
                 policy=policy,
                 priority=pair_rank,
+                targets=_corridor_targets(scenario, roads, points, allowed, parent, C),
             ),
         )
         lane_dest = np.array([ln.dest for ln in roads.problem.lanes], dtype=np.int64)

@@ -47,6 +47,7 @@ TOP_FIELDS = (
     "producers",
     "capital",
     "replace_default_supply",
+    "corridor_shares",
 )
 #: kinds of the default towns: Mali's capitals; on an extract, its capital, cities and towns (not villages)
 TOWN_KINDS = ("capital", "regional_capital", "cercle_capital", "town")
@@ -120,6 +121,9 @@ class Scenario:
     #: the capital (national depot): ``capital = "..."`` in the scenario, else the town the data
     #: marks as capital (Mali's gazetteer: Bamako; an extract: ``capital=yes``), else none
     capital: str | None = None
+    #: the normal day's share of each commodity's imports by supply point (commodity -> name -> share):
+    #: ``networks/mali/corridor_shares.csv``, or ``[corridor_shares.COMMODITY]`` in the scenario
+    corridor_shares: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def on_network(self) -> list[Town]:
@@ -255,6 +259,7 @@ def scenario_from_dict(
     allocation = _allocation(raw.get("allocation", {}), where, towns, ctx.gazetteer)
     commodity_demand = _commodity_demand(raw.get("demand", {}), where, towns, ctx.gazetteer)
     capital = _capital(raw, where, towns, ctx.gazetteer)
+    corridor_shares = _corridor_shares(raw.get("corridor_shares", {}), where, supply, ctx.gazetteer)
     return Scenario(
         name=name,
         description=description,
@@ -278,6 +283,7 @@ def scenario_from_dict(
         allocation=allocation,
         commodity_demand=commodity_demand,
         capital=capital,
+        corridor_shares=corridor_shares,
     )
 
 
@@ -294,6 +300,40 @@ def _text(raw: Mapping[str, Any], key: str, where: str, default: str | None = No
         limit=limit or validation.MAX_TEXT_CHARS,
         required=default is None,
     )
+
+
+def default_corridor_shares() -> dict[str, dict[str, float]]:
+    """The documented normal-day shares of imports by gateway (``networks/mali/corridor_shares.csv``)."""
+    out: dict[str, dict[str, float]] = {}
+    with (bundled.data_dir() / "corridor_shares.csv").open(newline="", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            out.setdefault(r["commodity"], {})[r["gateway"]] = float(r["share"])
+    return out
+
+
+def _corridor_shares(
+    raw: Any, where: str, supply: list[SupplyPoint], gazetteer: Gazetteer
+) -> dict[str, dict[str, float]]:
+    """Shares by commodity for the scenario's supply points: the bundled table, each commodity's
+    replaced whole by a ``[corridor_shares.COMMODITY]`` table; gateways not among the supply points drop."""
+    if not isinstance(raw, Mapping):
+        raise SiegeInputError(f"{where}: corridor_shares", 'expected tables like [corridor_shares.fuel] "Dakar" = 0.8')
+    shares = default_corridor_shares()
+    for commodity, table in raw.items():
+        at = f"{where}: corridor_shares.{commodity}"
+        parse_commodity_list([commodity], at)
+        if not isinstance(table, Mapping):
+            raise SiegeInputError(at, 'expected a table of supply point = share, like "Dakar" = 0.8')
+        shares[commodity] = {
+            gazetteer.get(str(name), f"{at}.{name}").name: _number(
+                v, f"{at}.{name}", zero=True, maximum=1.0, unit="a share"
+            )
+            for name, v in table.items()
+        }
+        if sum(shares[commodity].values()) > 1 + 1e-9:
+            raise SiegeInputError(at, "the shares add up to more than 1")
+    present = {p.name for p in supply}
+    return {c: {g: v for g, v in t.items() if g in present} for c, t in shares.items()}
 
 
 def default_supply(*, producers: bool = False) -> list[dict[str, Any]]:

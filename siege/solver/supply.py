@@ -20,7 +20,9 @@ Who gets scarce supply is a policy (:data:`POLICIES`): ``max-min`` (progressive 
 worst-served town as well served as possible, then the next …; the default), ``proportional`` (one
 served fraction for every town as far as roads allow, then the trucks left go wherever roads let
 them) or ``priority`` (ranked towns first, each rank by max-min, then the others). Among equal
-answers the shortest lanes are preferred.
+answers, the one closest to the documented corridor shares (``targets``: trucks a day each gateway
+normally sends of a commodity) is taken, and only then the shortest lanes: the normal day follows the
+published corridor pattern, not an accident of route length, and degrades from there.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ from scipy.sparse import coo_array, csr_array, vstack
 from siege import settings
 
 POLICIES = settings.ALLOCATION_POLICIES
-#: weight of travel hours against delivered trucks in the objective: only breaks ties
-_HOUR_COST = 1e-6
+#: weight of a truck a day away from a corridor's documented share: below any served-fraction gain
+#: (at least 1 / orders per truck), above any difference of route hours
+_SHARE_COST = 1e-5
+#: weight of travel hours against delivered trucks in the objective: only breaks the remaining ties
+_HOUR_COST = 1e-8
 _TOL = 1e-7
 
 
@@ -74,14 +79,18 @@ def solve_supply(
     normal: np.ndarray | None = None,
     policy: str = "max-min",
     priority: np.ndarray | None = None,
+    targets: Sequence[tuple[np.ndarray, float]] | None = None,
 ) -> np.ndarray:
     """Trucks/day on every lane for the day's ``orders`` (per destination pair), under ``policy``.
 
     ``allowed`` caps what each destination may receive (blockades; default: its order); ``normal`` is
     the traffic of which truckers carry a threatened lane's willingness (default: the order, restocking
     included); ``priority`` is a rank per destination (lower first; only for
-    the ``priority`` policy).
+    the ``priority`` policy); ``targets`` are (lane positions, trucks a day) pairs: what a gateway
+    normally sends of a commodity on those lanes, followed among equal answers.
     """
+    global _targets
+    _targets = [(np.asarray(ix, dtype=np.int64), float(t)) for ix, t in (targets or []) if len(ix)]
     lanes = problem.lanes
     L = len(lanes)
     if L == 0:
@@ -241,7 +250,7 @@ def _fill(rows, rhs, D, orders, level, keep, active, hours, L, *, trucks: bool =
     if len(kp):
         A.append(-D[kp])
         b.append(-(level[kp] * orders[kp]) * (1 - 1e-9))
-    return _minimise(c, vstack(A).tocsr(), np.concatenate(b), np.full(L, np.inf))
+    return _minimise(c, vstack(A).tocsr(), np.concatenate(b), np.full(L, np.inf), follow_targets=True)
 
 
 class _QuietHighs(highspy.Highs):
@@ -256,12 +265,44 @@ class _QuietHighs(highspy.Highs):
 _solver: _QuietHighs | None = None
 
 
-def _minimise(c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
+#: the corridor targets of the programme being solved (set by solve_supply)
+_targets: list[tuple[np.ndarray, float]] = []
+
+
+def _with_targets(c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray):
+    """Add, for each corridor target, two deviation columns (above, below) and the rows
+    ``Σ x − above ≤ t`` and ``−Σ x − below ≤ −t``, each deviation costing ``_SHARE_COST`` a truck."""
+    G = len(_targets)
+    n, m = len(c), A.shape[0]
+    rows, cols, vals = [], [], []
+    rhs = np.zeros(2 * G)
+    for k, (ix, t) in enumerate(_targets):
+        rows += [2 * k] * len(ix) + [2 * k + 1] * len(ix) + [2 * k, 2 * k + 1]
+        cols += [*ix.tolist(), *ix.tolist(), n + 2 * k, n + 2 * k + 1]
+        vals += [1.0] * len(ix) + [-1.0] * len(ix) + [-1.0, -1.0]
+        rhs[2 * k], rhs[2 * k + 1] = t, -t
+    T = csr_array((vals, (rows, cols)), shape=(2 * G, n + 2 * G))
+    A = vstack([csr_array((A.data, A.indices, A.indptr), shape=(m, n + 2 * G)), T]).tocsr()
+    return (
+        np.concatenate([c, np.full(2 * G, _SHARE_COST)]),
+        A,
+        np.concatenate([b, rhs]),
+        np.concatenate([upper, np.full(2 * G, np.inf)]),
+    )
+
+
+def _minimise(
+    c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray, *, follow_targets: bool = False
+) -> np.ndarray | None:
     """``min c·x`` subject to ``A x <= b`` and ``0 <= x <= upper``, by HiGHS; ``None`` if no optimum.
 
     Called directly (not through ``scipy.optimize.linprog``, whose argument checking cost more than
-    solving these small programmes), with one solver per process."""
+    solving these small programmes), with one solver per process. Corridor targets, if any, add their
+    deviation columns (dropped from the answer)."""
     global _solver
+    n_answer = len(c)
+    if _targets and follow_targets:  # only the filling programme, whose answer is kept, follows them
+        c, A, b, upper = _with_targets(c, A, b, upper)
     if _solver is None:
         _solver = _QuietHighs()
         _solver.setOptionValue("output_flag", False)
@@ -281,7 +322,7 @@ def _minimise(c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray) -> 
     _solver.run()
     if _solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    return np.array(_solver.getSolution().col_value)
+    return np.array(_solver.getSolution().col_value)[:n_answer]
 
 
 def _with_last(M: csr_array, last: np.ndarray, n: int) -> csr_array:
