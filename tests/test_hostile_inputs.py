@@ -413,7 +413,7 @@ def test_undirected_graphml_loads_as_two_way_roads(tmp_path):
     assert {(u, v) for u, v in G.edges()} == {(u, v) for u, v in directed.edges()} | {
         (v, u) for u, v in directed.edges()
     }
-    for u, v, d in G.edges(data=True):
+    for u, _, d in G.edges(data=True):
         assert d["geometry"].coords[0] == pytest.approx((G.nodes[u]["x"], G.nodes[u]["y"]))
     sc = scenario(tmp_path, f'name = "g"\nnetwork = "{path.name}"\n[[supply]]\nplace = "Kati"\ncapacity = 5\n')
     code, _, err, escaped = cli("run", sc, "--format", "json")
