@@ -229,3 +229,29 @@ def test_scenario_inputs_are_not_modified(tmp_path):
     before = src.read_bytes()
     run_cli("run", src, "--out", tmp_path / "o")
     assert src.read_bytes() == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
+def test_the_table_and_the_timeline_give_one_answer_for_the_day(path):
+    """Every bundled scenario: each town's status and served fraction in run's table are those of the
+    timeline on the evaluation day (a period), or of the steady day (no period), and the report says which."""
+    from siege.analyses.timeline import simulate, supply_on
+
+    scenario = load_scenario(path)
+    result = run(scenario, with_chokepoints=False)
+    if scenario.start is not None and scenario.end is not None:
+        frame = simulate(scenario).frame
+        frame = frame[frame["date"] == result.day]
+        assert "timeline" in result.basis
+    else:
+        frame = supply_on(scenario, result.day).frame
+        assert "steady day" in result.basis
+    from siege.solver.status import severity
+
+    for town in result.towns:
+        rows = frame[frame["town"] == town.town]
+        assert town.status == max(rows["status"], key=severity), town.town
+        worst = rows.iloc[int(rows["served_fraction"].to_numpy().argmin())]
+        assert town.served_fraction == pytest.approx(float(worst["served_fraction"]), abs=1e-4), town.town
+        assert town.commodity == worst["commodity"] and town.demand == pytest.approx(float(worst["demand"]), abs=0.01)

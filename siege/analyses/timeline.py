@@ -18,8 +18,9 @@ Each day, for each commodity:
    themselves and their towns; one linear programme shares the roads, the supply points and the
    escorts among all commodities and destinations by the scenario's allocation policy
    (:mod:`siege.solver.supply`);
-3. a depot forwards to its towns at most what it holds after its own consumption, shared by the
-   same policy; convoys arrive as pulses after their travel time, less what their route's threats stop;
+3. a depot shares what it holds among its own town's need and its towns' orders by the same policy
+   (its town is one of its area's, not served first); a town whose depot cannot send the day's need
+   draws on the supply points nearest to it; convoys arrive as pulses after their travel time, less what their route's threats stop;
 4. stocks grow with inflow and fall with consumption; a town that cannot cover a day's demand from
    inflow and stock is *short* that day.
 
@@ -394,14 +395,23 @@ def simulate(
             if is_depot[i]:
                 inflow[i, c] += trucks
         arrived = inflow.copy()  # what reached each town today (a depot's forwarding not subtracted)
-        # each depot, national first, forwards what it can spare after its own consumption, by the policy
+        # each depot, national first, shares what it holds among its own town and its towns, by the policy
         for d in sorted(depots, key=lambda i: depth[i]):
             mine = np.flatnonzero((parent == d) & (np.arange(T) != d))
             if not len(mine):
                 continue
             for c in range(C):
-                spare = max(0.0, stock[d, c] + inflow[d, c] - need[d, c])
-                inflow[mine, c] = _share(spare, received[mine, c], orders[mine, c], policy, rank[mine])
+                # what the depot holds is shared by the allocation policy among its own town's need and
+                # its towns' orders: the depot's town is one of its area's towns, not served first
+                held = max(0.0, stock[d, c] + inflow[d, c])
+                shares = _share(
+                    held,
+                    np.r_[need[d, c], received[mine, c]],
+                    np.r_[need[d, c], orders[mine, c]],
+                    policy,
+                    np.r_[rank[d], rank[mine]],
+                )
+                inflow[mine, c] = shares[1:]
                 arrived[mine, c] = inflow[mine, c]
                 inflow[d, c] -= inflow[mine, c].sum()  # forwarded out of the depot's arrivals or stock
         with np.errstate(invalid="ignore", divide="ignore"):  # what the depot lanes really carried
