@@ -47,7 +47,8 @@ def test_refs_mapped_only_on_route_relations_reach_their_ways(helsinki):
     assert ref_key("RN 4") == ref_key("N4") == ref_key("rn4") != ref_key("RN40")
 
 
-def _scenario(tmp_path: Path, events: str) -> Path:
+def _scenario(tmp_path: Path, events: str, *, supply=("South Harbour", 60.1666, 24.9436)) -> Path:
+    name, lat, lon = supply
     path = tmp_path / "helsinki.toml"
     path.write_text(
         f"""
@@ -59,9 +60,9 @@ date = 2025-06-01
 names = ["Helsinki", {{ name = "Töölö gate", lat = 60.1722, lon = 24.9352, population = 20000 }}]
 
 [[supply]]
-name = "South Harbour"
-lat = 60.1666
-lon = 24.9436
+name = "{name}"
+lat = {lat}
+lon = {lon}
 capacity = 50
 {events}
 """,
@@ -175,27 +176,12 @@ def test_a_prepared_graph_loads_again_from_the_cache(tmp_path, monkeypatch):
 def test_a_town_whose_depot_is_cut_off_draws_on_the_gateway_at_the_edge(tmp_path):
     """An attack on the capital (the national depot) of a real extract: a town with an open road to a
     gateway at the extract's edge is supplied from it, not left at 0 % with open roads."""
-    path = tmp_path / "capital.toml"
-    path.write_text(
-        f"""
-name = "capital attacked"
-network = {json.dumps(str(HELSINKI))}
-date = 2025-06-01
-[towns]
-names = ["Helsinki", {{ name = "Töölö gate", lat = 60.1722, lon = 24.9352, population = 20000 }}]
-[[supply]]
-name = "North edge"
-lat = 60.1785
-lon = 24.9440
-capacity = 50
-""",
-        encoding="utf-8",
-    )
+    edge = ("North edge", 60.1785, 24.9440)
+    path = _scenario(tmp_path, "", supply=edge)
     calm = run(load_scenario(path))
     assert calm.town("Töölö gate").supplied_from == "Helsinki depot"
     attack = '\n[[events]]\nkind = "attack"\nplace = "Helsinki"\nradius_km = 0.25\ndate = 2025-06-01\n'
-    path.write_text(path.read_text(encoding="utf-8") + attack, encoding="utf-8")
-    hit = run(load_scenario(path))
+    hit = run(load_scenario(_scenario(tmp_path, attack, supply=edge)))
     assert hit.town("Helsinki").status in ("degraded", "besieged")
     gate = hit.town("Töölö gate")
     assert gate.supplied_from == "North edge" and gate.served_fraction > 0.9 and gate.status != "besieged"

@@ -41,14 +41,19 @@ def address(lines: list[str]) -> str:
     return next(re.search(r"(http://\S+)", line).group(1) for line in lines if "?token=" in line)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("saved")
+def serving(folder):
+    """``siege serve`` on the baseline scenario saving into ``folder``: yields (base URL, the printed
+    address with its token, folder), then stops it."""
     proc, lines = start_server(str(REPO / "scenarios" / "baseline.toml"), "--port", "0", "--folder", str(folder))
     start = address(lines)
     yield start.split("/?")[0], start, folder
     proc.terminate()
     proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from serving(tmp_path_factory.mktemp("saved"))
 
 
 def open_session(start: str) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from siege.io import write_text_exclusive
 from siege.serve import Workbench, create_app
 
 from .conftest import REPO
-from .test_serve import address, open_session, start_server
+from .test_serve import address, open_session, serving, start_server
 
 BASE = "http://127.0.0.1:8000"
 
@@ -319,9 +319,5 @@ def test_a_streamed_body_is_cut_off_at_the_limit(server_for_attack):
 @pytest.fixture(scope="module")
 def server_for_attack(tmp_path_factory):
     folder = tmp_path_factory.mktemp("attacked")
-    proc, lines = start_server(str(REPO / "scenarios" / "baseline.toml"), "--port", "0", "--folder", str(folder))
-    start = address(lines)
-    yield start.split("/?")[0], start, folder
-    proc.terminate()
-    proc.wait(timeout=60)
+    yield from serving(folder)
     assert os.listdir(folder) == []
