@@ -61,6 +61,7 @@ DOCUMENTED_COLUMNS = [
     "inflow",
     "served_fraction",
     "stock_days",
+    "reserve_days",
     "short",
     "status",
 ]
@@ -496,3 +497,38 @@ def test_the_normal_day_follows_the_documented_corridor_shares(mali):
     # Bamako itself draws on the Senegal corridor, as the fact base says most fuel comes
     bamako = [r for r in result.routes[("Bamako", "fuel")] if r.trucks > 0]
     assert "Dakar (SN)" in {r.origin for r in bamako}
+
+
+# ---- stocks by holder: the security reserve is drawn only when released (issue 19) -------------------
+
+HELD = (
+    '[[events]]\nkind = "blockade"\nref = "RN5"\nfrom = "Siby"\nto = "Bamako"\nstart = 2024-01-03\n{end}'
+    'commodities = ["fuel"]\n'
+)
+RELEASE = '[[events]]\nkind = "release_reserve"\nstart = 2024-01-03\n{end}commodities = ["fuel"]\n'
+
+
+def test_the_security_reserve_is_drawn_only_when_released():
+    # Bamako's area burns 6 tankers a day; its depot holds 3 days of commercial stock and the state's
+    # 3-day reserve apart (networks/mali/commodities.csv)
+    kept = mechanism(HELD.format(end=""))
+    assert kept.summary_of("Bamako", "fuel")["stockout_date"] == D(2024, 1, 6)  # the commercial 18 last 3 days
+    assert set(kept.town("Bamako", "fuel")["reserve_days"]) == {3.0}  # never drawn without a decision
+    released = mechanism(HELD.format(end="") + RELEASE.format(end=""))
+    reserve = released.town("Bamako", "fuel").set_index("date")["reserve_days"]
+    assert reserve[D(2024, 1, 5)] == pytest.approx(3.0)  # the commercial stock goes first
+    assert reserve[D(2024, 1, 8)] == pytest.approx(0.0)
+    assert released.summary_of("Bamako", "fuel")["stockout_date"] == D(2024, 1, 9)  # three more days
+
+
+def test_a_released_reserve_is_rebuilt_after_the_commercial_stock():
+    end = "end = 2024-01-06\n"
+    result = mechanism(HELD.format(end=end) + RELEASE.format(end=end))
+    rows = result.town("Bamako", "fuel").set_index("date")
+    # by hand: commercial 18 -> 0 on the 3rd-5th, reserve 18 -> 12 on the 6th; then orders refill the
+    # commercial stock first (3 days again on the 9th) and only its surplus goes back to the reserve
+    assert rows["reserve_days"][D(2024, 1, 6)] == pytest.approx(2.0)
+    assert rows["reserve_days"][D(2024, 1, 9)] == pytest.approx(2.0)
+    assert rows["stock_days"][D(2024, 1, 9)] == pytest.approx(3.0)
+    assert rows["reserve_days"][D(2024, 1, 10)] == pytest.approx(2.5)
+    assert 2.5 < rows["reserve_days"][D(2024, 1, 12)] < 3.0

@@ -20,7 +20,8 @@ Each day, for each commodity:
    (:mod:`siege.solver.supply`);
 3. a depot shares what it holds among its own town's need and its towns' orders by the same policy
    (its town is one of its area's, not served first); a town whose depot cannot send the day's need
-   draws on the supply points nearest to it; convoys arrive as pulses after their travel time, less what their route's threats stop;
+   draws on the supply points nearest to it; convoys arrive as pulses after their travel time, less
+   what their route's threats stop; the national depot's security reserve is drawn only while released;
 4. stocks grow with inflow and fall with consumption; a town that cannot cover a day's demand from
    inflow and stock is *short* that day.
 
@@ -49,7 +50,18 @@ from siege.solver.supply import Lane, SupplyProblem, residual, solve_supply
 from siege.validation import check_period
 
 #: the columns of timeline.csv, in order
-COLUMNS = ("date", "town", "commodity", "demand", "inflow", "served_fraction", "stock_days", "short", "status")
+COLUMNS = (
+    "date",
+    "town",
+    "commodity",
+    "demand",
+    "inflow",
+    "served_fraction",
+    "stock_days",
+    "reserve_days",
+    "short",
+    "status",
+)
 NATIONAL, REGIONAL, RETAIL = "national_depot", "regional_depot", "retail"
 
 
@@ -317,6 +329,17 @@ def simulate(
     up_order = sorted(range(T), key=lambda i: -depth[i])  # children before their depot
     target = np.where(is_depot[:, None], area, demand) * stock_days
     stock = target.copy()
+    # the state's security reserve, held apart at the national depot and drawn only while released
+    reserve_target = np.array(
+        [
+            [
+                c.reserve_days_national_depot * area[i, k] if chain.role[i] == NATIONAL else 0.0
+                for k, c in enumerate(scenario.commodities)
+            ]
+            for i in range(T)
+        ]
+    ).reshape(T, C)
+    reserve = reserve_target.copy()
     priority_names = scenario.allocation.get("priority", [])
     rank = np.array([priority_names.index(n) if n in priority_names else len(priority_names) for n in names])
     pair_rank = np.repeat(rank, C)
@@ -341,12 +364,14 @@ def simulate(
         ration = _ration(scenario, day, names)
         allowed_share = _blockades(scenario, day, names)  # (town, commodity) share that may enter
         need = demand * ration
+        released = _released(scenario, day, names, capital=scenario.capital) & (reserve_target > 0)
+        pool = np.where(released, reserve, 0.0)
+        stock_eff = stock + pool  # what may be drawn today: the commercial stock, then a released reserve
         # restocking: a share of the missing stock on top of the day's demand, at most ORDER_CAP × the
         # normal day in all; an overstocked town orders less until it is back at its target
         normal_day = np.where(is_depot[:, None], area * ration, need)
-        restock = np.minimum(
-            np.maximum(target - stock, 0.0) * settings.REFILL_SHARE_PER_DAY, (settings.ORDER_CAP - 1.0) * normal_day
-        )
+        missing = np.maximum(target - stock, 0.0) + np.where(released, 0.0, np.maximum(reserve_target - reserve, 0.0))
+        restock = np.minimum(missing * settings.REFILL_SHARE_PER_DAY, (settings.ORDER_CAP - 1.0) * normal_day)
         surplus = np.maximum(stock - target, 0.0)
         # orders: a retail town for itself; a depot for itself, for what its towns order from it, and to
         # restock its own stock
@@ -403,7 +428,7 @@ def simulate(
             for c in range(C):
                 # what the depot holds is shared by the allocation policy among its own town's need and
                 # its towns' orders: the depot's town is one of its area's towns, not served first
-                held = max(0.0, stock[d, c] + inflow[d, c])
+                held = max(0.0, stock_eff[d, c] + inflow[d, c])
                 shares = _share(
                     held,
                     np.r_[need[d, c], received[mine, c]],
@@ -455,9 +480,15 @@ def simulate(
             if not is_depot[i]:
                 inflow[i, c] += trucks
                 arrived[i, c] += trucks
-        available = stock + inflow
+        available = stock_eff + inflow
         consumed = np.minimum(need, np.maximum(available, 0.0))
-        stock = np.clip(available - consumed, 0.0, None)
+        left = np.clip(available - consumed, 0.0, None)
+        # a released reserve is drawn last; outside a release, what is left over once the commercial
+        # stock is full rebuilds the reserve
+        reserve = np.where(released, np.minimum(reserve, left), reserve)
+        stock = np.where(released, left - reserve, left)
+        topup = np.where(released, 0.0, np.minimum(np.maximum(stock - target, 0.0), reserve_target - reserve))
+        reserve, stock = reserve + topup, stock - topup
         short = consumed < need * (1.0 - settings.SHORT_TOLERANCE)
         base_need = np.where(is_depot[:, None], area * ration, need)
         ordered = pair_orders.reshape(T, C)
@@ -469,6 +500,7 @@ def simulate(
             served = np.where(wanted > 1e-9, np.minimum(1.0, arrived / np.maximum(wanted, 1e-12)), 1.0)
             ratio_h = np.where(baseline.hours > 0, roads.hours / baseline.hours, 1.0)
             stock_days = np.where(base_need > 0, stock / base_need, np.nan)  # days of its area's need
+            reserve_days = np.where(base_need > 0, reserve / base_need, 0.0)
         open_road = roads.reachable & (allowed_share > 0)
         status = np.empty((T, C), dtype=object)
         for i in range(T):
@@ -490,12 +522,14 @@ def simulate(
                     reasons.setdefault(names[i], set()).update(
                         _why(scenario, roads, names, chain, i, c, x, allowed_share, ration, wanting, points)
                     )
-        record.append((need.copy(), arrived.copy(), served, stock_days, short, status))
+        record.append((need.copy(), arrived.copy(), served, stock_days, reserve_days, short, status))
         if progress:
             progress(1)
     routes = _routes_of(roads, x, points, towns, depots, scenario.commodities, base, x_fb, carried)
     days_, cnames = np.array(days, dtype=object), [c.name for c in scenario.commodities]
-    need_d, arrived_d, served_d, stock_d, short_d, status_d = (np.stack(a) for a in zip(*record, strict=True))
+    need_d, arrived_d, served_d, stock_d, reserve_d, short_d, status_d = (
+        np.stack(a) for a in zip(*record, strict=True)
+    )
     D = len(days)
     frame = pd.DataFrame(
         {
@@ -506,6 +540,7 @@ def simulate(
             "inflow": np.round(arrived_d.ravel(), 3),
             "served_fraction": np.round(served_d.ravel(), 4),
             "stock_days": np.round(stock_d.ravel(), 3),
+            "reserve_days": np.round(reserve_d.ravel(), 3),
             "short": short_d.ravel(),
             "status": status_d.ravel(),
         },
@@ -731,6 +766,18 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
         [ln for ln in fallback if ln.willing > 0],
         zone_labels,
     )
+
+
+def _released(scenario: Scenario, day: dt.date, names: list[str], *, capital: str | None) -> np.ndarray:
+    """(town, commodity): a ``release_reserve`` event lets the town's security reserve be drawn today."""
+    out = np.zeros((len(names), len(scenario.commodities)), dtype=bool)
+    for e in scenario.events:
+        if e.kind == "release_reserve" and e.active_on(day):
+            towns = e.param("towns") or ((capital,) if capital else ())
+            for c, commodity in enumerate(scenario.commodities):
+                if e.targets(commodity.name):
+                    out[[i for i, n in enumerate(names) if n in towns], c] = True
+    return out
 
 
 def _ration(scenario: Scenario, day: dt.date, names: list[str]) -> np.ndarray:

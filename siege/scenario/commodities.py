@@ -18,7 +18,12 @@ from siege.network import bundled
 
 #: stock roles of a town in the supply chain
 ROLES = ("national_depot", "regional_depot", "retail")
-NUMBER_FIELDS = ("per_10000_people_per_day", "min_per_day", *(f"stock_days_{r}" for r in ROLES))
+NUMBER_FIELDS = (
+    "per_10000_people_per_day",
+    "min_per_day",
+    *(f"stock_days_{r}" for r in ROLES),
+    "reserve_days_national_depot",
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ class Commodity:
     stock_days: dict[str, float]
     carried_from: frozenset[str]
     basis: str
+    #: the state's security reserve at the national depot, in days of its area's demand: held apart
+    #: from the commercial stock (``stock_days``) and drawn only while a ``release_reserve`` event acts
+    reserve_days_national_depot: float = 0.0
 
     def demand(self, population: int | None, unknown_population: float) -> float:
         """Trucks/day a town of ``population`` needs."""
@@ -60,6 +68,7 @@ def default_commodities() -> tuple[Commodity, ...]:
             stock_days={role: float(r[f"stock_days_{role}"]) for role in ROLES},
             carried_from=frozenset(x.strip() for x in r["carried_from"].split(",")),
             basis=r["basis"],
+            reserve_days_national_depot=float(r.get("reserve_days_national_depot") or 0.0),
         )
         for r in rows
     )

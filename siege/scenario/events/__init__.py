@@ -10,6 +10,7 @@ from siege.scenario.events.convoy import Convoy
 from siege.scenario.events.cut import Cut
 from siege.scenario.events.escort import Escort
 from siege.scenario.events.rationing import Rationing
+from siege.scenario.events.release_reserve import ReleaseReserve
 from siege.scenario.events.town_blockade import TownBlockade
 
 #: event ``kind`` → class
@@ -23,6 +24,7 @@ EVENT_KINDS: dict[str, type[Event]] = {
     "convoy": Convoy,
     "escort": Escort,
     "rationing": Rationing,
+    "release_reserve": ReleaseReserve,
 }
 
 __all__ = [
@@ -35,5 +37,6 @@ __all__ = [
     "Escort",
     "Event",
     "Rationing",
+    "ReleaseReserve",
     "TownBlockade",
 ]
