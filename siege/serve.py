@@ -238,7 +238,7 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
     def page(sid: str, against: str | None) -> str:
         state = workbench.state(sid)
         scenario = workbench.scenario(sid)
-        result = run(scenario, with_chokepoints=True)
+        result = run(scenario, with_chokepoints=True, memo=memo)  # the evaluation day shares the slider's days
         compare = None
         if against == "baseline":
             compare = run(workbench.baseline(), with_chokepoints=False)
