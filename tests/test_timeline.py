@@ -532,3 +532,23 @@ def test_a_released_reserve_is_rebuilt_after_the_commercial_stock():
     assert rows["stock_days"][D(2024, 1, 9)] == pytest.approx(3.0)
     assert rows["reserve_days"][D(2024, 1, 10)] == pytest.approx(2.5)
     assert 2.5 < rows["reserve_days"][D(2024, 1, 12)] < 3.0
+
+
+def test_a_town_that_falls_back_is_judged_on_the_lane_it_takes(mali):
+    """Kayes blockaded: its cercles draw on Dakar directly; their status follows that lane — full
+    service on a safe road, but from the border rather than from Kayes, so more than 1.5 × the usual
+    hours: degraded, not besieged or isolated by their depot's closed door."""
+    import tomllib
+
+    from siege.scenario import scenario_from_dict
+
+    text = (
+        'name = "Kayes"\nstart = 2025-09-01\nend = 2025-09-20\n[[events]]\nkind = "town_blockade"\n'
+        'place = "Kayes"\nstart = 2025-09-02\ncommodities = ["fuel"]\n'
+    )
+    result = simulate(scenario_from_dict(tomllib.loads(text), network=mali))
+    assert result.chain["Bafoulabé"] == "Kayes"
+    late = result.town("Bafoulabé", "fuel").iloc[-5:]
+    assert (late["served_fraction"] == 1.0).all() and set(late["status"]) == {"degraded"} and not late["short"].any()
+    assert result.routes[("Bafoulabé", "fuel")][0].origin == "Dakar (SN)"
+    assert result.summary_of("Kayes", "fuel")["days_short"] > 0  # the blockaded town itself runs short

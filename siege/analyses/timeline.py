@@ -240,6 +240,9 @@ class _Roads:
     #: lanes straight from supply points to towns below a depot, used for what their depot cannot send
     fallback: list[Lane] = field(default_factory=list)
     zone_labels: tuple[str, ...] = ()  # what each capped zone of the problem is
+    #: (town, commodity): best survival and fastest hours on the lanes it falls back on
+    fallback_survival: np.ndarray | None = None
+    fallback_hours: np.ndarray | None = None
 
 
 @dataclass
@@ -445,6 +448,7 @@ def simulate(
         # a town whose depot is cut off or empty draws on the supply points nearest to it, at the extra
         # hours, with what the day's deliveries left of roads, gateways and escorts
         x_fb = np.zeros(len(roads.fallback))
+        drawn = np.zeros((T, C))
         below = (parent != np.arange(T))[:, None]
         gap = np.where(below, np.maximum(orders - inflow, 0.0), 0.0)
         # only where the depot fails the day's need (cut off or empty), not where it is slow to restock
@@ -498,7 +502,11 @@ def simulate(
             # overstocked town that orders nothing is fully served
             wanted = np.minimum(ordered, base_need)
             served = np.where(wanted > 1e-9, np.minimum(1.0, arrived / np.maximum(wanted, 1e-12)), 1.0)
-            ratio_h = np.where(baseline.hours > 0, roads.hours / baseline.hours, 1.0)
+            # a town judged on the lanes its supply took that day: its depot's, or those it fell back on
+            via_fallback = drawn > np.maximum(arrived - drawn, 0.0)
+            day_survival = np.where(via_fallback, roads.fallback_survival, roads.survival)
+            day_hours = np.where(via_fallback, roads.fallback_hours, roads.hours)
+            ratio_h = np.where(baseline.hours > 0, day_hours / baseline.hours, 1.0)
             stock_days = np.where(base_need > 0, stock / base_need, np.nan)  # days of its area's need
             reserve_days = np.where(base_need > 0, reserve / base_need, 0.0)
         open_road = roads.reachable & (allowed_share > 0)
@@ -513,7 +521,7 @@ def simulate(
                     else classify(
                         reachable=True,
                         served_fraction=max(float(served[i, c]), 1e-12),
-                        survival=float(roads.survival[i, c]),
+                        survival=float(day_survival[i, c]),
                         travel_time_ratio=float(ratio_h[i, c]) if math.isfinite(ratio_h[i, c]) else math.inf,
                         thresholds=scenario.thresholds,
                     )
@@ -765,6 +773,8 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
         tuple(keep),
         [ln for ln in fallback if ln.willing > 0],
         zone_labels,
+        fb_survival,
+        fb_hours,
     )
 
 

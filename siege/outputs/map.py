@@ -134,6 +134,16 @@ def _road_state_of(deg, keys) -> dict[str, Any]:
     return {"state": _map_state(deg, worst), "effect": effect.describe() if effect else "none", "events": events}
 
 
+#: a town's road-solver fields, shown on the evaluated day of a timeline's slider
+_ROAD_FIELDS = (
+    "hours_from_imports",
+    "travel_time_ratio",
+    "route_survival",
+    "cut_off_from_imports",
+    "cut_off_from_capital",
+)
+
+
 def _town_state(t, units: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "status": t.status,
@@ -222,6 +232,7 @@ def _timeline_steps(timeline, result: RunResult, groups, *, max_steps: int = 60)
     for day in days:
         deg = degrade(s.events, day)
         towns = []
+        by_name = {t.town: t for t in result.towns}
         for n in names:
             recs = rows_of[(day, n)]
             worst = min(recs, key=lambda c: c["served_fraction"])  # the first commodity on a tie
@@ -235,6 +246,12 @@ def _timeline_steps(timeline, result: RunResult, groups, *, max_steps: int = 60)
                     "demand": float(worst["demand"]),
                     "throughput": float(worst["inflow"]),
                     "short": any(bool(c["short"]) for c in recs),
+                    # hours, survival and cut-offs are the road solver's: known for the evaluated day
+                    **(
+                        {k: v for k, v in _town_state(by_name[n]).items() if k in _ROAD_FIELDS}
+                        if day == result.day and n in by_name
+                        else {}
+                    ),
                     "commodities": [
                         {
                             "name": c["commodity"],
