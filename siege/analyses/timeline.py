@@ -46,7 +46,7 @@ from siege.scenario import Scenario, degrade
 from siege.solver.arrays import RoadArrays
 from siege.solver.routes import fastest_from, most_reliable_from
 from siege.solver.status import STATUSES, classify
-from siege.solver.supply import Lane, SupplyProblem, residual, solve_supply
+from siege.solver.supply import Lane, SupplyProblem, residual, solve_supply, used_capacity
 from siege.validation import check_period
 
 #: the columns of timeline.csv, in order
@@ -333,15 +333,8 @@ def simulate(
     target = np.where(is_depot[:, None], area, demand) * stock_days
     stock = target.copy()
     # the state's security reserve, held apart at the national depot and drawn only while released
-    reserve_target = np.array(
-        [
-            [
-                c.reserve_days_national_depot * area[i, k] if chain.role[i] == NATIONAL else 0.0
-                for k, c in enumerate(scenario.commodities)
-            ]
-            for i in range(T)
-        ]
-    ).reshape(T, C)
+    reserve_span = np.array([c.reserve_days_national_depot for c in scenario.commodities])
+    reserve_target = np.where(np.array(chain.role)[:, None] == NATIONAL, area * reserve_span, 0.0)
     reserve = reserve_target.copy()
     priority_names = scenario.allocation.get("priority", [])
     rank = np.array([priority_names.index(n) if n in priority_names else len(priority_names) for n in names])
@@ -367,7 +360,7 @@ def simulate(
         ration = _ration(scenario, day, names)
         allowed_share = _blockades(scenario, day, names)  # (town, commodity) share that may enter
         need = demand * ration
-        released = _released(scenario, day, names, capital=scenario.capital) & (reserve_target > 0)
+        released = _released(scenario, day, names) & (reserve_target > 0)
         pool = np.where(released, reserve, 0.0)
         stock_eff = stock + pool  # what may be drawn today: the commercial stock, then a released reserve
         # restocking: a share of the missing stock on top of the day's demand, at most ORDER_CAP × the
@@ -386,16 +379,14 @@ def simulate(
             else:
                 orders[i] = np.maximum(need[i] + restock[i] - surplus[i], 0.0)
         pair_orders = orders.ravel()
-        # truckers under threat carry a share of what is ordered through a threatened lane, and a
-        # blockade lets in a share of what is ordered (restocking included): once a blockade is lifted
-        # or a threat ends, a stock refills as fast as roads, gateways and fleets allow
-        normal = orders
+        # truckers under threat carry a share of what is ordered through a threatened lane (the solver's
+        # default), and a blockade lets in a share of what is ordered (restocking included): once a
+        # blockade is lifted or a threat ends, a stock refills as fast as roads, gateways and fleets allow
         allowed = np.minimum(allowed_share * orders, orders).ravel()
         fkey = (
             key,
             tuple(np.round(pair_orders, 6)),
             tuple(np.round(allowed, 6)),
-            tuple(np.round(normal.ravel(), 6)),
             policy,
         )
         x = memo.get(
@@ -406,7 +397,6 @@ def simulate(
                 roads.problem,
                 pair_orders,
                 allowed=allowed,
-                normal=normal.ravel(),
                 policy=policy,
                 priority=pair_rank,
                 targets=_corridor_targets(scenario, roads, points, allowed, parent, C),
@@ -449,6 +439,8 @@ def simulate(
         # hours, with what the day's deliveries left of roads, gateways and escorts
         x_fb = np.zeros(len(roads.fallback))
         drawn = np.zeros((T, C))
+        # what the day's deliveries take of roads, gateways and caps: computed once, when needed
+        day_used = functools.cache(functools.partial(used_capacity, roads.problem, x))
         below = (parent != np.arange(T))[:, None]
         gap = np.where(below, np.maximum(orders - inflow, 0.0), 0.0)
         # only where the depot fails the day's need (cut off or empty), not where it is slow to restock
@@ -467,7 +459,7 @@ def simulate(
                 ("fallback", fkey, tuple(np.round(gap_orders, 6)), tuple(np.round(willing_left, 6))),
                 functools.partial(
                     solve_supply,
-                    residual(roads.problem, x, [roads.fallback[k] for k in used]),
+                    residual(roads.problem, day_used(), [roads.fallback[k] for k in used]),
                     gap_orders,
                     allowed=np.minimum(allowed_share.ravel() * gap_orders, gap_orders),  # blockades hold
                     normal=willing_left,
@@ -528,7 +520,7 @@ def simulate(
                 )
                 if short[i, c]:
                     reasons.setdefault(names[i], set()).update(
-                        _why(scenario, roads, names, chain, i, c, x, allowed_share, ration, wanting, points)
+                        _why(scenario, roads, names, chain, i, c, day_used(), allowed_share, ration, wanting, points)
                     )
         record.append((need.copy(), arrived.copy(), served, stock_days, reserve_days, short, status))
         if progress:
@@ -778,12 +770,12 @@ def _roads(scenario, base, chain, points, depots, depot_slot, road_events, escor
     )
 
 
-def _released(scenario: Scenario, day: dt.date, names: list[str], *, capital: str | None) -> np.ndarray:
+def _released(scenario: Scenario, day: dt.date, names: list[str]) -> np.ndarray:
     """(town, commodity): a ``release_reserve`` event lets the town's security reserve be drawn today."""
     out = np.zeros((len(names), len(scenario.commodities)), dtype=bool)
     for e in scenario.events:
         if e.kind == "release_reserve" and e.active_on(day):
-            towns = e.param("towns") or ((capital,) if capital else ())
+            towns = e.param("towns") or ((scenario.capital,) if scenario.capital else ())
             for c, commodity in enumerate(scenario.commodities):
                 if e.targets(commodity.name):
                     out[[i for i, n in enumerate(names) if n in towns], c] = True
@@ -878,7 +870,7 @@ def _travel_days(hours: float) -> int:
     return max(1, math.ceil(hours / settings.CONVOY_DRIVING_HOURS_PER_DAY))
 
 
-def _why(scenario, roads, names, chain, i, c, x, allowed_share, ration, depot_failed, points) -> list[str]:
+def _why(scenario, roads, names, chain, i, c, used, allowed_share, ration, depot_failed, points) -> list[str]:
     """Reasons a town runs short of a commodity, each naming what binds: a blockade of the town, no
     open road, the threats on its lanes and its depot's, its depot cut off or empty, a supply point or
     a capped zone at its limit, rationing."""
@@ -899,7 +891,7 @@ def _why(scenario, roads, names, chain, i, c, x, allowed_share, ration, depot_fa
             f"{commodity}: its depot ({names[depot]}) could not send the day's need (cut off or empty) and the "
             "supply points nearest to it could not make up the rest"
         )
-    reasons += _binding_limits(roads, x, points, commodity, {i * C + c, depot * C + c})
+    reasons += _binding_limits(roads, used, points, commodity, {i * C + c, depot * C + c})
     if ration[i, c] < 1:
         reasons.append(f"{commodity}: demand rationed to {ration[i, c]:.0%}")
     if not reasons:
@@ -907,30 +899,23 @@ def _why(scenario, roads, names, chain, i, c, x, allowed_share, ration, depot_fa
     return reasons
 
 
-def _binding_limits(roads: _Roads, x: np.ndarray, points, commodity: str, dests: set[int]) -> list[str]:
-    """The supply points and capped zones on a town's lanes that sent all they could that day."""
+def _binding_limits(roads: _Roads, used, points, commodity: str, dests: set[int]) -> list[str]:
+    """The supply points and capped zones on a town's lanes that sent all they could that day
+    (``used``: the day's :class:`~siege.solver.supply.Used`)."""
     problem = roads.problem
-    if not len(x):
-        return []
     origins, zones = set(), set()
     for ln in problem.lanes:
         if ln.dest in dests:
             origins.add(ln.origin)
             zones.update(ln.zones)
-    sent_from = np.zeros(len(problem.origin_capacity))
-    through = np.zeros(len(problem.zone_capacity))
-    for ln, flow in zip(problem.lanes, x, strict=True):
-        sent_from[ln.origin] += flow
-        for z in set(ln.zones):
-            through[z] += flow
     out = []
     for o in sorted(origins):
         cap = problem.origin_capacity[o]
-        if o < len(points) and np.isfinite(cap) and sent_from[o] >= cap * (1 - 1e-6) - 1e-9:
+        if o < len(points) and np.isfinite(cap) and used.origin[o] >= cap * (1 - 1e-6) - 1e-9:
             out.append(f"{commodity}: supply point {points[o].name} at its capacity ({cap:g} trucks a day)")
     for z in sorted(zones):
         cap = problem.zone_capacity[z]
-        if through[z] >= cap * (1 - 1e-6) - 1e-9:
+        if used.zone[z] >= cap * (1 - 1e-6) - 1e-9:
             what = roads.zone_labels[z] if z < len(roads.zone_labels) else "a capped crossing"
             out.append(f"{commodity}: {what} reached ({cap:g} a day)")
     return out

@@ -89,8 +89,7 @@ def solve_supply(
     the ``priority`` policy); ``targets`` are (lane positions, trucks a day) pairs: what a gateway
     normally sends of a commodity on those lanes, followed among equal answers.
     """
-    global _targets
-    _targets = [(np.asarray(ix, dtype=np.int64), float(t)) for ix, t in (targets or []) if len(ix)]
+    targets = [(np.asarray(ix, dtype=np.int64), float(t)) for ix, t in (targets or []) if len(ix)]
     lanes = problem.lanes
     L = len(lanes)
     if L == 0:
@@ -126,7 +125,17 @@ def solve_supply(
             # which destinations can still go higher, with everyone else at least at their level?
             level[active] = lam
             x_fill = _fill(
-                rows, rhs, D, orders, level, active | fixed, active, hours, L, trucks=policy == "proportional"
+                rows,
+                rhs,
+                D,
+                orders,
+                level,
+                active | fixed,
+                active,
+                hours,
+                L,
+                trucks=policy == "proportional",
+                targets=targets,
             )
             x = x_fill if x_fill is not None else x_level
             served = _served(D, x, orders)
@@ -143,24 +152,51 @@ def solve_supply(
     return np.maximum(x, 0.0)
 
 
-def residual(problem: SupplyProblem, x: np.ndarray, lanes: Sequence[Lane]) -> SupplyProblem:
-    """``problem``'s capacities less what flows ``x`` use, for the further ``lanes`` (same indices of
-    origins, zones and escorts): what is left for a second call on the same roads the same day."""
-    edge = problem.edge_capacity.astype(float).copy()
-    origin = problem.origin_capacity.astype(float).copy()
-    zone = problem.zone_capacity.astype(float).copy()
-    escort = problem.escort_capacity.astype(float).copy()
+@dataclass(frozen=True)
+class Used:
+    """What flows ``x`` take of a problem's capacities: per edge, origin, capped zone and escort."""
+
+    edge: np.ndarray
+    origin: np.ndarray
+    zone: np.ndarray
+    escort: np.ndarray
+
+
+def used_capacity(problem: SupplyProblem, x: np.ndarray) -> Used:
+    """The capacities lane flows ``x`` use (a lane counts once per edge and per zone)."""
+    used = Used(
+        np.zeros(len(problem.edge_capacity)),
+        np.zeros(len(problem.origin_capacity)),
+        np.zeros(len(problem.zone_capacity)),
+        np.zeros(len(problem.escort_capacity)),
+    )
     for ln, flow in zip(problem.lanes, x, strict=True):
         if flow <= 0:
             continue
-        edge[np.unique(ln.edges)] -= flow
-        origin[ln.origin] -= flow
+        used.edge[np.unique(ln.edges)] += flow
+        used.origin[ln.origin] += flow
         for z in set(ln.zones):
-            zone[z] -= flow
+            used.zone[z] += flow
         if ln.escort >= 0:
-            escort[ln.escort] -= flow
-    clip = lambda a: np.maximum(a, 0.0)  # noqa: E731 - solver tolerance leaves tiny negatives
-    return SupplyProblem(list(lanes), clip(edge), clip(origin), clip(zone), clip(escort), problem.n_dest)
+            used.escort[ln.escort] += flow
+    return used
+
+
+def residual(problem: SupplyProblem, used: Used, lanes: Sequence[Lane]) -> SupplyProblem:
+    """``problem``'s capacities less what is ``used``, for the further ``lanes`` (same indices of
+    origins, zones and escorts): what is left for a second call on the same roads the same day."""
+
+    def left(cap, taken):
+        return np.maximum(cap.astype(float) - taken, 0.0)  # solver tolerance leaves tiny negatives
+
+    return SupplyProblem(
+        list(lanes),
+        left(problem.edge_capacity, used.edge),
+        left(problem.origin_capacity, used.origin),
+        left(problem.zone_capacity, used.zone),
+        left(problem.escort_capacity, used.escort),
+        problem.n_dest,
+    )
 
 
 def _served(D: csr_array, x: np.ndarray, orders: np.ndarray) -> np.ndarray:
@@ -238,7 +274,7 @@ def _max_level(rows, rhs, D, orders, level, fixed, active, hours, L):
     return float(x[-1]), x[:-1]
 
 
-def _fill(rows, rhs, D, orders, level, keep, active, hours, L, *, trucks: bool = False):
+def _fill(rows, rhs, D, orders, level, keep, active, hours, L, *, trucks: bool = False, targets=()):
     """Most total served fraction (or, with ``trucks``, most trucks) of the ``active`` destinations,
     every destination in ``keep`` at least at its level."""
     with np.errstate(divide="ignore"):
@@ -250,7 +286,7 @@ def _fill(rows, rhs, D, orders, level, keep, active, hours, L, *, trucks: bool =
     if len(kp):
         A.append(-D[kp])
         b.append(-(level[kp] * orders[kp]) * (1 - 1e-9))
-    return _minimise(c, vstack(A).tocsr(), np.concatenate(b), np.full(L, np.inf), follow_targets=True)
+    return _minimise(c, vstack(A).tocsr(), np.concatenate(b), np.full(L, np.inf), targets=targets)
 
 
 class _QuietHighs(highspy.Highs):
@@ -265,18 +301,14 @@ class _QuietHighs(highspy.Highs):
 _solver: _QuietHighs | None = None
 
 
-#: the corridor targets of the programme being solved (set by solve_supply)
-_targets: list[tuple[np.ndarray, float]] = []
-
-
-def _with_targets(c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray):
+def _with_targets(c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray, targets):
     """Add, for each corridor target, two deviation columns (above, below) and the rows
     ``Σ x − above ≤ t`` and ``−Σ x − below ≤ −t``, each deviation costing ``_SHARE_COST`` a truck."""
-    G = len(_targets)
+    G = len(targets)
     n, m = len(c), A.shape[0]
     rows, cols, vals = [], [], []
     rhs = np.zeros(2 * G)
-    for k, (ix, t) in enumerate(_targets):
+    for k, (ix, t) in enumerate(targets):
         rows += [2 * k] * len(ix) + [2 * k + 1] * len(ix) + [2 * k, 2 * k + 1]
         cols += [*ix.tolist(), *ix.tolist(), n + 2 * k, n + 2 * k + 1]
         vals += [1.0] * len(ix) + [-1.0] * len(ix) + [-1.0, -1.0]
@@ -291,9 +323,7 @@ def _with_targets(c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray)
     )
 
 
-def _minimise(
-    c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray, *, follow_targets: bool = False
-) -> np.ndarray | None:
+def _minimise(c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray, *, targets=()) -> np.ndarray | None:
     """``min c·x`` subject to ``A x <= b`` and ``0 <= x <= upper``, by HiGHS; ``None`` if no optimum.
 
     Called directly (not through ``scipy.optimize.linprog``, whose argument checking cost more than
@@ -301,8 +331,8 @@ def _minimise(
     deviation columns (dropped from the answer)."""
     global _solver
     n_answer = len(c)
-    if _targets and follow_targets:  # only the filling programme, whose answer is kept, follows them
-        c, A, b, upper = _with_targets(c, A, b, upper)
+    if len(targets):  # only the filling programme, whose answer is kept, follows them
+        c, A, b, upper = _with_targets(c, A, b, upper, targets)
     if _solver is None:
         _solver = _QuietHighs()
         _solver.setOptionValue("output_flag", False)
