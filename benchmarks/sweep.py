@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from siege.analyses.sweep import SweepConfig, parse_axis, sweep
-from siege.analyses.timeline import simulate
+from siege.supply import simulate
 from siege.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -31,8 +31,8 @@ _LAZY = {
     "SweepConfig": "siege.analyses.sweep",
     "SweepResult": "siege.analyses.sweep",
     "sweep": "siege.analyses.sweep",
-    "TimelineResult": "siege.analyses.timeline",
-    "simulate": "siege.analyses.timeline",
+    "TimelineResult": "siege.supply",
+    "simulate": "siege.supply",
     "SiegeInputError": "siege.errors",
     "export_network": "siege.network.export",
     "load_network": "siege.network.source",
@@ -52,13 +52,13 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from siege.analyses.interdiction import InterdictionReport, scenario_interdiction
     from siege.analyses.isolation import RunResult, TownResult, run
     from siege.analyses.sweep import SweepConfig, SweepResult, sweep
-    from siege.analyses.timeline import TimelineResult, simulate
     from siege.errors import SiegeInputError
     from siege.network.export import export_network
     from siege.network.source import load_network
     from siege.network.summary import NetworkSummary, network_summary
     from siege.places import Gazetteer, Place, SnappedPlace, mali_gazetteer, snap_places
     from siege.scenario import Scenario, load_scenario
+    from siege.supply import TimelineResult, simulate
 
 
 def __getattr__(name: str) -> Any:

@@ -318,11 +318,11 @@ def run_cmd(scenario, out, day, fmt, road_classes, tables) -> None:
     report.json and map.html (opens in any browser, no internet needed) into --out.
     """
     from siege.analyses.isolation import run, run_steps, step_days
-    from siege.analyses.timeline import SimulationMemo, simulate_period
     from siege.io import check_output_dir
     from siege.outputs.run import format_console, report_dict, write_run
     from siege.scenario import load_scenario
     from siege.scenario.dates import parse_date
+    from siege.supply import SimulationMemo, simulate_period
 
     if out is None and fmt == "text":
         raise SiegeInputError("--out", "expected an output folder (or --format json to print results only)")
@@ -526,10 +526,10 @@ def interdict_cmd(scenario, targets, budget, defend, cost, out, fmt, road_classe
 def map_cmd(scenario, compare, out, road_classes, tables) -> None:
     """Write the HTML map of a scenario, or of the changes between two scenarios (--compare A B)."""
     from siege.analyses.isolation import run, run_steps, step_days
-    from siege.analyses.timeline import SimulationMemo, simulate_period
     from siege.io import check_writable_target
     from siege.outputs.map import write_map
     from siege.scenario import load_scenario
+    from siege.supply import SimulationMemo, simulate_period
 
     if (scenario is None) == (not compare):
         raise SiegeInputError("siege map", "give a SCENARIO, or --compare A.toml B.toml")

@@ -222,9 +222,9 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
     from starlette.routing import Route
 
     from siege.analyses.isolation import run
-    from siege.analyses.timeline import SimulationMemo, simulate
     from siege.outputs.map import map_html
     from siege.serve_guard import LOOPBACK_NAMES, Guard, Refused, read_json
+    from siege.supply import SimulationMemo, simulate
 
     memo = SimulationMemo()
     # one thread solves and renders (the memo is shared by requests); cheap checks use another, so

@@ -24,7 +24,7 @@ from siege.analyses.interdiction import (
     scenario_interdiction,
     segment_costs,
 )
-from siege.analyses.timeline import town_demand
+from siege.supply import town_demand
 from siege.scenario import degrade, load_scenario
 from siege.solver.arrays import RoadArrays
 from siege.solver.routes import fastest_from

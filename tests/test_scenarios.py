@@ -236,7 +236,7 @@ def test_scenario_inputs_are_not_modified(tmp_path):
 def test_the_table_and_the_timeline_give_one_answer_for_the_day(path):
     """Every bundled scenario: each town's status and served fraction in run's table are those of the
     timeline on the evaluation day (a period), or of the steady day (no period), and the report says which."""
-    from siege.analyses.timeline import simulate, supply_on
+    from siege.supply import simulate, supply_on
 
     scenario = load_scenario(path)
     result = run(scenario, with_chokepoints=False)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from siege.analyses.timeline import simulate
+from siege.supply import simulate
 from siege.scenario import load_scenario
 
 from .conftest import DATA, REPO, run_cli
@@ -76,7 +76,7 @@ def test_long_form_timeline_has_exactly_the_documented_columns():
     assert value(result, "Bamako", "fuel", D(2024, 1, 5), "inflow") == pytest.approx(6.0)  # for itself and Koulikoro
     assert value(result, "Koulikoro", "fuel", D(2024, 1, 5), "inflow") == pytest.approx(2.0)
     assert value(result, "Bamako", "fuel", D(2024, 1, 5), "stock_days") == pytest.approx(3.0)  # national depot
-    assert result.chain == {"Bamako": "Bamako", "Koulikoro": "Bamako"}
+    assert result.chain == {"Bamako": {"fuel": "Bamako", "food": "Bamako"}, "Koulikoro": {"fuel": "Bamako", "food": "Bamako"}}
 
 
 def test_a_fuel_blockade_leaves_food_flowing():
@@ -136,6 +136,8 @@ def test_a_priority_policy_serves_the_capital_first(mali):
         '[[supply]]\nplace = "Dakar (SN)"\n'
         'capacity = 700\nby_commodity = { fuel = 5 }\n[towns]\nnames = ["Bamako", "Kayes"]\n'
         "[demand.fuel]\nBamako = 4\nKayes = 4\n"
+        # Kayes holds its own depot: no national depot to fall back on, the policy alone decides
+        '[[supply_chain]]\ncommodity = "fuel"\ntown = "Kayes"\nrole = "regional_depot"\nsupplied_by = "supply_points"\n'
     )
     fair = simulate(scenario_from_dict(tomllib.loads(text), network=mali))
     first = simulate(
@@ -286,7 +288,7 @@ def test_runs_sharing_a_memo_answer_as_fresh_runs(blockade):
     # (every later event moves up one place) or draws another effect must get its own answer
     from dataclasses import replace
 
-    from siege.analyses.timeline import SimulationMemo
+    from siege.supply import SimulationMemo
 
     scenario = blockade.scenario
     end = dt.date(2025, 10, 31)
@@ -535,20 +537,24 @@ def test_a_released_reserve_is_rebuilt_after_the_commercial_stock():
 
 
 def test_a_town_that_falls_back_is_judged_on_the_lane_it_takes(mali):
-    """Kayes blockaded: its cercles draw on Dakar directly; their status follows that lane — full
+    """Kayes blockaded: the towns of its depot draw on Dakar directly; their status follows that lane — full
     service on a safe road, but from the border rather than from Kayes, so more than 1.5 × the usual
     hours: degraded, not besieged or isolated by their depot's closed door."""
     import tomllib
 
     from siege.scenario import scenario_from_dict
 
+    # a planner's chain: Kayes's depot working again and serving Bafoulabé (the bundled chain has none)
     text = (
         'name = "Kayes"\nstart = 2025-09-01\nend = 2025-09-20\n[[events]]\nkind = "town_blockade"\n'
         'place = "Kayes"\nstart = 2025-09-02\ncommodities = ["fuel"]\n'
+        '[[supply_chain]]\ncommodity = "fuel"\ntown = "Kayes"\nrole = "regional_depot"\nsupplied_by = "supply_points"\n'
+        '[[supply_chain]]\ncommodity = "fuel"\ntown = "Bafoulabé"\nsupplied_by = "Kayes"\n'
     )
     result = simulate(scenario_from_dict(tomllib.loads(text), network=mali))
-    assert result.chain["Bafoulabé"] == "Kayes"
+    assert result.chain["Bafoulabé"]["fuel"] == "Kayes"
     late = result.town("Bafoulabé", "fuel").iloc[-5:]
     assert (late["served_fraction"] == 1.0).all() and set(late["status"]) == {"degraded"} and not late["short"].any()
-    assert result.routes[("Bafoulabé", "fuel")][0].origin == "Dakar (SN)"
+    # the nearest that can serve it: the national depot (another depot) or Dakar directly, never Kayes
+    assert result.routes[("Bafoulabé", "fuel")][0].origin in {"Bamako depot", "Dakar (SN)"}
     assert result.summary_of("Kayes", "fuel")["days_short"] > 0  # the blockaded town itself runs short

@@ -377,9 +377,9 @@ class CriticalityReport:
 def scenario_criticality(scenario, *, k: int = 1, exact_limit: int = 20_000, gazetteer=None) -> CriticalityReport:
     """Criticality of every segment of the scenario's network, its events (on its date) applied first."""
     from siege.analyses.isolation import edge_label, node_labels
-    from siege.analyses.timeline import town_demand
     from siege.places import gazetteer_for
     from siege.scenario import degrade
+    from siege.supply import town_demand
 
     base = RoadArrays.from_graph(scenario.G)
     arrays = base.degraded(degrade(scenario.events, scenario.date))

@@ -252,7 +252,7 @@ def scenario_interdiction(
             raise SiegeInputError(f"--target {n}", "not one of the scenario's towns on the network")
     sources = sorted({base.index[s.node] for s in scenario.supply})
     supplies = [(base.index[s.node], s.capacity) for s in scenario.supply]
-    from siege.analyses.timeline import town_demand
+    from siege.supply import town_demand
 
     # the supply model's daily demand, all commodities together (trucks and tankers/day)
     demand = dict(zip(towns, town_demand(scenario).sum(axis=1).tolist(), strict=True))

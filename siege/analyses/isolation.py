@@ -223,12 +223,12 @@ def run(
 
     ``day`` evaluates the events acting that day (default: the scenario's date; all events if none).
     In a scenario with a period that holds ``day``, every town's served fraction and status are the
-    timeline's on that day (:func:`siege.analyses.timeline.simulate` from the period's start: stocks,
+    timeline's on that day (:func:`siege.supply.simulate` from the period's start: stocks,
     refills and convoys included), so the table, the map and ``timeline.csv`` give one answer;
     otherwise they are one steady day of the supply model (stocks at target, no convoy pulse).
     ``progress`` is called with 1 as each town is solved. ``with_chokepoints=False`` skips the
     per-town minimum cuts (for quick intermediate states). ``memo`` (a
-    :class:`~siege.analyses.timeline.SimulationMemo`) shares solved days between runs of one scenario.
+    :class:`~siege.supply.SimulationMemo`) shares solved days between runs of one scenario.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, gazetteer=gazetteer)
@@ -250,7 +250,7 @@ def run(
 
     # served fraction and status come from the supply model for that day (commodities, supply chains,
     # threat-limited lanes, blockades); routes, hours and chokepoints from the road solver above
-    from siege.analyses.timeline import simulate, supply_on
+    from siege.supply import simulate, supply_on
 
     if (
         day is not None
@@ -323,8 +323,13 @@ def _along_supply_chain(
         survival=best.survival,
     )
     if with_chokepoints:
+        # the segments that decide the town's supply lie on the lanes it takes (those that carried
+        # trucks that day, else all of its lanes), not anywhere between its gateways and itself
+        used = [r for r in lanes if r.trucks > 1e-9] or lanes
+        on_lanes = np.ones(len(arrays.closed), dtype=bool)
+        on_lanes[[e for r in used for e in r.edges]] = False
         town = nodes[-1]
-        cut = chokepoints(arrays, sorted({r.origin_node for r in lanes}), town)
+        cut = chokepoints(replace(arrays, closed=arrays.closed | on_lanes), sorted({r.origin_node for r in used}), town)
         state = replace(state, cut_edges=cut.edges.tolist(), cut_capacity=cut.capacity)
     return state, True
 

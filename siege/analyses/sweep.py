@@ -189,7 +189,7 @@ def _load(path: str, text: str, options: str = "") -> Scenario:
 @cache
 def _memo(path: str, text: str, options: str):
     """Work shared by this process's variants of the base scenario (see ``SimulationMemo``)."""
-    from siege.analyses.timeline import SimulationMemo
+    from siege.supply import SimulationMemo
 
     return SimulationMemo()
 
@@ -216,7 +216,7 @@ def draw_events(scenario: Scenario, rng: np.random.Generator, start: dt.date, en
 def run_variant(config: SweepConfig, spec: dict[str, Any]) -> dict[str, Any]:
     """Run one variant; never raises: a failure comes back with its parameters and the error."""
     from siege.analyses.isolation import run
-    from siege.analyses.timeline import simulate
+    from siege.supply import simulate
 
     i = spec["variant"]
     params: dict[str, Any] = {}

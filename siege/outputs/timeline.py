@@ -12,9 +12,9 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
-from siege.analyses.timeline import TimelineResult, simulate
 from siege.outputs.text import md
-from siege.solver.supply import POLICIES
+from siege.supply import TimelineResult, simulate
+from siege.supply.allocation import POLICIES
 
 #: line styles that keep coinciding lines apart (a town at the same stock as another stays visible)
 _STYLES = ("-", "--", "-.", ":")

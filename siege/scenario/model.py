@@ -26,6 +26,7 @@ from siege.scenario.commodities import Commodity, commodity_names, parse_commodi
 from siege.scenario.context import NetworkContext
 from siege.scenario.dates import parse_date
 from siege.scenario.events import EVENT_KINDS, Event
+from siege.scenario.supply_chain import ChainRule, parse_rules
 
 TOP_FIELDS = (
     "name",
@@ -48,6 +49,7 @@ TOP_FIELDS = (
     "capital",
     "replace_default_supply",
     "corridor_shares",
+    "supply_chain",
 )
 #: kinds of the default towns: Mali's capitals; on an extract, its capital, cities and towns (not villages)
 TOWN_KINDS = ("capital", "regional_capital", "cercle_capital", "town")
@@ -124,6 +126,9 @@ class Scenario:
     #: the normal day's share of each commodity's imports by supply point (commodity -> name -> share):
     #: ``networks/mali/corridor_shares.csv``, or ``[corridor_shares.COMMODITY]`` in the scenario
     corridor_shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: who supplies whom per commodity (:mod:`siege.scenario.supply_chain`): the bundled
+    #: ``networks/mali/supply_chain.csv`` on the bundled network, with ``[[supply_chain]]`` rows on top
+    supply_chain: list[ChainRule] = field(default_factory=list)
 
     @property
     def on_network(self) -> list[Town]:
@@ -260,6 +265,14 @@ def scenario_from_dict(
     commodity_demand = _commodity_demand(raw.get("demand", {}), where, towns, ctx.gazetteer)
     capital = _capital(raw, where, towns, ctx.gazetteer)
     corridor_shares = _corridor_shares(raw.get("corridor_shares", {}), where, supply, ctx.gazetteer)
+    chain_rules = parse_rules(
+        raw.get("supply_chain"),
+        where,
+        [t for t in towns if t.node is not None],
+        capital,
+        ctx.gazetteer,
+        bundled_rules=bool(network.graph.get("schematic")),
+    )
     return Scenario(
         name=name,
         description=description,
@@ -284,6 +297,7 @@ def scenario_from_dict(
         commodity_demand=commodity_demand,
         capital=capital,
         corridor_shares=corridor_shares,
+        supply_chain=chain_rules,
     )
 
 
@@ -633,7 +647,7 @@ def _stock_days(raw: Mapping[str, Any], where: str, base: dict[str, float]) -> d
 def _stocks(raw: Any, where: str, towns: list[Town], gazetteer: Gazetteer) -> dict[str, dict[str, float]]:
     """Starting stock per town and commodity, in days of demand, where the scenario sets it (``[stocks]``
     for every town, ``[stocks.towns.NAME]`` for one); unset ones come from the commodity table by
-    the town's role in the supply chain (see :mod:`siege.analyses.timeline`)."""
+    the town's role in the supply chain (see :mod:`siege.supply`)."""
     if not isinstance(raw, Mapping):
         raise SiegeInputError(f"{where}: stocks", "expected a [stocks] table")
     per_town = raw.get("towns", {})

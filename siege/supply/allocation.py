@@ -362,3 +362,28 @@ def _with_last(M: csr_array, last: np.ndarray, n: int) -> csr_array:
     cols = np.concatenate([M.col, np.full(M.shape[0], n - 1)])
     vals = np.concatenate([M.data, last])
     return csr_array((vals, (rows, cols)), shape=(M.shape[0], n))
+
+
+def share_held(amount: float, asked: np.ndarray, orders: np.ndarray, policy: str, rank: np.ndarray) -> np.ndarray:
+    """Split ``amount`` among towns asking ``asked`` (at most), by the allocation policy."""
+    total = asked.sum()
+    if total <= amount or total <= 0:
+        return asked.copy()
+    if policy == "proportional":
+        return asked * (amount / total)
+    out = np.zeros_like(asked)
+    left = amount
+    groups = [rank == r for r in np.unique(rank)] if policy == "priority" else [np.ones(len(asked), dtype=bool)]
+    for g in groups:
+        idx = np.flatnonzero(g)
+        # water-filling of served fractions within the group, each capped by what it asked
+        while left > 1e-12 and len(idx):
+            frac = left / orders[idx].sum()
+            caps = asked[idx] - out[idx]
+            give = np.minimum(caps, frac * orders[idx])
+            out[idx] += give
+            left -= give.sum()
+            idx = idx[asked[idx] - out[idx] > 1e-12]
+            if give.sum() <= 1e-12:
+                break
+    return out

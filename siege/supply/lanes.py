@@ -1,0 +1,262 @@
+"""Lanes: the routes supply takes on one day, for every commodity, with their threats and escorts.
+
+A lane runs from an origin (a supply point, a depot) to a (town, commodity) pair along the most
+reliable route at most ``CATCHMENT_FACTOR`` × the fastest (the fastest when none is safer); truckers
+carry ``willing`` of what is ordered through it (``1 − risk / REFUSE_RISK``, each event met once), an
+escort on its road gives an escorted variant. Lanes are built once per state of the roads (the set
+of acting events) and shared by every day in that state.
+
+Origins are numbered: supply points first, then one per depot (the lanes to its towns), then one
+per depot and commodity (the lanes of towns falling back on it, whose capacity is what the depot has
+left that day).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from siege import settings
+from siege.scenario import degrade
+from siege.solver.arrays import RoadArrays
+from siege.solver.routes import fastest_from, most_reliable_from
+from siege.supply.allocation import Lane, SupplyProblem
+from siege.supply.chain import Chain
+from siege.supply.result import SupplyRoute
+
+
+def willing(risk: float) -> float:
+    """Share of orders truckers carry through a lane of this risk."""
+    return max(0.0, 1.0 - risk / settings.REFUSE_RISK)
+
+
+def depot_origin(n_points: int, n_depots: int, slot: int, C: int, c: int) -> int:
+    """The origin of the fallback lanes from a depot (by slot) for commodity ``c``."""
+    return n_points + n_depots + slot * C + c
+
+
+def origin_depot(o: int, n_points: int, n_depots: int, C: int) -> int:
+    """The depot slot of a depot origin (its lanes to its towns, or a fallback origin)."""
+    k = o - n_points
+    return k if k < n_depots else (k - n_depots) // C
+
+
+@dataclass(frozen=True)
+class DayRoads:
+    """The roads on one day for every commodity: lanes and what the solver needs."""
+
+    problem: SupplyProblem
+    met_by_dest: dict[int, set[int]]  # destination pair -> the events its lanes meet
+    reachable: np.ndarray  # (town, commodity): an open road from a supply point carrying it
+    survival: np.ndarray  # (town, commodity): best survival on its lanes
+    hours: np.ndarray  # (town, commodity): fastest lane hours
+    all_lanes: list[Lane] = field(default_factory=list)  # refused lanes too
+    kept: tuple[int, ...] = ()  # positions in all_lanes of the problem's lanes
+    #: lanes straight from supply points to towns below a depot, used for what their depot cannot send
+    fallback: list[Lane] = field(default_factory=list)
+    zone_labels: tuple[str, ...] = ()  # what each capped zone of the problem is
+    #: (town, commodity): best survival and fastest hours on the lanes it falls back on
+    fallback_survival: np.ndarray | None = None
+    fallback_hours: np.ndarray | None = None
+
+
+def corridor_targets(scenario, roads: DayRoads, points, allowed: np.ndarray, roots: np.ndarray, C: int):
+    """What each gateway with a documented share normally sends of a commodity today: its share of what
+    the towns fed by gateways may receive, on its lanes (positions in the day's problem)."""
+    if not scenario.corridor_shares:
+        return []
+    want = np.where(roots, allowed.reshape(-1, C), 0.0).sum(axis=0)
+    out = []
+    for c, commodity in enumerate(scenario.commodities):
+        shares = scenario.corridor_shares.get(commodity.name, {})
+        for j, p in enumerate(points):
+            if p.name in shares:
+                ix = [k for k, ln in enumerate(roads.problem.lanes) if ln.origin == j and ln.dest % C == c]
+                out.append((np.array(ix, dtype=np.int64), shares[p.name] * float(want[c])))
+    return out
+
+
+def day_roads(scenario, base, chain: Chain, points, road_events, escorts) -> DayRoads:
+    """Lanes for every commodity with the given events acting (cached per set of events)."""
+    towns = scenario.on_network
+    pos = base.index
+    T, C = len(towns), len(scenario.commodities)
+    depots = chain.depots
+    depot_slot = {d: k for k, d in enumerate(depots)}
+    events = scenario.events
+    # shared road capacity: events acting on all traffic; closures of one commodity act on its lanes only
+    shared = base.degraded(degrade([events[i] for i in road_events if events[i].commodities is None]))
+    edge_capacity = np.where(shared.closed, 0.0, shared.capacity * shared.capacity_factor)
+    if shared.truck_cap is not None:
+        edge_capacity = np.minimum(edge_capacity, shared.truck_cap)
+    position = base.edge_index
+    zones = [i for i in road_events if events[i].effect.capacity_trucks_per_day is not None]
+    zone_edges = {z: {position[k] for k in events[i].edges if k in position} for z, i in enumerate(zones)}
+    # a supply point's own cap for one commodity (Dakar: 100 tankers/day) is a zone of its lanes
+    point_caps = [(j, name, cap) for j, p in enumerate(points) for name, cap in p.by_commodity]
+    escort_list = sorted(escorts)
+    escort_edges = {k: {position[e] for e in events[i].edges if e in position} for k, i in enumerate(escort_list)}
+    lanes: list[Lane] = []
+    fallback: list[Lane] = []
+    lane_events: list[tuple[int, ...]] = []
+    reachable = np.zeros((T, C), dtype=bool)
+    survival = np.zeros((T, C))
+    hours = np.full((T, C), np.inf)
+    fb_survival, fb_hours = np.zeros((T, C)), np.full((T, C), np.inf)
+    n_points = len(points)
+    for c, commodity in enumerate(scenario.commodities):
+        active = [i for i in road_events if events[i].targets(commodity.name)]
+        arrays = base.degraded(degrade([events[i] for i in active]))
+        risky = {}  # edge position -> events with risk on it
+        for i in active:
+            if events[i].effect.risk > 0 or events[i].effect.closed:
+                for k in events[i].edges:
+                    if k in position:
+                        risky.setdefault(position[k], []).append(i)
+        carriers = [j for j, p in enumerate(points) if commodity.name in p.commodities]
+        if carriers:
+            reach = fastest_from(arrays, [pos[points[j].node] for j in carriers]).dist
+            reachable[:, c] = np.isfinite(reach[[pos[t.node] for t in towns]])
+        # origin → destination pairs: supply points → towns they feed (their catchment), depots → their
+        # towns; fallback: supply points and other depots (an origin of their own per commodity) → towns
+        sup = chain.supplier[:, c]
+        pairs = [(j, i, False) for i in range(T) if sup[i] == i for j in chain.sources.get((i, c), [])]
+        pairs += [(n_points + depot_slot[int(sup[i])], i, False) for i in range(T) if sup[i] != i]
+        pairs += [(j, i, True) for i in range(T) for j in chain.fallback.get((i, c), [])]
+        pairs += [
+            (depot_origin(n_points, len(depots), depot_slot[d], C, c), i, True)
+            for i in range(T)
+            for d in chain.depot_fallback.get((i, c), [])
+        ]
+        by_origin: dict[int, list[tuple[int, bool]]] = {}
+        for o, d, fb in pairs:
+            by_origin.setdefault(o, []).append((d, fb))
+        for o, dests in by_origin.items():
+            node = (
+                pos[points[o].node]
+                if o < n_points
+                else pos[towns[depots[origin_depot(o, n_points, len(depots), C)]].node]
+            )
+            fast, safe = fastest_from(arrays, [node]), most_reliable_from(arrays, [node])
+            for d, fb in dests:
+                out = fallback if fb else lanes
+                target = pos[towns[d].node]
+                if not np.isfinite(fast.dist[target]):
+                    continue
+                candidates = []
+                for routes in (safe, fast):
+                    edges = np.array(routes.edges(target), dtype=np.int64)
+                    h = float(arrays.hours[edges].sum()) if len(edges) else 0.0
+                    met = tuple(sorted({e for p in edges.tolist() for e in risky.get(p, ())}))
+                    risk = 1.0 - math.prod(1.0 - events[e].effect.risk for e in met if not events[e].effect.closed)
+                    if h <= fast.dist[target] * settings.CATCHMENT_FACTOR + 1e-9:
+                        candidates.append((-willing(risk), h, edges, met, risk))
+                _, h, edges, met, risk = min(candidates, key=lambda t: (t[0], t[1]))
+                dest = d * C + c
+                lane_zones = tuple(
+                    z
+                    for z, zs in zone_edges.items()
+                    if events[zones[z]].targets(commodity.name) and zs.intersection(edges.tolist())
+                ) + tuple(
+                    len(zones) + k for k, (j, name, _) in enumerate(point_caps) if j == o and name == commodity.name
+                )
+                out.append(Lane(o, dest, edges, h, willing(risk), 1.0 - risk, lane_zones))
+                if fb:
+                    fb_survival[d, c] = max(fb_survival[d, c], 1.0 - risk)
+                    fb_hours[d, c] = min(fb_hours[d, c], h)
+                else:
+                    lane_events.append(met)
+                if not fb and (sup[d] == d or o >= n_points):
+                    survival[d, c] = max(survival[d, c], 1.0 - risk)
+                    hours[d, c] = min(hours[d, c], h)
+                # escorted variants: the events on the escorted road meet risk × the escort's factor
+                for k, e_idx in enumerate(escort_list):
+                    escort = events[e_idx]
+                    if not escort.targets(commodity.name) or not escort_edges[k].intersection(edges.tolist()):
+                        continue
+                    factor = escort.param("risk_factor", settings.ESCORT_RISK_FACTOR)
+                    covered = {
+                        e for e in met if {position[x] for x in events[e].edges if x in position} & escort_edges[k]
+                    }
+                    r_esc = 1.0 - math.prod(
+                        1.0 - events[e].effect.risk * (factor if e in covered else 1.0)
+                        for e in met
+                        if not events[e].effect.closed
+                    )
+                    out.append(Lane(o, dest, edges, h, willing(r_esc), 1.0 - r_esc, lane_zones, k))
+                    if fb:
+                        fb_survival[d, c] = max(fb_survival[d, c], 1.0 - r_esc)
+                    else:
+                        lane_events.append(met)
+                    if not fb and (sup[d] == d or o >= n_points):
+                        survival[d, c] = max(survival[d, c], 1.0 - r_esc)
+    # a town whose depot has no open lane to it is judged on the lanes it falls back on
+    no_depot_lane = ~np.isfinite(hours)
+    survival = np.where(no_depot_lane, fb_survival, survival)
+    hours = np.where(no_depot_lane, fb_hours, hours)
+    keep = [i for i, ln in enumerate(lanes) if ln.willing > 0]
+    met_by_dest: dict[int, set[int]] = {}
+    for ln, met in zip(lanes, lane_events, strict=True):  # refused lanes too: they explain shortages
+        met_by_dest.setdefault(ln.dest, set()).update(met)
+    problem = SupplyProblem(
+        lanes=[lanes[i] for i in keep],
+        edge_capacity=edge_capacity,
+        origin_capacity=np.array([p.capacity for p in points] + [np.inf] * (len(depots) * (1 + C))),
+        zone_capacity=np.array(
+            [events[i].effect.capacity_trucks_per_day for i in zones] + [cap for _, _, cap in point_caps], dtype=float
+        ),
+        escort_capacity=np.array([events[i].param("capacity") for i in escort_list], dtype=float),
+        n_dest=T * C,
+    )
+    zone_labels = tuple(
+        [f"#{i} {events[i].label}" for i in zones] + [f"{points[j].name}'s {name} limit" for j, name, _ in point_caps]
+    )
+    return DayRoads(
+        problem,
+        met_by_dest,
+        reachable,
+        survival,
+        hours,
+        lanes,
+        tuple(keep),
+        [ln for ln in fallback if ln.willing > 0],
+        zone_labels,
+        fb_survival,
+        fb_hours,
+    )
+
+
+def routes_of(
+    roads: DayRoads, x: np.ndarray, points, towns, depots, commodities, base: RoadArrays, x_fb=None, carried=None
+):
+    """Every (town, commodity)'s lanes on the last day, the busiest (then most willing) first; the lanes
+    straight from supply points a town fell back on, where they carried something."""
+    C, n_points = len(commodities), len(points)
+    out: dict[tuple[str, str], list[SupplyRoute]] = {}
+    used_fb = [(ln, f) for ln, f in zip(roads.fallback, x_fb if x_fb is not None else [], strict=False) if f > 1e-9]
+    flows = _all_flows(roads, x)
+    if carried is not None:  # a depot's lanes carry what it could forward, not what the programme asked
+        flows = flows * np.array([carried.ravel()[ln.dest] for ln in roads.all_lanes])
+    pairs = [*zip(roads.all_lanes, flows, strict=True), *used_fb]
+    for lane, trucks in pairs:
+        town, c = divmod(lane.dest, C)
+        if lane.origin < n_points:
+            name, node = points[lane.origin].name, base.index[points[lane.origin].node]
+        else:
+            depot = towns[depots[origin_depot(lane.origin, n_points, len(depots), C)]]
+            name, node = f"{depot.name} depot", base.index[depot.node]
+        out.setdefault((towns[town].name, commodities[c].name), []).append(
+            SupplyRoute(name, node, tuple(lane.edges.tolist()), float(trucks), lane.survival, lane.willing)
+        )
+    for lanes in out.values():
+        lanes.sort(key=lambda r: (-round(r.trucks, 6), -r.willing, -r.survival, len(r.edges)))
+    return out
+
+
+def _all_flows(roads: DayRoads, x: np.ndarray) -> np.ndarray:
+    """Flow on every lane, refused lanes (not in the problem) carrying 0."""
+    flows = np.zeros(len(roads.all_lanes))
+    flows[list(roads.kept)] = x
+    return flows
