@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from siege.analyses.sweep import SweepConfig, parse_axis, sweep
-from siege.supply import simulate
 from siege.scenario import load_scenario
+from siege.supply import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIED = (parse_axis("events.1.start=2025-09-05..2025-10-15"),)

@@ -168,6 +168,9 @@ CONVOY_DRIVING_HOURS_PER_DAY: float = 5.0
 #: A town draws on the supply points whose route is at most this many times its fastest one
 #: (its usual corridors); farther ones are not part of its supply chain.
 CATCHMENT_FACTOR: float = 1.5
+#: A town fed by the gateways whose usual ones fail reaches on to this many further gateways, nearest
+#: first (beyond them a detour across the region is not a supply route; each lane costs solver time).
+FALLBACK_GATEWAYS: int = 2
 #: Ways of sharing scarce supply among towns (``[allocation] policy``), and the default: see README.
 ALLOCATION_POLICIES: tuple[str, ...] = ("max-min", "proportional", "priority")
 DEFAULT_ALLOCATION: str = "max-min"

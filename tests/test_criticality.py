@@ -24,10 +24,10 @@ from siege.analyses.interdiction import (
     scenario_interdiction,
     segment_costs,
 )
-from siege.supply import town_demand
 from siege.scenario import degrade, load_scenario
 from siege.solver.arrays import RoadArrays
 from siege.solver.routes import fastest_from
+from siege.supply import town_demand
 
 from .conftest import REPO, run_cli
 from .test_solver import random_degradation, road_graph

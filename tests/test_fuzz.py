@@ -146,10 +146,10 @@ def test_mutated_scenarios_validate_exactly_what_runs(network, tmp_path):
     """~300 mutations through the Python API: validation passes or raises SiegeInputError; what
     passes runs (isolation, and the run through time when the scenario has a period) without error."""
     from siege.analyses.isolation import run
-    from siege.supply import simulate_period
     from siege.outputs.map import map_html
     from siege.outputs.run import report_markdown
     from siege.scenario import scenario_from_dict
+    from siege.supply import simulate_period
 
     rng = random.Random(SEED)
     bases = _bases()

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from siege.supply import simulate
 from siege.scenario import load_scenario
+from siege.supply import simulate
 
 from .conftest import DATA, REPO, run_cli
 
@@ -76,7 +76,10 @@ def test_long_form_timeline_has_exactly_the_documented_columns():
     assert value(result, "Bamako", "fuel", D(2024, 1, 5), "inflow") == pytest.approx(6.0)  # for itself and Koulikoro
     assert value(result, "Koulikoro", "fuel", D(2024, 1, 5), "inflow") == pytest.approx(2.0)
     assert value(result, "Bamako", "fuel", D(2024, 1, 5), "stock_days") == pytest.approx(3.0)  # national depot
-    assert result.chain == {"Bamako": {"fuel": "Bamako", "food": "Bamako"}, "Koulikoro": {"fuel": "Bamako", "food": "Bamako"}}
+    assert result.chain == {
+        "Bamako": {"fuel": "Bamako", "food": "Bamako"},
+        "Koulikoro": {"fuel": "Bamako", "food": "Bamako"},
+    }
 
 
 def test_a_fuel_blockade_leaves_food_flowing():
@@ -399,9 +402,7 @@ def test_a_supply_point_adds_to_the_gateways_unless_told_to_replace_them(mali):
     alone = scenario_from_dict(tomllib.loads('name = "a"\nreplace_default_supply = true\n' + airstrip), network=mali)
     assert [p.name for p in alone.supply] == ["Nara"]
     # a scenario row replaces the default of the same place (here with another capacity)
-    dakar = scenario_from_dict(
-        tomllib.loads('name = "d"\n[[supply]]\nplace = "Dakar"\ncapacity = 7\n'), network=mali
-    )
+    dakar = scenario_from_dict(tomllib.loads('name = "d"\n[[supply]]\nplace = "Dakar"\ncapacity = 7\n'), network=mali)
     assert [p.capacity for p in dakar.supply if p.name == "Dakar (SN)"] == [7.0]
 
 
@@ -439,7 +440,7 @@ def test_a_convoy_in_a_scenario_without_a_period_is_simulated_or_refused(mali, t
     assert "timeline" in with_convoy.basis
     without = run(
         scenario_from_dict(
-            tomllib.loads(CONVOY.format(date="date = 2025-10-12").split("[[events]]\nkind = \"convoy\"")[0]),
+            tomllib.loads(CONVOY.format(date="date = 2025-10-12").split('[[events]]\nkind = "convoy"')[0]),
             network=mali,
         ),
         with_chokepoints=False,

@@ -144,8 +144,7 @@ def timeline_markdown(timeline: TimelineResult, *, sensitivity: bool = True) -> 
     if timeline.reasons:
         lines += ["### Why towns run short", ""]
         for town in sorted(timeline.reasons):
-            depot = timeline.chain.get(town, town)
-            via = " (a depot)" if depot == town else f" (supplied through the depot of {md(depot)})"
+            via = _supplied(town, timeline.chain.get(town, {}))
             lines.append(f"- **{md(town)}**{via}: " + "; ".join(md(r) for r in timeline.reasons[town]) + ".")
         lines.append("")
     if sensitivity:
@@ -166,3 +165,15 @@ def timeline_markdown(timeline: TimelineResult, *, sensitivity: bool = True) -> 
             lines.append(f"| {md(town)} | " + " | ".join(str(values.get(p) or "–") for p in POLICIES) + " |")
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _supplied(town: str, chain: dict[str, str]) -> str:
+    """How a town is supplied, per commodity: ``(fuel: from the supply points; food: a depot)``."""
+    from siege.supply.chain import SUPPLY_POINTS
+
+    parts = [
+        f"{c}: "
+        + ("from the supply points" if d == SUPPLY_POINTS else "a depot" if d == town else f"through {md(d)}'s depot")
+        for c, d in chain.items()
+    ]
+    return f" ({'; '.join(parts)})" if parts else ""

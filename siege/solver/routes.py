@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +25,17 @@ class PairEdges:
         code = pair[0] * self.n + pair[1]
         i = int(np.searchsorted(self.codes, code))
         return int(self.edges[i]) if i < len(self.codes) and self.codes[i] == code else default
+
+    def along(self, nodes: Sequence[int]) -> list[int]:
+        """The edges between consecutive ``nodes`` (one search for the whole path)."""
+        if len(nodes) < 2:
+            return []
+        p = np.asarray(nodes, dtype=np.int64)
+        codes = p[:-1] * self.n + p[1:]
+        i = np.searchsorted(self.codes, codes)
+        if (i >= len(self.codes)).any() or (self.codes[np.minimum(i, len(self.codes) - 1)] != codes).any():
+            raise KeyError("a route step with no edge")
+        return self.edges[i].tolist()
 
     def __getitem__(self, pair: tuple[int, int]) -> int:
         edge = self.get(pair)
@@ -54,8 +64,7 @@ class Routes:
 
     def edges(self, target: int) -> list[int]:
         """Edge positions along the route to ``target``."""
-        p = self.path(target)
-        return [self.edge_of[(a, b)] for a, b in itertools.pairwise(p)]
+        return self.edge_of.along(self.path(target))
 
 
 def shortest_from(arrays: RoadArrays, sources: Sequence[int], weight: np.ndarray) -> Routes:

@@ -213,7 +213,9 @@ def build_chain(scenario: Scenario, base: RoadArrays, points) -> Chain:
                         near.append(int(k))
                 if near:
                     sources[(i, c)] = [carriers[k] for k in sorted(near)]
-                further = [carriers[k] for k in np.flatnonzero(reach) if k not in near]
+                # beyond its catchment, the next gateways, nearest first (a few: the lanes cost time)
+                further = [carriers[k] for k in np.argsort(h, kind="stable") if reach[k] and k not in near]
+                further = sorted(further[: settings.FALLBACK_GATEWAYS])
                 if further:
                     fallback[(i, c)] = further
             elif near:

@@ -1,0 +1,155 @@
+"""Supply chains as data that reroute: checked by hand on a four-place network, and on the bundled one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+
+import pytest
+
+from siege.errors import SiegeInputError
+from siege.scenario import scenario_from_dict
+from siege.supply import simulate
+
+from .conftest import DATA, run_cli
+
+D = dt.date
+
+# chain.osm: gateways Siby and Meguetan; Siby —RN5— Bamako —RN27— Koulikoro —RN99— Meguetan (20 km).
+# Bamako is the national depot (stock: 3 days of its area); Koulikoro is fed straight from the gateways
+# (its usual one: Meguetan) and falls back first on Bamako's depot, so Bamako stocks for it too.
+BASE = """
+name = "chain"
+network = "chain.osm"
+start = 2024-01-01
+end = 2024-01-08
+capital = "Bamako"
+[[supply]]
+place = "Siby"
+capacity = 1000
+[[supply]]
+place = "Meguetan"
+capacity = 1000
+[towns]
+names = ["Bamako", "Koulikoro"]
+[demand.fuel]
+Bamako = 4
+Koulikoro = 2
+[demand.food]
+Bamako = 6
+Koulikoro = 3
+[[supply_chain]]
+commodity = "fuel"
+town = "Koulikoro"
+supplied_by = "supply_points"
+"""
+CLOSE_RN99 = """
+[[events]]
+kind = "blockade"
+ref = "RN99"
+from = "Meguetan"
+to = "Koulikoro"
+start = 2024-01-03
+end = 2024-01-05
+"""
+
+
+def chain(extra: str = ""):
+    return simulate(scenario_from_dict(tomllib.loads(BASE + extra), where="chain", base=DATA))
+
+
+def fuel(result, town, day, column):
+    rows = result.town(town, "fuel")
+    return rows[rows["date"] == day][column].iloc[0]
+
+
+def test_a_town_whose_road_to_its_gateway_is_cut_draws_on_the_depot():
+    """RN99 closed 3–5 January: Koulikoro buys its 2 tankers a day at Bamako's depot (not short, at the
+    extra hours: degraded); Bamako gives them from its stock and reorders half of what is missing a day.
+    By hand (Bamako's stock target 3 × (4 + 2) = 18): 3 Jan 18 − 2 = 16 (2.667 days); 4 Jan it orders
+    4 + 1, 16 + 5 − 4 − 2 = 15 (2.5); 5 Jan 4 + 1.5, 14.5 (2.417); 6 Jan, RN99 open, 4 + 1.75: 16.25."""
+    normal, cut = chain(), chain(CLOSE_RN99)
+    assert normal.routes[("Koulikoro", "fuel")][0].origin == "Meguetan"
+    assert normal.chain["Koulikoro"]["fuel"] == "supply points"
+    assert fuel(normal, "Bamako", D(2024, 1, 4), "stock_days") == pytest.approx(3.0)
+    for day, days in ((3, 16 / 6), (4, 2.5), (5, 14.5 / 6), (6, 16.25 / 6)):
+        assert fuel(cut, "Bamako", D(2024, 1, day), "stock_days") == pytest.approx(days, abs=1e-3), day
+    for day in (3, 4, 5):
+        assert fuel(cut, "Koulikoro", D(2024, 1, day), "inflow") == pytest.approx(2.0)
+        assert fuel(cut, "Koulikoro", D(2024, 1, day), "status") == "degraded"  # from Bamako: longer
+    assert fuel(cut, "Koulikoro", D(2024, 1, 6), "status") == "open"
+    assert not cut.frame["short"].any()
+    last_day_of_closure = simulate(cut.scenario, end=D(2024, 1, 5))
+    assert last_day_of_closure.routes[("Koulikoro", "fuel")][0].origin == "Bamako depot"
+
+
+def test_with_its_gateway_and_the_depot_cut_off_a_town_lives_on_its_stock():
+    """RN99 and RN27 closed from 3 January: Koulikoro has no road in; its 3 days (6 tankers) last to
+    the 5th; short from the 6th, isolated."""
+    both = CLOSE_RN99.replace("end = 2024-01-05\n", "") + (
+        '[[events]]\nkind = "blockade"\nref = "RN27"\nfrom = "Bamako"\nto = "Koulikoro"\nstart = 2024-01-03\n'
+    )
+    r = chain(both)
+    assert fuel(r, "Koulikoro", D(2024, 1, 5), "stock_days") == pytest.approx(0.0)
+    assert not fuel(r, "Koulikoro", D(2024, 1, 5), "short") and fuel(r, "Koulikoro", D(2024, 1, 6), "short")
+    assert fuel(r, "Koulikoro", D(2024, 1, 6), "status") == "isolated"
+    assert not r.town("Bamako", "fuel")["short"].any()
+
+
+def test_a_scenario_says_who_supplies_whom():
+    """``supplied_by = "Bamako"``: Koulikoro draws on Bamako's depot every day, Bamako orders for both."""
+    r = chain('[[supply_chain]]\ncommodity = "fuel"\ntown = "Koulikoro"\nsupplied_by = "Bamako"\n')
+    assert r.chain["Koulikoro"]["fuel"] == "Bamako"
+    assert r.routes[("Koulikoro", "fuel")][0].origin == "Bamako depot"
+    assert fuel(r, "Bamako", D(2024, 1, 2), "inflow") == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize(
+    ("row", "expect"),
+    [
+        ('town = "Koulikoro"\nsupplied_by = "Siby"', "or another of the scenario's towns"),
+        (
+            'town = "Bamako"\nrole = "retail"\n[[supply_chain]]\ncommodity = "fuel"\ntown = "Koulikoro"\n'
+            'supplied_by = "Bamako"',
+            "holds no fuel depot",
+        ),
+        ('town = "Koulikoro"\nrole = "warehouse"', "expected one of national_depot, regional_depot, retail"),
+        ('town = "Koulikoro"\ndepot = "Bamako"', "unknown field"),
+    ],
+)
+def test_a_bad_supply_chain_row_is_one_clear_error(row, expect):
+    text = BASE.replace('[[supply_chain]]\ncommodity = "fuel"\ntown = "Koulikoro"\nsupplied_by = "supply_points"\n', "")
+    with pytest.raises(SiegeInputError) as err:
+        scenario_from_dict(tomllib.loads(text + f'[[supply_chain]]\ncommodity = "fuel"\n{row}\n'), base=DATA)
+    assert expect in str(err.value) and "supply_chain" in str(err.value)
+
+
+def test_a_circle_of_suppliers_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "circle.toml"
+    path.write_text(
+        BASE.replace('network = "chain.osm"', f'network = "{DATA / "chain.osm"}"')
+        + '[[supply_chain]]\ncommodity = "food"\ntown = "Koulikoro"\nrole = "regional_depot"\nsupplied_by = "Bamako"\n'
+        + '[[supply_chain]]\ncommodity = "food"\ntown = "Bamako"\nsupplied_by = "Koulikoro"\n',
+        encoding="utf-8",
+    )
+    res = run_cli("run", path, "--out", tmp_path / "out")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "circle" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_the_bundled_chain_follows_the_distribution_facts(mali):
+    """Fuel: stations fed by importers' tankers straight from the gateways (Kolondiéba and Sikasso from
+    Abidjan, on the RN30 and RN7 they stand on), Kayes' depot not working, Bamako's depot stocking for
+    the country; food through the OPAM stores (distribution.csv)."""
+    text = 'name = "normal day"\nstart = 2025-01-01\nend = 2025-01-02\n'
+    r = simulate(scenario_from_dict(tomllib.loads(text), network=mali))
+    for town in ("Kolondiéba", "Sikasso", "Kayes", "Ségou"):
+        assert r.chain[town]["fuel"] == "supply points", town
+    for town in ("Kolondiéba", "Sikasso"):
+        assert r.routes[(town, "fuel")][0].origin == "Abidjan (CI)", town
+    assert r.chain["Bamako"]["fuel"] == "Bamako"
+    assert r.chain["Ségou"]["food"] == "Ségou" and r.chain["Bafoulabé"]["food"] == "Kayes"
+    national = r.frame[(r.frame["commodity"] == "fuel") & (r.frame["date"] == D(2025, 1, 1))]["demand"].sum()
+    bamako = r.town("Bamako", "fuel").iloc[0]
+    # 3 days of the country's demand, expressed in days of it
+    assert bamako["stock_days"] == pytest.approx(3.0) and national == pytest.approx(120, rel=0.05)
