@@ -526,9 +526,8 @@ def _why(s: _Setup, roads: DayRoads, i, c, used, allowed_share, ration, failed) 
             if depot != i
             else "its lanes from the supply points could not bring the day's need"
         )
-        reasons.append(
-            f"{commodity}: {what} and the depots and supply points it falls back on could not make up the rest"
-        )
+        fallback = "further supply points" if s.is_depot[i, c] else "depots and supply points"
+        reasons.append(f"{commodity}: {what} and the {fallback} it falls back on could not make up the rest")
     reasons += _binding_limits(roads, used, s.points, commodity, {i * C + c, depot * C + c})
     if ration[i, c] < 1:
         reasons.append(f"{commodity}: demand rationed to {ration[i, c]:.0%}")
