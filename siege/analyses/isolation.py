@@ -185,13 +185,17 @@ def assumptions(scenario: Scenario) -> list[str]:
     """The modelling choices a reader of the results must know."""
     items = [
         "Served fraction and status come from the supply model on the evaluation day: each commodity "
-        "(networks/mali/commodities.csv) moves from supply points to depots and on to towns; under threat "
+        "(networks/mali/commodities.csv) moves along its supply chain (on the bundled network "
+        "networks/mali/supply_chain.csv: fuel straight from the gateways to every town's stations, the "
+        "national depot in Bamako stocking for the country; food through the OPAM stores), a town whose "
+        "supply fails drawing on the other depots and further gateways; under threat "
         f"truckers carry 1 − risk/{settings.REFUSE_RISK:g} of orders (each event on a lane counted once); "
         "blockades, caps, escorts and the allocation policy "
         f"({scenario.allocation['policy']}) act as described in the README.",
         "A town's route, origin, route survival and chokepoints follow its supply chain for its worst-served "
-        "commodity: a depot's from its supply points, any other town's from its depot (whose own row shows "
-        "the depot's). Chokepoints are the minimum cut nearest the town between those origins and the town.",
+        "commodity: from the supply points for a town they feed, from its depot for the others (whose own "
+        "row shows the depot's), or from where it fell back that day. Chokepoints are the minimum cut "
+        "nearest the town between those origins and the town, on the lanes its supply takes.",
         "Route survival is the probability that a convoy gets through on that route: Π(1 − risk) over the "
         "events it meets, each event once.",
         "Demand per commodity per networks/mali/commodities.csv (sources there); supply capacities per "

@@ -124,7 +124,9 @@ def timeline_markdown(timeline: TimelineResult, *, sensitivity: bool = True) -> 
         "## Through time",
         "",
         f"Simulated day by day from {timeline.start} to {timeline.end}, commodity by commodity, along supply "
-        f"chains (import gateways and producing regions → depots → towns). Allocation policy: **{timeline.policy}**. "
+        "chains (import gateways and producing regions → depots → towns, or straight to a town's stations; "
+        "who supplies whom per commodity: networks/mali/supply_chain.csv on the bundled network, "
+        f"[[supply_chain]] in the scenario). Allocation policy: **{timeline.policy}**. "
         f"Stocks at the start, unless the scenario sets them: {stock_text}. See timeline.csv and stocks.png.",
         "",
         "| town | commodity | runs short | days short | back to normal | lowest stock (days) | worst status |",
