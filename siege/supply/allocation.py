@@ -27,6 +27,7 @@ published corridor pattern, not an accident of route length, and degrades from t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -69,6 +70,42 @@ class SupplyProblem:
     zone_capacity: np.ndarray  # trucks/day per capped zone
     escort_capacity: np.ndarray  # trucks/day per escort
     n_dest: int
+
+    @functools.cached_property
+    def incidence(self) -> _Incidence:
+        """Which lanes use which edges, zones and escorts (each counted once per lane), built once."""
+        lanes = self.lanes
+        L = len(lanes)
+        if L:
+            e_idx = np.concatenate([np.asarray(ln.edges, dtype=np.int64) for ln in lanes])
+            l_idx = np.repeat(np.arange(L), [len(ln.edges) for ln in lanes])
+        else:
+            e_idx = l_idx = np.zeros(0, dtype=np.int64)
+        used, inverse = np.unique(e_idx, return_inverse=True)
+        pair = np.unique(np.stack([inverse, l_idx]), axis=1)  # a lane counts once per edge
+        zl = np.array([(z, i) for i, ln in enumerate(lanes) for z in set(ln.zones)], dtype=np.int64).reshape(-1, 2).T
+        el = np.array([(ln.escort, i) for i, ln in enumerate(lanes) if ln.escort >= 0], dtype=np.int64).reshape(-1, 2).T
+        n_e = len(self.edge_capacity)
+        return _Incidence(
+            used,
+            pair,
+            zl,
+            el,
+            csr_array((np.ones(pair.shape[1]), (used[pair[0]], pair[1])), shape=(n_e, L)),
+            np.fromiter((ln.origin for ln in lanes), dtype=np.int64, count=L),
+            np.fromiter((ln.dest for ln in lanes), dtype=np.int64, count=L),
+        )
+
+
+@dataclass(frozen=True)
+class _Incidence:
+    used_edges: np.ndarray  # edges some lane uses
+    pair: np.ndarray  # (position in used_edges, lane), each pair once
+    zone_lane: np.ndarray  # (zone, lane)
+    escort_lane: np.ndarray  # (escort, lane)
+    edge_lane: csr_array  # edges × lanes, 1 where the lane uses the edge
+    origin: np.ndarray  # per lane
+    dest: np.ndarray  # per lane
 
 
 def solve_supply(
@@ -114,29 +151,18 @@ def solve_supply(
         groups.append(can.copy())
 
     x = np.zeros(L)
+    lp = _Programme(rows, rhs, D, orders, hours, targets)
     for group in groups:
         active = group & ~fixed
         rounds = 0
         while active.any():
             rounds += 1
-            lam, x_level = _max_level(rows, rhs, D, orders, level, fixed, active, hours, L)
+            lam, x_level = lp.max_level(level, fixed, active)
             if lam is None:
                 break
             # which destinations can still go higher, with everyone else at least at their level?
             level[active] = lam
-            x_fill = _fill(
-                rows,
-                rhs,
-                D,
-                orders,
-                level,
-                active | fixed,
-                active,
-                hours,
-                L,
-                trucks=policy == "proportional",
-                targets=targets,
-            )
+            x_fill = lp.fill(level, active | fixed, active, trucks=policy == "proportional")
             x = x_fill if x_fill is not None else x_level
             served = _served(D, x, orders)
             higher = active & (served > lam + 1e-6)
@@ -164,22 +190,20 @@ class Used:
 
 def used_capacity(problem: SupplyProblem, x: np.ndarray) -> Used:
     """The capacities lane flows ``x`` use (a lane counts once per edge and per zone)."""
-    used = Used(
-        np.zeros(len(problem.edge_capacity)),
-        np.zeros(len(problem.origin_capacity)),
-        np.zeros(len(problem.zone_capacity)),
-        np.zeros(len(problem.escort_capacity)),
+    inc = problem.incidence
+    x = np.maximum(np.asarray(x, dtype=float), 0.0)
+    zone = np.zeros(len(problem.zone_capacity))
+    escort = np.zeros(len(problem.escort_capacity))
+    if inc.zone_lane.size:
+        np.add.at(zone, inc.zone_lane[0], x[inc.zone_lane[1]])
+    if inc.escort_lane.size:
+        np.add.at(escort, inc.escort_lane[0], x[inc.escort_lane[1]])
+    return Used(
+        inc.edge_lane @ x if len(x) else np.zeros(len(problem.edge_capacity)),
+        np.bincount(inc.origin, weights=x, minlength=len(problem.origin_capacity)).astype(float),
+        zone,
+        escort,
     )
-    for ln, flow in zip(problem.lanes, x, strict=True):
-        if flow <= 0:
-            continue
-        used.edge[np.unique(ln.edges)] += flow
-        used.origin[ln.origin] += flow
-        for z in set(ln.zones):
-            used.zone[z] += flow
-        if ln.escort >= 0:
-            used.escort[ln.escort] += flow
-    return used
 
 
 def residual(problem: SupplyProblem, used: Used, lanes: Sequence[Lane]) -> SupplyProblem:
@@ -214,11 +238,22 @@ def _constraints(problem, lanes, lane_dest, willing, normal, allowed):
         rhs.append(b)
 
     # shared road capacity, on the edges lanes use
-    e_idx = np.concatenate([ln.edges for ln in lanes])
-    l_idx = np.repeat(np.arange(L), [len(ln.edges) for ln in lanes])
-    used, inverse = np.unique(e_idx, return_inverse=True)
-    pair = np.unique(np.stack([inverse, l_idx]), axis=1)  # a lane counts once per edge
-    add(pair[0], pair[1], np.ones(pair.shape[1]), len(used), problem.edge_capacity[used])
+    inc = problem.incidence
+    used, pair = inc.used_edges, inc.pair
+    # a road whose capacity exceeds all its lanes' destinations may receive cannot bind: no row for it
+    # (most roads carry far more trucks a day than any day's orders; the programme stays small)
+    dest_pairs = np.unique(np.stack([pair[0], lane_dest[pair[1]]]), axis=1)
+    most = np.bincount(dest_pairs[0], weights=allowed[dest_pairs[1]], minlength=len(used))
+    binding = problem.edge_capacity[used] < most * (1 + 1e-9)
+    rows_of = np.cumsum(binding) - 1
+    sel = binding[pair[0]]
+    add(
+        rows_of[pair[0][sel]],
+        pair[1][sel],
+        np.ones(int(sel.sum())),
+        int(binding.sum()),
+        problem.edge_capacity[used][binding],
+    )
     # origins
     origin = np.fromiter((ln.origin for ln in lanes), dtype=np.int64, count=L)
     finite = np.isfinite(problem.origin_capacity)
@@ -232,14 +267,22 @@ def _constraints(problem, lanes, lane_dest, willing, normal, allowed):
         problem.origin_capacity[finite],
     )
     # capped zones and escorts (a lane counts once per zone)
-    zl = [(z, i) for i, ln in enumerate(lanes) for z in set(ln.zones)]
-    if zl:
-        z, i = np.array(zl).T
-        add(z, i, np.ones(len(zl)), len(problem.zone_capacity), problem.zone_capacity)
-    el = [(ln.escort, i) for i, ln in enumerate(lanes) if ln.escort >= 0]
-    if el:
-        z, i = np.array(el).T
-        add(z, i, np.ones(len(el)), len(problem.escort_capacity), problem.escort_capacity)
+    if inc.zone_lane.size:
+        add(
+            inc.zone_lane[0],
+            inc.zone_lane[1],
+            np.ones(inc.zone_lane.shape[1]),
+            len(problem.zone_capacity),
+            problem.zone_capacity,
+        )
+    if inc.escort_lane.size:
+        add(
+            inc.escort_lane[0],
+            inc.escort_lane[1],
+            np.ones(inc.escort_lane.shape[1]),
+            len(problem.escort_capacity),
+            problem.escort_capacity,
+        )
     # willingness: under threat, truckers carry at most `willing` of what a destination orders through
     # its threatened lanes (Σ x / willing ≤ orders); threat-free lanes are not in this row
     threatened = np.flatnonzero(willing < 1.0 - 1e-12)
@@ -250,43 +293,115 @@ def _constraints(problem, lanes, lane_dest, willing, normal, allowed):
     return vstack(blocks).tocsr(), np.concatenate(rhs)
 
 
-def _max_level(rows, rhs, D, orders, level, fixed, active, hours, L):
-    """Largest common served fraction λ of the ``active`` destinations, the ``fixed`` ones kept at
-    their level. Variables: lane flows and λ."""
-    n = L + 1
-    c = np.concatenate([_HOUR_COST * hours, [-1.0]])
-    A = [csr_array((rows.data, rows.indices, rows.indptr), shape=(rows.shape[0], n))]
-    b = [rhs]
-    act = np.flatnonzero(active)
-    # λ·order − delivered ≤ 0
-    Da = D[act]
-    A.append(_with_last(-Da, orders[act], n))
-    b.append(np.zeros(len(act)))
-    fx = np.flatnonzero(fixed & (level > 0))
-    if len(fx):
-        A.append(_with_last(-D[fx], np.zeros(len(fx)), n))
-        b.append(-(level[fx] * orders[fx]) + 1e-9)
-    upper = np.full(n, np.inf)
-    upper[-1] = 1.0
-    x = _minimise(c, vstack(A).tocsr(), np.concatenate(b), upper)
-    if x is None:
-        return None, None
-    return float(x[-1]), x[:-1]
+class _Programme:
+    """The day's programmes as one HiGHS model, changed between the rounds of the filling instead of
+    rebuilt: columns are the lane flows, the common level λ and two deviation columns per corridor
+    target; rows the day's constraints, the targets' rows and one row per destination
+    (``λ·order − delivered ≤ bound``, its λ coefficient and bound set per programme). HiGHS starts each
+    programme from the last one's basis."""
 
+    def __init__(self, rows: csr_array, rhs: np.ndarray, D: csr_array, orders, hours, targets) -> None:
+        global _solver
+        L = D.shape[1]
+        self.L, self.G = L, len(targets)
+        self.orders = orders
+        self.D = D
+        self.dests = np.flatnonzero(np.diff(D.indptr) > 0)  # destinations with a lane
+        self.hours = hours
+        n = L + 1 + 2 * self.G
+        self.lam = L
+        blocks = [csr_array((rows.data, rows.indices, rows.indptr), shape=(rows.shape[0], n))]
+        upper = [rhs]
+        if self.G:
+            r, c, v = [], [], []
+            t_rhs = np.zeros(2 * self.G)
+            for k, (ix, t) in enumerate(targets):
+                r += [2 * k] * len(ix) + [2 * k + 1] * len(ix) + [2 * k, 2 * k + 1]
+                c += [*ix.tolist(), *ix.tolist(), L + 1 + 2 * k, L + 1 + 2 * k + 1]
+                v += [1.0] * len(ix) + [-1.0] * len(ix) + [-1.0, -1.0]
+                t_rhs[2 * k], t_rhs[2 * k + 1] = t, -t
+            blocks.append(csr_array((v, (r, c)), shape=(2 * self.G, n)))
+            upper.append(t_rhs)
+        # per destination with a lane: a level row (order·λ − delivered ≤ 0 while active, else free)
+        # and a floor row (−delivered ≤ −kept level × order, else free); only bounds change between
+        # programmes, so HiGHS starts from the last basis
+        Dd = D[self.dests].tocoo()
+        nd = len(self.dests)
+        self.first_dest_row = sum(b.shape[0] for b in blocks)
+        blocks.append(
+            csr_array(
+                (np.r_[-Dd.data, orders[self.dests]], (np.r_[Dd.row, np.arange(nd)], np.r_[Dd.col, np.full(nd, L)])),
+                shape=(nd, n),
+            )
+        )
+        blocks.append(csr_array((-Dd.data, (Dd.row, Dd.col)), shape=(nd, n)))
+        upper += [np.full(nd, np.inf), np.full(nd, np.inf)]
+        A = vstack(blocks).tocsr()
+        if _solver is None:
+            _solver = _QuietHighs()
+            _solver.setOptionValue("output_flag", False)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, A.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.zeros(n)
+        lp.col_upper_ = np.full(n, highspy.kHighsInf)
+        lp.row_lower_ = np.full(A.shape[0], -highspy.kHighsInf)
+        b = np.concatenate(upper)
+        lp.row_upper_ = np.where(np.isfinite(b), b, highspy.kHighsInf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(float)
+        _solver.passModel(lp)
+        self.h = _solver
+        self.n = n
 
-def _fill(rows, rhs, D, orders, level, keep, active, hours, L, *, trucks: bool = False, targets=()):
-    """Most total served fraction (or, with ``trucks``, most trucks) of the ``active`` destinations,
-    every destination in ``keep`` at least at its level."""
-    with np.errstate(divide="ignore"):
-        per = 1.0 if trucks else 1.0 / np.where(orders > 0, orders, 1.0)
-        weight = np.where(active & (orders > 0), per, 0.0)
-    c = -(D.T @ weight) + _HOUR_COST * hours
-    A, b = [rows], [rhs]
-    kp = np.flatnonzero(keep & (level > 0))
-    if len(kp):
-        A.append(-D[kp])
-        b.append(-(level[kp] * orders[kp]) * (1 - 1e-9))
-    return _minimise(c, vstack(A).tocsr(), np.concatenate(b), np.full(L, np.inf), targets=targets)
+    def _set(self, cost: np.ndarray, lam_upper: float, level_bound: np.ndarray, floor: np.ndarray):
+        h = self.h
+        nd = len(self.dests)
+        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), cost)
+        h.changeColBounds(self.lam, 0.0, lam_upper)
+        rows = np.arange(self.first_dest_row, self.first_dest_row + 2 * nd, dtype=np.int32)
+        upper = np.r_[level_bound, floor]
+        h.changeRowsBounds(
+            len(rows),
+            rows,
+            np.full(len(rows), -highspy.kHighsInf),
+            np.where(np.isfinite(upper), upper, highspy.kHighsInf),
+        )
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.array(h.getSolution().col_value)
+
+    def max_level(self, level, fixed, active):
+        """Largest common served fraction λ of the ``active`` destinations, the ``fixed`` ones kept at
+        their level: (λ, flows), or (None, None)."""
+        o = self.orders[self.dests]
+        act, fx = active[self.dests], (fixed & (level > 0))[self.dests]
+        cost = np.zeros(self.n)
+        cost[: self.L] = _HOUR_COST * self.hours
+        cost[self.lam] = -1.0
+        sol = self._set(cost, 1.0, np.where(act, 0.0, np.inf), np.where(fx, -(level[self.dests] * o) + 1e-9, np.inf))
+        if sol is None:
+            return None, None
+        return float(sol[self.lam]), sol[: self.L]
+
+    def fill(self, level, keep, active, *, trucks: bool = False):
+        """Most total served fraction (or, with ``trucks``, most trucks) of the ``active``
+        destinations, every destination in ``keep`` at least at its level; among equal answers the
+        nearest to the corridor targets, then the shortest lanes."""
+        orders = self.orders
+        with np.errstate(divide="ignore"):
+            per = 1.0 if trucks else 1.0 / np.where(orders > 0, orders, 1.0)
+            weight = np.where(active & (orders > 0), per, 0.0)
+        cost = np.zeros(self.n)
+        cost[: self.L] = -(self.D.T @ weight) + _HOUR_COST * self.hours
+        cost[self.L + 1 :] = _SHARE_COST
+        kp = (keep & (level > 0))[self.dests]
+        bound = np.where(kp, -(level[self.dests] * orders[self.dests]) * (1 - 1e-9), np.inf)
+        sol = self._set(cost, 0.0, np.full(len(self.dests), np.inf), bound)
+        return None if sol is None else sol[: self.L]
 
 
 class _QuietHighs(highspy.Highs):
@@ -299,69 +414,6 @@ class _QuietHighs(highspy.Highs):
 
 
 _solver: _QuietHighs | None = None
-
-
-def _with_targets(c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray, targets):
-    """Add, for each corridor target, two deviation columns (above, below) and the rows
-    ``Σ x − above ≤ t`` and ``−Σ x − below ≤ −t``, each deviation costing ``_SHARE_COST`` a truck."""
-    G = len(targets)
-    n, m = len(c), A.shape[0]
-    rows, cols, vals = [], [], []
-    rhs = np.zeros(2 * G)
-    for k, (ix, t) in enumerate(targets):
-        rows += [2 * k] * len(ix) + [2 * k + 1] * len(ix) + [2 * k, 2 * k + 1]
-        cols += [*ix.tolist(), *ix.tolist(), n + 2 * k, n + 2 * k + 1]
-        vals += [1.0] * len(ix) + [-1.0] * len(ix) + [-1.0, -1.0]
-        rhs[2 * k], rhs[2 * k + 1] = t, -t
-    T = csr_array((vals, (rows, cols)), shape=(2 * G, n + 2 * G))
-    A = vstack([csr_array((A.data, A.indices, A.indptr), shape=(m, n + 2 * G)), T]).tocsr()
-    return (
-        np.concatenate([c, np.full(2 * G, _SHARE_COST)]),
-        A,
-        np.concatenate([b, rhs]),
-        np.concatenate([upper, np.full(2 * G, np.inf)]),
-    )
-
-
-def _minimise(c: np.ndarray, A: csr_array, b: np.ndarray, upper: np.ndarray, *, targets=()) -> np.ndarray | None:
-    """``min c·x`` subject to ``A x <= b`` and ``0 <= x <= upper``, by HiGHS; ``None`` if no optimum.
-
-    Called directly (not through ``scipy.optimize.linprog``, whose argument checking cost more than
-    solving these small programmes), with one solver per process. Corridor targets, if any, add their
-    deviation columns (dropped from the answer)."""
-    global _solver
-    n_answer = len(c)
-    if len(targets):  # only the filling programme, whose answer is kept, follows them
-        c, A, b, upper = _with_targets(c, A, b, upper, targets)
-    if _solver is None:
-        _solver = _QuietHighs()
-        _solver.setOptionValue("output_flag", False)
-    n, m = len(c), A.shape[0]
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, m
-    lp.col_cost_ = np.ascontiguousarray(c, dtype=float)
-    lp.col_lower_ = np.zeros(n)
-    lp.col_upper_ = np.where(np.isfinite(upper), upper, highspy.kHighsInf)
-    lp.row_lower_ = np.full(m, -highspy.kHighsInf)
-    lp.row_upper_ = np.ascontiguousarray(b, dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    _solver.passModel(lp)
-    _solver.run()
-    if _solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    return np.array(_solver.getSolution().col_value)[:n_answer]
-
-
-def _with_last(M: csr_array, last: np.ndarray, n: int) -> csr_array:
-    """``[M | last]`` as one sparse matrix with ``n`` columns."""
-    M = M.tocoo()
-    rows = np.concatenate([M.row, np.arange(M.shape[0])])
-    cols = np.concatenate([M.col, np.full(M.shape[0], n - 1)])
-    vals = np.concatenate([M.data, last])
-    return csr_array((vals, (rows, cols)), shape=(M.shape[0], n))
 
 
 def share_held(amount: float, asked: np.ndarray, orders: np.ndarray, policy: str, rank: np.ndarray) -> np.ndarray:

@@ -26,6 +26,27 @@ from siege.supply.allocation import Lane, SupplyProblem
 from siege.supply.chain import Chain
 from siege.supply.result import SupplyRoute
 
+#: routes kept between states of the roads (then the cache starts again)
+ROUTE_CACHE_LIMIT = 200_000
+
+
+def _route(arrays, fast, safe, target: int, risky: dict, events):
+    """The lane's route to ``target``: the most reliable within ``CATCHMENT_FACTOR`` × the fastest
+    (the fastest when none is safer), with its hours, the events it meets and their risk; ``None``
+    when unreachable."""
+    if not np.isfinite(fast.dist[target]):
+        return None
+    candidates = []
+    for routes in (safe, fast):
+        edges = np.array(routes.edges(target), dtype=np.int64)
+        h = float(arrays.hours[edges].sum()) if len(edges) else 0.0
+        met = tuple(sorted({e for p in edges.tolist() for e in risky.get(p, ())}))
+        risk = 1.0 - math.prod(1.0 - events[e].effect.risk for e in met if not events[e].effect.closed)
+        if h <= fast.dist[target] * settings.CATCHMENT_FACTOR + 1e-9:
+            candidates.append((-willing(risk), h, edges, met, risk))
+    _, h, edges, met, risk = min(candidates, key=lambda t: (t[0], t[1]))
+    return h, edges, met, risk
+
 
 def willing(risk: float) -> float:
     """Share of orders truckers carry through a lane of this risk."""
@@ -78,10 +99,11 @@ def corridor_targets(scenario, roads: DayRoads, points, allowed: np.ndarray, roo
     return out
 
 
-def day_roads(scenario, base, chain: Chain, points, road_events, escorts) -> DayRoads:
+def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes: dict | None = None) -> DayRoads:
     """Lanes for every commodity with the given events acting (cached per set of events)."""
     towns = scenario.on_network
     pos = base.index
+    routes = {} if routes is None else routes
     T, C = len(towns), len(scenario.commodities)
     depots = chain.depots
     depot_slot = {d: k for k, d in enumerate(depots)}
@@ -133,27 +155,28 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts) -> Day
         by_origin: dict[int, list[tuple[int, bool]]] = {}
         for o, d, fb in pairs:
             by_origin.setdefault(o, []).append((d, fb))
+        # a route depends only on the events acting on the commodity: shared by commodities and by
+        # states of the roads that agree on them (``routes``: the caller's cache)
+        state = tuple((i, events[i]) for i in active)
         for o, dests in by_origin.items():
             node = (
                 pos[points[o].node]
                 if o < n_points
                 else pos[towns[depots[origin_depot(o, n_points, len(depots), C)]].node]
             )
-            fast, safe = fastest_from(arrays, [node]), most_reliable_from(arrays, [node])
-            for d, fb in dests:
+            targets = [pos[towns[d].node] for d, _ in dests]
+            if any((state, node, t) not in routes for t in targets):
+                if len(routes) > ROUTE_CACHE_LIMIT:
+                    routes.clear()
+                fast, safe = fastest_from(arrays, [node]), most_reliable_from(arrays, [node])
+                for t in targets:
+                    routes[(state, node, t)] = _route(arrays, fast, safe, t, risky, events)
+            for (d, fb), target in zip(dests, targets, strict=True):
                 out = fallback if fb else lanes
-                target = pos[towns[d].node]
-                if not np.isfinite(fast.dist[target]):
+                found = routes[(state, node, target)]
+                if found is None:
                     continue
-                candidates = []
-                for routes in (safe, fast):
-                    edges = np.array(routes.edges(target), dtype=np.int64)
-                    h = float(arrays.hours[edges].sum()) if len(edges) else 0.0
-                    met = tuple(sorted({e for p in edges.tolist() for e in risky.get(p, ())}))
-                    risk = 1.0 - math.prod(1.0 - events[e].effect.risk for e in met if not events[e].effect.closed)
-                    if h <= fast.dist[target] * settings.CATCHMENT_FACTOR + 1e-9:
-                        candidates.append((-willing(risk), h, edges, met, risk))
-                _, h, edges, met, risk = min(candidates, key=lambda t: (t[0], t[1]))
+                h, edges, met, risk = found
                 dest = d * C + c
                 lane_zones = tuple(
                     z

@@ -77,6 +77,7 @@ class SimulationMemo:
     roads: dict = field(default_factory=dict)
     flows: dict = field(default_factory=dict)
     convoys: dict = field(default_factory=dict)
+    routes: dict = field(default_factory=dict)  # (events on a commodity, origin, town) -> its route
 
     def get(self, table: dict, key, make: Callable[[], object]):
         if key in table:
@@ -155,7 +156,9 @@ def _setup(scenario: Scenario, memo: SimulationMemo, policy: str) -> _Setup:
         )
     priority_names = scenario.allocation.get("priority", [])
     rank = np.array([priority_names.index(n) if n in priority_names else len(priority_names) for n in names])
-    baseline = memo.get(memo.roads, ((), ()), lambda: day_roads(scenario, base, chain, points, (), frozenset()))
+    baseline = memo.get(
+        memo.roads, ((), ()), lambda: day_roads(scenario, base, chain, points, (), frozenset(), memo.routes)
+    )
     return _Setup(
         scenario,
         names,
@@ -232,7 +235,7 @@ def _day(s: _Setup, memo: SimulationMemo, day: dt.date, stock, reserve, pulses, 
     roads = memo.get(
         memo.roads,
         key,
-        functools.partial(day_roads, scenario, s.base, s.chain, s.points, road_events, frozenset(escorts)),
+        functools.partial(day_roads, scenario, s.base, s.chain, s.points, road_events, frozenset(escorts), memo.routes),
     )
     ration = st.ration(scenario, day, names)
     allowed_share = st.blockades(scenario, day, names)  # (town, commodity) share that may enter
