@@ -132,19 +132,47 @@ def _load(source: str, road_classes: str | None, largest_component: bool, tables
     help="Places further than this from any road node are reported, not snapped.",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--date", "day", help="Also say what the rainy season closes or slows on this day (YYYY-MM-DD).")
 @_fail_cleanly
-def network_info(source, road_classes, largest_component, tables, max_snap_km, fmt) -> None:
-    """Summarise a network: size, km of road per class and per ref, components, snapped places."""
+def network_info(source, road_classes, largest_component, tables, max_snap_km, fmt, day) -> None:
+    """Summarise a network: size, km of road per class and per ref, components, snapped places; with
+    ``--date``, what the season closes or slows that day."""
     from siege.network.summary import network_summary
     from siege.outputs.network import format_network_summary
     from siege.places import gazetteer_for
+    from siege.scenario.dates import parse_date
 
+    when = parse_date(day, "--date") if day else None
     G = _load(source, road_classes, largest_component, tables)
     summary = network_summary(G, gazetteer_for(G), max_snap_km=max_snap_km)
+    season = _season_on(G, when) if when else None
     if fmt == "json":
-        click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
+        out = summary.to_dict()
+        if season is not None:
+            out["season"] = {"date": str(when), "acting": season}
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         click.echo(format_network_summary(summary))
+        if season is not None:
+            click.echo(f"\nBy season on {when}:")
+            for row in season or [{"what": "nothing closed or slowed by season", "effect": "", "basis": ""}]:
+                click.echo(f"  {row['what']}" + (f": {row['effect']} ({row['basis']})" if row["effect"] else ""))
+
+
+def _season_on(G, when) -> list[dict[str, str]]:
+    """The seasonal rules of the network acting on ``when`` (the bundled network's seasons.csv)."""
+    from siege.places import gazetteer_for
+    from siege.scenario.context import NetworkContext
+    from siege.scenario.model import seasonal_events
+
+    if not G.graph.get("schematic"):
+        note = 'no seasonal rules for this network (a scenario adds its own: kind = "season" events)'
+        return [{"what": note, "effect": "", "basis": ""}]
+    return [
+        {"what": e.label, "effect": e.describe(), "basis": e.note}
+        for e in seasonal_events(NetworkContext(G, gazetteer_for(G)))
+        if e.active_on(when)
+    ]
 
 
 @network.command("export", context_settings=CONTEXT, epilog=_SOURCE_HELP)

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ TOP_FIELDS = (
     "replace_default_supply",
     "corridor_shares",
     "supply_chain",
+    "seasons",
 )
 #: kinds of the default towns: Mali's capitals; on an extract, its capital, cities and towns (not villages)
 TOWN_KINDS = ("capital", "regional_capital", "cercle_capital", "town")
@@ -260,6 +261,11 @@ def scenario_from_dict(
     stocks = _stocks(raw.get("stocks", {}), where, towns, ctx.gazetteer)
     interdiction = _interdiction(raw.get("interdiction", {}), where, ctx)
     events = _events(raw.get("events", []), where, ctx)
+    seasons = raw.get("seasons", bool(network.graph.get("schematic")))
+    if not isinstance(seasons, bool):
+        raise SiegeInputError(f"{where}: seasons", "expected true or false")
+    if seasons and bool(network.graph.get("schematic")) and (date or start or end):
+        events += seasonal_events(ctx, first_index=len(events))
     start, end = _period_for_stock_events(events, date, start, end, where, notes)
     allocation = _allocation(raw.get("allocation", {}), where, towns, ctx.gazetteer)
     commodity_demand = _commodity_demand(raw.get("demand", {}), where, towns, ctx.gazetteer)
@@ -743,3 +749,27 @@ def _events(raw: Any, where: str, ctx: NetworkContext) -> list[Event]:
             )
         events.append(EVENT_KINDS[kind].parse(i, item, at, ctx))
     return events
+
+
+def seasonal_events(ctx: NetworkContext, *, first_index: int = 0) -> list[Event]:
+    """The bundled network's rainy-season rules (``networks/mali/seasons.csv``) as ``season`` events,
+    each with its basis as note."""
+    out = []
+    path = bundled.data_dir() / "seasons.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        for n, r in enumerate(csv.DictReader(f), start=2):
+            raw: dict[str, Any] = {
+                "kind": "season",
+                "months": [r["months_from"], r["months_to"]],
+                "effect": "close" if r["effect"] == "close" else {"delay_factor": float(r["delay_factor"])},
+                "source": "networks/mali/seasons.csv",
+                "note": r["basis"],
+            }
+            if r["surface"]:
+                raw["surface"] = r["surface"]
+            else:
+                raw.update({"from": r["from"], "to": r["to"], **({"ref": r["ref"]} if r["ref"] else {})})
+            out.append(EVENT_KINDS["season"].parse(first_index + len(out), raw, f"{path.name} line {n}", ctx))
+    # a road with a rule of its own is not slowed again by the rule for every unpaved road
+    named = frozenset().union(*(e.edges for e in out if "surface" not in dict(e.details)))
+    return [replace(e, edges=e.edges - named) if "surface" in dict(e.details) else e for e in out]

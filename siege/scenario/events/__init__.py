@@ -11,6 +11,7 @@ from siege.scenario.events.cut import Cut
 from siege.scenario.events.escort import Escort
 from siege.scenario.events.rationing import Rationing
 from siege.scenario.events.release_reserve import ReleaseReserve
+from siege.scenario.events.season import Season
 from siege.scenario.events.town_blockade import TownBlockade
 
 #: event ``kind`` → class
@@ -25,6 +26,7 @@ EVENT_KINDS: dict[str, type[Event]] = {
     "escort": Escort,
     "rationing": Rationing,
     "release_reserve": ReleaseReserve,
+    "season": Season,
 }
 
 __all__ = [
@@ -38,5 +40,6 @@ __all__ = [
     "Event",
     "Rationing",
     "ReleaseReserve",
+    "Season",
     "TownBlockade",
 ]
