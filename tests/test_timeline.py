@@ -128,6 +128,21 @@ def test_a_convoy_arrives_after_its_travel_time_as_a_pulse():
     assert inflow[D(2024, 1, 6)] == pytest.approx(0.0) and stock[D(2024, 1, 12)] == pytest.approx(3.0)
 
 
+def test_a_convoy_in_tonnes_is_that_many_trucks_of_its_commodity():
+    """37 t of food in 18.5 t trucks (commodities.csv) is the 2-truck pulse of a convoy of 2 trucks."""
+    convoy = '[[events]]\nkind = "convoy"\nfrom = "Siby"\nto = "Bamako"\ndate = 2024-01-04\ncommodity = "food"\n'
+    by_tonnes, by_trucks = mechanism(convoy + "tonnes = 37\n"), mechanism(convoy + "trucks = 2\n")
+    a = by_tonnes.town("Bamako", "food")["inflow"].to_numpy()
+    assert a == pytest.approx(by_trucks.town("Bamako", "food")["inflow"].to_numpy())
+    assert a[4] == pytest.approx(9.0 + 2.0)  # 5 January: Bamako's and Koulikoro's 9 a day, and the pulse
+    assert "37 t of food" in by_tonnes.scenario.events[0].label
+    from siege.errors import SiegeInputError
+
+    for extra, expect in (("tonnes = 37\ntrucks = 2\n", "either trucks or tonnes"), ("", "either trucks or tonnes")):
+        with pytest.raises(SiegeInputError, match=expect):
+            mechanism(convoy + extra)
+
+
 def test_a_priority_policy_serves_the_capital_first(mali):
     import tomllib
 

@@ -45,6 +45,8 @@ class Commodity:
     #: the state's security reserve at the national depot, in days of its area's demand: held apart
     #: from the commercial stock (``stock_days``) and drawn only while a ``release_reserve`` event acts
     reserve_days_national_depot: float = 0.0
+    #: what one truck of it carries, in tonnes (a convoy given in tonnes is this many trucks)
+    tonnes_per_truck: float | None = None
 
     def demand(self, population: int | None, unknown_population: float) -> float:
         """Trucks/day a town of ``population`` needs."""
@@ -69,6 +71,7 @@ def default_commodities() -> tuple[Commodity, ...]:
             carried_from=frozenset(x.strip() for x in r["carried_from"].split(",")),
             basis=r["basis"],
             reserve_days_national_depot=float(r.get("reserve_days_national_depot") or 0.0),
+            tonnes_per_truck=float(r["tonnes_per_truck"]) if r.get("tonnes_per_truck") else None,
         )
         for r in rows
     )

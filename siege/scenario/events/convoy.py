@@ -2,7 +2,9 @@
 its travel time, less what the threats on its route stop.
 
 Fields: ``from``, ``to`` (places on the network), ``date`` (the day it leaves) or ``arrives`` (the day
-it was reported arriving: it then left its travel time earlier), ``trucks`` (how many leave),
+it was reported arriving: it then left its travel time earlier), ``trucks`` (how many leave) or
+``tonnes`` (its cargo: that many tonnes in the commodity's trucks, ``tonnes_per_truck`` of
+``commodities.csv``),
 ``commodity`` (one commodity), ``escorted`` (default true: the risks met are multiplied by the escort
 factor, ``siege/settings.py`` ``ESCORT_RISK_FACTOR``). Deliveries are a pulse into the destination's
 stock; the threats met are those acting on the day it leaves.
@@ -14,7 +16,7 @@ from typing import Any, ClassVar
 
 from siege import validation
 from siege.errors import SiegeInputError
-from siege.scenario.commodities import commodity_names
+from siege.scenario.commodities import commodity_names, default_commodities
 from siege.scenario.context import EdgeKey, NetworkContext
 from siege.scenario.dates import parse_date
 from siege.scenario.events.base import Event, Fields
@@ -22,7 +24,7 @@ from siege.scenario.events.base import Event, Fields
 
 class Convoy(Event):
     KIND: ClassVar[str] = "convoy"
-    FIELDS: ClassVar[tuple[str, ...]] = ("from", "to", "trucks", "commodity", "escorted", "arrives")
+    FIELDS: ClassVar[tuple[str, ...]] = ("from", "to", "trucks", "tonnes", "commodity", "escorted", "arrives")
     NEEDS_SEGMENTS: ClassVar[bool] = False
     DEGRADES: ClassVar[bool] = False
     TAKES_EFFECT: ClassVar[bool] = False
@@ -38,10 +40,19 @@ class Convoy(Event):
         nodes = (ctx.node_of(origin.name, f.at("from")), ctx.node_of(dest.name, f.at("to")))
         if nodes[0] == nodes[1]:
             raise SiegeInputError(f.at("to"), "a convoy goes somewhere else than where it leaves")
-        trucks = validation.number(f.raw.get("trucks"), f.at("trucks"), maximum=validation.MAX_TRUCKS_PER_DAY)
         commodity = f.text("commodity")
         if commodity not in commodity_names():
             raise SiegeInputError(f.at("commodity"), f"expected one of {', '.join(commodity_names())}")
+        if f.has("trucks") == f.has("tonnes"):
+            raise SiegeInputError(f.at("trucks"), "a convoy needs either trucks or tonnes")
+        if f.has("tonnes"):
+            load = next(c.tonnes_per_truck for c in default_commodities() if c.name == commodity)
+            if not load:
+                raise SiegeInputError(f.at("tonnes"), f"no truck load is known for {commodity}: give trucks")
+            tonnes = f.number("tonnes", maximum=validation.MAX_TRUCKS_PER_DAY * load)
+            trucks = tonnes / load
+        else:
+            trucks = validation.number(f.raw.get("trucks"), f.at("trucks"), maximum=validation.MAX_TRUCKS_PER_DAY)
         escorted = f.raw.get("escorted", True)
         if not isinstance(escorted, bool):
             raise SiegeInputError(f.at("escorted"), f"expected true or false, got {validation.show(escorted)}")
@@ -54,7 +65,12 @@ class Convoy(Event):
             "escorted": escorted,
             "arrives": arrives,
         }
-        label = f"{'escorted ' if escorted else ''}convoy of {trucks:g} {commodity} trucks {origin.name} → {dest.name}"
+        size = (
+            f"{f.raw['tonnes']:g} t of {commodity} ({trucks:.3g} trucks)"
+            if f.has("tonnes")
+            else f"{trucks:g} {commodity} trucks"
+        )
+        label = f"{'escorted ' if escorted else ''}convoy of {size} {origin.name} → {dest.name}"
         return label, set(), {"params": params, "point": (dest.lon, dest.lat)}
 
     def describe(self) -> str:
