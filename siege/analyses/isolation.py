@@ -185,10 +185,15 @@ def assumptions(scenario: Scenario) -> list[str]:
     """The modelling choices a reader of the results must know."""
     items = [
         "Served fraction and status come from the supply model on the evaluation day: each commodity "
-        "(networks/mali/commodities.csv) moves along its supply chain (on the bundled network "
-        "networks/mali/supply_chain.csv: fuel straight from the gateways to every town's stations, the "
-        "national depot in Bamako stocking for the country; food through the OPAM stores), a town whose "
-        "supply fails drawing on the other depots and further gateways; under threat "
+        "(networks/mali/commodities.csv) moves along its supply chain ("
+        + (
+            "networks/mali/supply_chain.csv: fuel straight from the gateways to every town's stations, the "
+            "national depot in the capital stocking for the country; food through the OPAM stores"
+            if scenario.schematic
+            else "the capital the national depot, regional capitals regional depots, other towns drawing on the "
+            "nearest; [[supply_chain]] rows say otherwise"
+        )
+        + "), a town whose supply fails drawing on the other depots and further gateways; under threat "
         f"truckers carry 1 − risk/{settings.REFUSE_RISK:g} of orders (each event on a lane counted once); "
         "blockades, caps, escorts and the allocation policy "
         f"({scenario.allocation['policy']}) act as described in the README.",
