@@ -55,7 +55,8 @@ def test_map_renders_offline_with_every_feature(browser, nara_run, tmp_path):
     assert p.outside_requests() == []  # Leaflet, styles and data are all in the file
     assert p.count("path.siege-road") == len(data["roads"]["features"]) == 105
     assert p.count("path.siege-town") == len(data["towns"]) == 50
-    assert p.count(".siege-event-icon") == len(data["events"]) == 3
+    # the scenario's three events and the bundled network's five rainy-season rules
+    assert p.count(".siege-event-icon") == len(data["events"]) == 3 + 5
     assert p.count(".siege-supply-icon") == 7
     assert p.count("path.siege-road-attacked") > 0  # the RN4 ambushes: passable at a risk
     # the worst-hit town is pre-selected: its route and chokepoints are drawn
@@ -64,6 +65,7 @@ def test_map_renders_offline_with_every_feature(browser, nara_run, tmp_path):
     # the title block says the network is schematic; the legend and scale bar are there
     assert "Schematic network" in p.page.locator(".siege-title").inner_text()
     assert "besieged" in p.page.locator(".siege-legend").inner_text()
+    assert "rainy season" in p.page.locator(".siege-legend").inner_text()  # the seasons have a symbol
     assert p.count(".leaflet-control-scale") == 1
     p.page.screenshot(path=str(tmp_path / "nara.png"))
     assert (tmp_path / "nara.png").stat().st_size > 50_000
@@ -79,11 +81,11 @@ def test_town_popup_and_layer_toggle(browser, nara_run):
     assert "besieged" in text and "route survival" in text and "RN4" in text and "cut off from Bamako" in text
     # toggle the events layer off and on in the layer control
     events = p.page.locator(".leaflet-control-layers-overlays label", has_text="Events").locator("input")
-    assert p.count(".siege-event-icon") == 3
+    assert p.count(".siege-event-icon") == 8
     events.click()
     assert p.count(".siege-event-icon") == 0 and p.count("path.siege-event") == 0
     events.click()
-    assert p.count(".siege-event-icon") == 3
+    assert p.count(".siege-event-icon") == 8
     assert p.errors == [] and p.outside_requests() == []
 
 

@@ -11,9 +11,11 @@
                       closed: "closed (no passage)" };
   var STATUS_COLORS = { open: "#1a9850", degraded: "#fdae61", besieged: "#f46d43", isolated: "#7f0000" };
   var EVENT_COLORS = { attack: "#b10026", ambush: "#b10026", blockade: "#54278f", control_zone: "#6a51a3", cut: "#000000",
-                       town_blockade: "#54278f", escort: "#006d2c", convoy: "#08519c", rationing: "#8c510a" };
+                       town_blockade: "#54278f", escort: "#006d2c", convoy: "#08519c", rationing: "#8c510a",
+                       release_reserve: "#08519c", season: "#8a6f2e" };
   var EVENT_SYMBOLS = { attack: "✹", ambush: "✹", blockade: "⊘", control_zone: "▦", cut: "✂",
-                        town_blockade: "⊗", escort: "▲", convoy: "⇶", rationing: "½" };
+                        town_blockade: "⊗", escort: "▲", convoy: "⇶", rationing: "½",
+                        release_reserve: "⛁", season: "☔" };
   var CLASS_WIDTH = { motorway: 5, trunk: 4, primary: 3, secondary: 2, tertiary: 1.5 };
   // sweep probabilities: a blue scale, never mistaken for a status colour
   var P_CLASSES = [[0.05, "#f1eef6", "under 5 %"], [0.25, "#bdc9e1", "5–25 %"], [0.5, "#74a9cf", "25–50 %"],
@@ -361,7 +363,8 @@
       div.appendChild(el("div", "width: road class; size of a town: population", "siege-note"));
       div.appendChild(el("h4", "Events"));
       [["attack", "attack / ambush"], ["blockade", "blockade"], ["control_zone", "control zone"], ["cut", "cut"],
-       ["town_blockade", "town blockade"], ["escort", "escort"], ["convoy", "convoy"], ["rationing", "rationing"]].forEach(function (k) {
+       ["town_blockade", "town blockade"], ["escort", "escort"], ["convoy", "convoy"], ["rationing", "rationing"],
+       ["release_reserve", "reserve released"], ["season", "rainy season"]].forEach(function (k) {
         var row = el("div"); var sym = el("span", EVENT_SYMBOLS[k[0]], "siege-symbol"); sym.style.color = EVENT_COLORS[k[0]];
         row.appendChild(sym); row.appendChild(document.createTextNode(k[1])); div.appendChild(row);
       });
