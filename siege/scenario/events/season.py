@@ -2,10 +2,10 @@
 
 Fields: ``months = ["06-15", "10-31"]`` (the yearly window, month-day; it may wrap past the new
 year), and the segments: ``from`` and ``to`` (with ``ref``: that road's stretch between them) or
-``surface = "unpaved"`` (every unpaved segment of the network: OSM ``surface`` unpaved, dirt, ground,
-gravel, sand …). ``start``/``end`` bound the years it acts (default: every year). Default effect:
-close. The bundled network's rules are ``networks/mali/seasons.csv``, added to a dated scenario on it
-unless it says ``seasons = false``.
+``surface = "unpaved"`` (every segment whose surface class is unpaved: OSM ``surface`` unpaved, dirt,
+gravel, sand …, see ``settings.SURFACE_CLASSES``). ``start``/``end`` bound the years it acts
+(default: every year). Default effect: close. The bundled network's rules are
+``networks/mali/seasons.csv``, added to a dated scenario on it unless it says ``seasons = false``.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ class Season(Event):
                 raise SiegeInputError(f.at("surface"), "give either surface or from/to, not both")
             if f.text("surface") != "unpaved":
                 raise SiegeInputError(f.at("surface"), 'expected "unpaved"')
-            edges = {(u, v, k) for u, v, k, s in ctx.G.edges(keys=True, data="surface") if s in UNPAVED}
+            # the schema's surface class (settings.SURFACE_CLASSES: dirt, gravel, sand … are unpaved)
+            edges = {(u, v, k) for u, v, k, s in ctx.G.edges(keys=True, data="surface_class") if s == "unpaved"}
             return "rainy season: every unpaved road", edges, {"surface": "unpaved", "params": params}
         for name in ("from", "to"):
             if not f.has(name):
