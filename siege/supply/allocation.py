@@ -166,7 +166,10 @@ def solve_supply(
             x = x_fill if x_fill is not None else x_level
             served = _served(D, x, orders)
             higher = active & (served > lam + 1e-6)
-            if policy == "proportional" or rounds >= 6 or not higher.any():
+            # those that went higher all reached their whole order: no further round can change them
+            # (the next one would find λ = 1 and the same filling), so the filling is the answer
+            complete = higher.any() and bool((served[higher] >= 1.0 - 1e-9).all())
+            if policy == "proportional" or rounds >= 6 or not higher.any() or complete:
                 # proportional stops after one level: the rest is filled by the last programme
                 fixed |= active
                 level[active] = np.maximum(level[active], np.where(active, served, 0.0)[active])
