@@ -245,8 +245,9 @@ def _constraints(problem, lanes, lane_dest, willing, normal, allowed):
     used, pair = inc.used_edges, inc.pair
     # a road whose capacity exceeds all its lanes' destinations may receive cannot bind: no row for it
     # (most roads carry far more trucks a day than any day's orders; the programme stays small)
-    dest_pairs = np.unique(np.stack([pair[0], lane_dest[pair[1]]]), axis=1)
-    most = np.bincount(dest_pairs[0], weights=allowed[dest_pairs[1]], minlength=len(used))
+    n_dest = len(allowed)
+    codes = np.unique(pair[0] * n_dest + lane_dest[pair[1]])  # each (edge, destination) once
+    most = np.bincount(codes // n_dest, weights=allowed[codes % n_dest], minlength=len(used))
     binding = problem.edge_capacity[used] < most * (1 + 1e-9)
     rows_of = np.cumsum(binding) - 1
     sel = binding[pair[0]]

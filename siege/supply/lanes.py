@@ -26,21 +26,21 @@ from siege.supply.allocation import Lane, SupplyProblem
 from siege.supply.chain import Chain
 from siege.supply.result import SupplyRoute
 
-#: routes kept between states of the roads (then the cache starts again)
-ROUTE_CACHE_LIMIT = 200_000
+#: states of the roads whose routes are kept (then the cache starts again)
+ROUTE_CACHE_LIMIT = 2_000
 
 
-def _route(arrays, fast, safe, target: int, risky: dict, events):
+def _route(hours: np.ndarray, fast, safe, target: int, risky: dict, events):
     """The lane's route to ``target``: the most reliable within ``CATCHMENT_FACTOR`` × the fastest
     (the fastest when none is safer), with its hours, the events it meets and their risk; ``None``
     when unreachable."""
     if not np.isfinite(fast.dist[target]):
         return None
     candidates = []
-    for routes in (safe, fast):
+    for routes in (safe, fast) if safe is not fast else (fast,):
         edges = np.array(routes.edges(target), dtype=np.int64)
-        h = float(arrays.hours[edges].sum()) if len(edges) else 0.0
-        met = tuple(sorted({e for p in edges.tolist() for e in risky.get(p, ())}))
+        h = float(hours[edges].sum()) if len(edges) else 0.0
+        met = tuple(sorted({e for p in edges.tolist() if p in risky for e in risky[p]}))
         risk = 1.0 - math.prod(1.0 - events[e].effect.risk for e in met if not events[e].effect.closed)
         if h <= fast.dist[target] * settings.CATCHMENT_FACTOR + 1e-9:
             candidates.append((-willing(risk), h, edges, met, risk))
@@ -158,6 +158,9 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
         # a route depends only on the events acting on the commodity: shared by commodities and by
         # states of the roads that agree on them (``routes``: the caller's cache)
         state = tuple((i, events[i]) for i in active)
+        if len(routes) > ROUTE_CACHE_LIMIT:
+            routes.clear()
+        known = routes.setdefault(state, {})  # (origin node, town node) -> route, in this state
         for o, dests in by_origin.items():
             node = (
                 pos[points[o].node]
@@ -165,15 +168,16 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
                 else pos[towns[depots[origin_depot(o, n_points, len(depots), C)]].node]
             )
             targets = [pos[towns[d].node] for d, _ in dests]
-            if any((state, node, t) not in routes for t in targets):
-                if len(routes) > ROUTE_CACHE_LIMIT:
-                    routes.clear()
-                fast, safe = fastest_from(arrays, [node]), most_reliable_from(arrays, [node])
+            if any((node, t) not in known for t in targets):
+                fast = fastest_from(arrays, [node])
+                # with no threat on the commodity's roads the most reliable route is the fastest
+                safe = most_reliable_from(arrays, [node]) if risky else fast
+                hours_now = arrays.hours
                 for t in targets:
-                    routes[(state, node, t)] = _route(arrays, fast, safe, t, risky, events)
+                    known[(node, t)] = _route(hours_now, fast, safe, t, risky, events)
             for (d, fb), target in zip(dests, targets, strict=True):
                 out = fallback if fb else lanes
-                found = routes[(state, node, target)]
+                found = known[(node, target)]
                 if found is None:
                     continue
                 h, edges, met, risk = found

@@ -77,7 +77,7 @@ class SimulationMemo:
     roads: dict = field(default_factory=dict)
     flows: dict = field(default_factory=dict)
     convoys: dict = field(default_factory=dict)
-    routes: dict = field(default_factory=dict)  # (events on a commodity, origin, town) -> its route
+    routes: dict = field(default_factory=dict)  # events on a commodity -> (origin, town) -> its route
 
     def get(self, table: dict, key, make: Callable[[], object]):
         if key in table:
