@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-from scipy.sparse import coo_array, csr_array, vstack
+from scipy.sparse import csr_array
 
 from siege import settings
 
@@ -137,7 +137,7 @@ def solve_supply(
     willing = np.fromiter((ln.willing for ln in lanes), dtype=float, count=L)
     hours = np.fromiter((ln.hours for ln in lanes), dtype=float, count=L)
     normal = orders if normal is None else np.asarray(normal, dtype=float)
-    rows, rhs = _constraints(problem, lanes, lane_dest, willing, normal, allowed)
+    rows = _constraints(problem, lanes, lane_dest, willing, normal, allowed)
     # destination rows: delivered to each destination pair, as a matrix D (n_dest × L)
     D = csr_array((np.ones(L), (lane_dest, np.arange(L))), shape=(problem.n_dest, L))
     can = (np.asarray(D.sum(axis=1)).ravel() > 0) & (allowed > _TOL)
@@ -151,7 +151,7 @@ def solve_supply(
         groups.append(can.copy())
 
     x = np.zeros(L)
-    lp = _Programme(rows, rhs, D, orders, hours, targets)
+    lp = _Programme(rows, D, orders, hours, targets)
     for group in groups:
         active = group & ~fixed
         rounds = 0
@@ -231,14 +231,35 @@ def _served(D: csr_array, x: np.ndarray, orders: np.ndarray) -> np.ndarray:
         return np.where(orders > 0, (D @ x) / orders, 1.0)
 
 
-def _constraints(problem, lanes, lane_dest, willing, normal, allowed):
+class _Rows:
+    """Rows ``A x <= b`` gathered as (row, column, value) triplets, made one sparse matrix at the end."""
+
+    def __init__(self) -> None:
+        self.r: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+        self.b: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, row_idx, col_idx, vals, n_rows: int, b) -> None:
+        self.r.append(np.asarray(row_idx, dtype=np.int64) + self.n)
+        self.c.append(np.asarray(col_idx, dtype=np.int64))
+        self.v.append(np.asarray(vals, dtype=float))
+        self.b.append(np.asarray(b, dtype=float))
+        self.n += n_rows
+
+    def matrix(self, n_cols: int) -> tuple[csr_array, np.ndarray]:
+        A = csr_array(
+            (np.concatenate(self.v), (np.concatenate(self.r), np.concatenate(self.c))), shape=(self.n, n_cols)
+        )
+        return A, np.concatenate(self.b)
+
+
+def _constraints(problem, lanes, lane_dest, willing, normal, allowed) -> _Rows:
     """Rows ``A x <= b`` common to every programme of the day."""
     L = len(lanes)
-    blocks, rhs = [], []
-
-    def add(row_idx, col_idx, vals, n_rows, b):
-        blocks.append(coo_array((vals, (row_idx, col_idx)), shape=(n_rows, L)).tocsr())
-        rhs.append(b)
+    rows = _Rows()
+    add = rows.add
 
     # shared road capacity, on the edges lanes use
     inc = problem.incidence
@@ -294,7 +315,7 @@ def _constraints(problem, lanes, lane_dest, willing, normal, allowed):
         add(lane_dest[threatened], threatened, 1.0 / willing[threatened], len(normal), normal)
     # blockades and orders: at most what may enter
     add(lane_dest, np.arange(L), np.ones(L), len(allowed), allowed)
-    return vstack(blocks).tocsr(), np.concatenate(rhs)
+    return rows
 
 
 class _Programme:
@@ -304,7 +325,7 @@ class _Programme:
     (``λ·order − delivered ≤ bound``, its λ coefficient and bound set per programme). HiGHS starts each
     programme from the last one's basis."""
 
-    def __init__(self, rows: csr_array, rhs: np.ndarray, D: csr_array, orders, hours, targets) -> None:
+    def __init__(self, rows: _Rows, D: csr_array, orders, hours, targets) -> None:
         global _solver
         L = D.shape[1]
         self.L, self.G = L, len(targets)
@@ -314,33 +335,30 @@ class _Programme:
         self.hours = hours
         n = L + 1 + 2 * self.G
         self.lam = L
-        blocks = [csr_array((rows.data, rows.indices, rows.indptr), shape=(rows.shape[0], n))]
-        upper = [rhs]
-        if self.G:
-            r, c, v = [], [], []
-            t_rhs = np.zeros(2 * self.G)
-            for k, (ix, t) in enumerate(targets):
-                r += [2 * k] * len(ix) + [2 * k + 1] * len(ix) + [2 * k, 2 * k + 1]
-                c += [*ix.tolist(), *ix.tolist(), L + 1 + 2 * k, L + 1 + 2 * k + 1]
-                v += [1.0] * len(ix) + [-1.0] * len(ix) + [-1.0, -1.0]
-                t_rhs[2 * k], t_rhs[2 * k + 1] = t, -t
-            blocks.append(csr_array((v, (r, c)), shape=(2 * self.G, n)))
-            upper.append(t_rhs)
+        for k, (ix, t) in enumerate(targets):  # Σ x − above ≤ t and −Σ x − below ≤ −t
+            m = len(ix)
+            rows.add(
+                np.r_[np.zeros(m + 1), np.ones(m + 1)],
+                np.r_[ix, L + 1 + 2 * k, ix, L + 2 + 2 * k],
+                np.r_[np.ones(m), -1.0, -np.ones(m), -1.0],
+                2,
+                [t, -t],
+            )
         # per destination with a lane: a level row (order·λ − delivered ≤ 0 while active, else free)
         # and a floor row (−delivered ≤ −kept level × order, else free); only bounds change between
         # programmes, so HiGHS starts from the last basis
         Dd = D[self.dests].tocoo()
         nd = len(self.dests)
-        self.first_dest_row = sum(b.shape[0] for b in blocks)
-        blocks.append(
-            csr_array(
-                (np.r_[-Dd.data, orders[self.dests]], (np.r_[Dd.row, np.arange(nd)], np.r_[Dd.col, np.full(nd, L)])),
-                shape=(nd, n),
-            )
+        self.first_dest_row = rows.n
+        rows.add(
+            np.r_[Dd.row, np.arange(nd)],
+            np.r_[Dd.col, np.full(nd, L)],
+            np.r_[-Dd.data, orders[self.dests]],
+            nd,
+            np.full(nd, np.inf),
         )
-        blocks.append(csr_array((-Dd.data, (Dd.row, Dd.col)), shape=(nd, n)))
-        upper += [np.full(nd, np.inf), np.full(nd, np.inf)]
-        A = vstack(blocks).tocsr()
+        rows.add(Dd.row, Dd.col, -Dd.data, nd, np.full(nd, np.inf))
+        A, b = rows.matrix(n)
         if _solver is None:
             _solver = _QuietHighs()
             _solver.setOptionValue("output_flag", False)
@@ -355,7 +373,6 @@ class _Programme:
         lp.col_lower_ = np.zeros(n)
         lp.col_upper_ = np.full(n, highspy.kHighsInf)
         lp.row_lower_ = np.full(A.shape[0], -highspy.kHighsInf)
-        b = np.concatenate(upper)
         lp.row_upper_ = np.where(np.isfinite(b), b, highspy.kHighsInf)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
         lp.a_matrix_.start_ = A.indptr.astype(np.int32)
