@@ -133,7 +133,7 @@ def solve_supply(
         return np.zeros(0)
     orders = np.asarray(orders, dtype=float)
     allowed = orders.copy() if allowed is None else np.minimum(allowed, orders)
-    lane_dest = np.fromiter((ln.dest for ln in lanes), dtype=np.int64, count=L)
+    lane_dest = problem.incidence.dest
     willing = np.fromiter((ln.willing for ln in lanes), dtype=float, count=L)
     hours = np.fromiter((ln.hours for ln in lanes), dtype=float, count=L)
     normal = orders if normal is None else np.asarray(normal, dtype=float)
@@ -280,7 +280,7 @@ def _constraints(problem, lanes, lane_dest, willing, normal, allowed) -> _Rows:
         problem.edge_capacity[used][binding],
     )
     # origins
-    origin = np.fromiter((ln.origin for ln in lanes), dtype=np.int64, count=L)
+    origin = inc.origin
     finite = np.isfinite(problem.origin_capacity)
     keep = finite[origin]
     o_rows = np.cumsum(finite) - 1
@@ -292,22 +292,9 @@ def _constraints(problem, lanes, lane_dest, willing, normal, allowed) -> _Rows:
         problem.origin_capacity[finite],
     )
     # capped zones and escorts (a lane counts once per zone)
-    if inc.zone_lane.size:
-        add(
-            inc.zone_lane[0],
-            inc.zone_lane[1],
-            np.ones(inc.zone_lane.shape[1]),
-            len(problem.zone_capacity),
-            problem.zone_capacity,
-        )
-    if inc.escort_lane.size:
-        add(
-            inc.escort_lane[0],
-            inc.escort_lane[1],
-            np.ones(inc.escort_lane.shape[1]),
-            len(problem.escort_capacity),
-            problem.escort_capacity,
-        )
+    for pairs, capacity in ((inc.zone_lane, problem.zone_capacity), (inc.escort_lane, problem.escort_capacity)):
+        if pairs.size:
+            add(pairs[0], pairs[1], np.ones(pairs.shape[1]), len(capacity), capacity)
     # willingness: under threat, truckers carry at most `willing` of what a destination orders through
     # its threatened lanes (Σ x / willing ≤ orders); threat-free lanes are not in this row
     threatened = np.flatnonzero(willing < 1.0 - 1e-12)

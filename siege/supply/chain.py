@@ -64,23 +64,7 @@ class Chain:
     def depth(self) -> np.ndarray:
         """(town, commodity): links between the town and the supply points."""
         T, C = self.supplier.shape
-        out = np.zeros((T, C), dtype=int)
-        for c in range(C):
-            for i in range(T):
-                j = i
-                while self.supplier[j, c] != j:
-                    j, out[i, c] = int(self.supplier[j, c]), out[i, c] + 1
-        return out
-
-    def root_of(self) -> np.ndarray:
-        """(town, commodity): the town fed by supply points at the top of its chain."""
-        T, C = self.supplier.shape
-        out = np.tile(np.arange(T)[:, None], (1, C))
-        for c in range(C):
-            for i in range(T):
-                while self.supplier[out[i, c], c] != out[i, c]:
-                    out[i, c] = self.supplier[out[i, c], c]
-        return out
+        return np.array([[len(_above(self.supplier[:, c], i)) for c in range(C)] for i in range(T)], dtype=int)
 
     def area(self, demand: np.ndarray) -> np.ndarray:
         """(town, commodity): the demand a town stocks for: a depot's own, its towns' (directly or not)
@@ -90,9 +74,7 @@ class Chain:
         is_root, is_depot = self.is_root(), self.is_depot()
         for c in range(C):
             for i in range(T):
-                j = i
-                while self.supplier[j, c] != j:
-                    j = int(self.supplier[j, c])
+                for j in _above(self.supplier[:, c], i):
                     out[j, c] += demand[i, c]
                 first = self.depot_fallback.get((i, c), [])
                 if is_root[i, c] and not is_depot[i, c] and first:
@@ -191,10 +173,7 @@ def build_chain(scenario: Scenario, base: RoadArrays, points) -> Chain:
                     if town_nodes[cap_i] in routes.path(town_nodes[i])[1:-1]:
                         supplier[i, c] = cap_i
         _check_acyclic(supplier[:, c], names, commodity.name, scenario)
-        root_of = np.arange(T)
-        for i in range(T):
-            while supplier[root_of[i], c] != root_of[i]:
-                root_of[i] = supplier[root_of[i], c]
+        root_of = np.array([(_above(supplier[:, c], i) or [i])[-1] for i in range(T)])
         capacity = np.array([capacity_for(points[j], commodity.name) for j in carriers])
         for i in range(T):
             h = dist[:, town_nodes[i]] if carriers else np.zeros(0)
@@ -229,6 +208,16 @@ def build_chain(scenario: Scenario, base: RoadArrays, points) -> Chain:
                     order = np.argsort(h_d, kind="stable")
                     depot_fallback[(i, c)] = [others[k] for k in order if h_d[k] <= lim]
     return Chain(role, supplier, sources, fallback, depot_fallback)
+
+
+def _above(supplier: np.ndarray, i: int) -> list[int]:
+    """The towns above ``i`` in its chain of one commodity, its supplier first, up to the town fed by
+    supply points (empty for that town itself)."""
+    out, j = [], i
+    while supplier[j] != j:
+        j = int(supplier[j])
+        out.append(j)
+    return out
 
 
 def _check_acyclic(supplier: np.ndarray, names: list[str], commodity: str, scenario: Scenario) -> None:

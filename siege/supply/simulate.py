@@ -263,7 +263,7 @@ def _day(s: _Setup, memo: SimulationMemo, day: dt.date, stock, reserve, pulses, 
             targets=corridor_targets(scenario, roads, s.points, allowed, s.is_root, C),
         ),
     )
-    lane_dest = np.array([ln.dest for ln in roads.problem.lanes], dtype=np.int64)
+    lane_dest = roads.problem.incidence.dest
     received = np.bincount(lane_dest, weights=x, minlength=T * C).reshape(T, C) if len(x) else np.zeros((T, C))
     inflow = np.where(s.is_root, received, 0.0)  # towns fed by supply points
     for i, c, trucks in pulses:  # a convoy reaching a depot is forwarded to its towns the same day
