@@ -44,10 +44,10 @@ from siege.scenario.model import read_toml
 
 #: what an edit may set, per kind (anything else in a request is refused)
 EDIT_FIELDS: dict[str, tuple[str, ...]] = {
-    "cut": ("lat", "lon", "ref", "effect", "commodities", "start", "end", "name"),
-    "attack": ("lat", "lon", "ref", "radius_km", "effect", "commodities", "start", "end", "name"),
+    "cut": ("lat", "lon", "place", "mode", "ref", "effect", "commodities", "start", "end", "name"),
+    "attack": ("lat", "lon", "ref", "radius_km", "mode", "effect", "commodities", "start", "end", "name"),
     "town_blockade": ("place", "effect", "commodities", "start", "end", "name"),
-    "convoy": ("from", "to", "trucks", "commodity", "escorted", "date", "name"),
+    "convoy": ("from", "to", "trucks", "tonnes", "mode", "commodity", "escorted", "date", "name"),
     "escort": ("ref", "from", "to", "capacity_trucks_per_day", "start", "end", "name"),
 }
 NOTE = "added in siege serve"
@@ -329,10 +329,12 @@ def _describe(edit: dict) -> str:
     kind = edit["kind"]
     effect = edit.get("effect", "close")
     when = " ".join(f"{k} {edit[k]}" for k in ("start", "end", "date") if k in edit)
+    mode = edit.get("mode", "road")
     where = (
-        f"{edit.get('ref', 'road')} near {edit['lat']:.3f}, {edit['lon']:.3f}"
+        f"{edit.get('ref', mode if mode != 'road' else 'road')} near {edit['lat']:.3f}, {edit['lon']:.3f}"
         if "lat" in edit
-        else edit.get("place") or f"{edit.get('from', '?')} → {edit.get('to', '?')}"
+        else (f"airport of {edit['place']}" if mode == "air" and "place" in edit else edit.get("place"))
+        or f"{edit.get('from', '?')} → {edit.get('to', '?')}{' by ' + mode if mode != 'road' else ''}"
     )
     return f"{kind}: {where} ({effect}{'; ' + when if when else ''})"
 

@@ -45,6 +45,12 @@ SPEED_KPH: dict[str, dict[str, float]] = {
     "tertiary": {"paved": 40, "unpaved": 20, "unknown": 30},
     "unclassified": {"paved": 35, "unpaved": 20, "unknown": 25},
     "track": {"paved": 25, "unpaved": 15, "unknown": 15},
+    # other modes (siege/network/modes.py), whatever the surface: COMANAV's boats average at most
+    # 14-15 km/h (river.csv: undated guide; Le Journal de Montréal 2009); a ferry crossing at 5 km/h
+    # (assumption); a light transport aircraft at 350 km/h (assumption: Let 410, Dornier 228, C-130)
+    "river": {"paved": 14, "unpaved": 14, "unknown": 14},
+    "ferry": {"paved": 5, "unpaved": 5, "unknown": 5},
+    "air": {"paved": 350, "unpaved": 350, "unknown": 350},
 }
 FALLBACK_SPEED_KPH: dict[str, float] = {"paved": 35, "unpaved": 20, "unknown": 25}
 
@@ -65,14 +71,37 @@ CAPACITY_TRUCKS_PER_DAY: dict[str, dict[str, float]] = {
     "tertiary": {"paved": 400, "unpaved": 150, "unknown": 250},
     "unclassified": {"paved": 200, "unpaved": 100, "unknown": 150},
     "track": {"paved": 100, "unpaved": 50, "unknown": 50},
+    # the Niger: COMANAV's three big boats carry at most 130 t each (river.csv, fr.wikipedia fleet
+    # table; COMANAV 2022) and a round trip Koulikoro-Gao takes about two weeks ("a week" each way,
+    # river.csv): 3 x 130 t / 14 days = 28 t/day, 1.5 trucks of 18.5 t. Private pinasses carry more,
+    # but no figure was found: the river's capacity is a lower bound (raise it with --tables).
+    "river": {"paved": 1.5, "unpaved": 1.5, "unknown": 1.5},
+    # a river ferry (bac): assumption, a few trucks a crossing, a crossing an hour in daylight
+    "ferry": {"paved": 50, "unpaved": 50, "unknown": 50},
+    # an air leg's own capacity is its airports' payload (modes.AIR_PAYLOAD_T_PER_DAY), set per edge
+    "air": {"paved": 1, "unpaved": 1, "unknown": 1},
 }
 FALLBACK_CAPACITY_TRUCKS_PER_DAY: dict[str, float] = {"paved": 200, "unpaved": 100, "unknown": 150}
 
 #: A place further than this from any network node is reported and not snapped.
 MAX_SNAP_KM: float = 10.0
 
-#: OSM way tags kept as edge attributes in addition to osmnx's defaults.
-EXTRA_WAY_TAGS: tuple[str, ...] = ("surface", "estimated", "siege:road_km")
+#: OSM way tags kept as edge attributes in addition to osmnx's defaults (the mode tags: a ferry route,
+#: a navigable waterway, the bundled network's own ``siege:mode`` and airport payload).
+EXTRA_WAY_TAGS: tuple[str, ...] = (
+    "surface",
+    "estimated",
+    "siege:road_km",
+    "siege:mode",
+    "siege:payload_t",
+    "siege:crossing",
+    "route",
+    "waterway",
+    "boat",
+    "ship",
+    "motorboat",
+    "CEMT",
+)
 #: OSM node tags kept as node attributes in addition to osmnx's defaults. A node tagged ``place``
 #: on a road is kept as a graph node by simplification, so that towns stay addressable.
 EXTRA_NODE_TAGS: tuple[str, ...] = ("place", "name")
@@ -162,6 +191,13 @@ REFUSE_RISK: float = 0.5
 #: Escorted trucks meet the threats of the escorted road with their risk multiplied by this factor
 #: (assumption: the escorted convoy of 80+ tankers attacked on 14 Sep 2025 still lost 20–40 of them).
 ESCORT_RISK_FACTOR: float = 0.5
+#: Hours a boat sails a day on the Niger (assumption: COMANAV's boats sail day and night with port
+#: stops; at 14 km/h that is ~280 km a day, so Mopti-Korioumé takes 1.5 days, as the 1-2 days of
+#: river.csv). A route's hours are hours of truck driving: a day's sailing counts as a day's driving.
+RIVER_SAILING_HOURS_PER_DAY: float = 20.0
+#: Hours a convoy waits at a ferry crossing (assumption: queues of tens of vehicles at the Korioumé
+#: ferry, 2009 travel account in the facts)
+FERRY_WAIT_HOURS: float = 2.0
 #: Driving hours a convoy covers per day: Dakar–Bamako takes about four days (seneweb.com, Nov 2025),
 #: 20.8 hours of driving on the bundled network: about 5 hours a day (borders, checks, rest).
 CONVOY_DRIVING_HOURS_PER_DAY: float = 5.0

@@ -95,8 +95,9 @@ def test_events_outside_their_window_do_nothing():
     scenario = load_scenario(SCENARIOS / "nara-rn4-2024.toml")
     import datetime as dt
 
-    assert len(degrade(scenario.events, dt.date(2023, 6, 1))) == 0
-    assert len(degrade(scenario.events, scenario.date)) > 0
+    scenario_events = [e for e in scenario.events if e.kind != "season"]  # the calendar acts every year
+    assert len(degrade(scenario_events, dt.date(2023, 6, 1))) == 0
+    assert len(degrade(scenario_events, scenario.date)) > 0
     early = run(scenario, day=dt.date(2023, 6, 1))
     assert early.town("Nara").status == "open"
 

@@ -228,7 +228,9 @@ def run(
     with_chokepoints: bool = True,
     memo=None,
 ) -> RunResult:
-    """Run a scenario (object or file path) on its network, against the baseline with no events.
+    """Run a scenario (object or file path) on its network, against the baseline: no events but the
+    season's on that day (the rains, the river's low water), so a town is "changed" by what the scenario
+    adds, not by the calendar.
 
     ``day`` evaluates the events acting that day (default: the scenario's date; all events if none).
     In a scenario with a period that holds ``day``, every town's served fraction and status are the
@@ -253,7 +255,10 @@ def run(
     capital_pos = pos[capital.node] if capital else None
 
     degradation = degrade(scenario.events, day)
-    before, _ = solve(base, supplies, inputs, capital=capital_pos, with_chokepoints=False)
+    # the baseline is the normal day of that date: no events but the calendar's (rains, low water)
+    seasons = [e for e in scenario.events if e.kind == "season"]
+    normal = base.degraded(degrade(seasons, day)) if seasons and day is not None else base
+    before, _ = solve(normal, supplies, inputs, capital=capital_pos, with_chokepoints=False)
     degraded = base.degraded(degradation)
     after, _ = solve(degraded, supplies, inputs, capital=capital_pos, progress=progress, with_chokepoints=False)
 
@@ -275,7 +280,7 @@ def run(
         frame = on_day.frame
         basis = "one steady day of the supply model (stocks at their targets, no convoy pulse)"
     supplied = frame.groupby("town")
-    no_events = supply_on(replace(scenario, events=[]), day).frame.groupby("town")
+    no_events = supply_on(replace(scenario, events=seasons if day is not None else []), day).frame.groupby("town")
     active = [e for e in scenario.events if e.active_on(day) and e.DEGRADES]
     labels = node_labels(G, gazetteer, scenario)
     keys = base.keys

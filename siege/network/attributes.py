@@ -16,6 +16,7 @@ import osmnx as ox
 
 from siege import settings
 from siege.errors import SiegeInputError
+from siege.network import modes
 
 Table = Mapping[str, Mapping[str, float]]
 
@@ -155,22 +156,55 @@ def add_siege_attributes(
     capacities = capacities or settings.CAPACITY_TRUCKS_PER_DAY
     for _, _, data in G.edges(data=True):
         data["ref"] = parse_ref(data.get("ref"))
-        cls = road_class(data.get("highway"))
+        mode = modes.edge_mode(data)
+        data["mode"] = mode
+        data.pop("siege:mode", None)
+        payload = data.pop("siege:payload_t", None)
+        if payload is not None:
+            data["payload_t"] = float(payload[0] if isinstance(payload, list) else payload)
+        crossing = data.pop("siege:crossing", None)
+        if crossing:
+            data["crossing_by"] = crossing[0] if isinstance(crossing, list) else crossing
+        # a river, ferry or air edge is looked up by its mode, whatever its surface
+        cls = road_class(data.get("highway")) if mode == "road" else mode
         surf = surface_class(data.get("surface"))
         data["surface_class"] = surf
         speed = _lookup(speeds, settings.FALLBACK_SPEED_KPH, cls, surf)
         limit = max_speed_kph(data.get("maxspeed"))
-        if limit is not None:
+        if limit is not None and mode == "road":
             speed = min(speed, limit, settings.TRUCK_MAX_SPEED_KPH)
         data["speed_kph"] = speed
         data["capacity"] = _lookup(capacities, settings.FALLBACK_CAPACITY_TRUCKS_PER_DAY, cls, surf)
-    return ox.routing.add_edge_travel_times(G)
+        if mode == "air":
+            data["capacity"] = data.get("payload_t", modes.AIR_PAYLOAD_T_PER_DAY["other"]) / (
+                modes.TONNES_PER_TRUCK_EQUIVALENT
+            )
+    G = ox.routing.add_edge_travel_times(G)
+    for _, _, data in G.edges(data=True):
+        _mode_time(data)
+    return G
+
+
+def _mode_time(data: dict) -> None:
+    """A route's hours are hours of truck driving (``CONVOY_DRIVING_HOURS_PER_DAY`` a day): a day's
+    sailing counts as a day's driving, and a ferry crossing adds its wait."""
+    mode = data["mode"]
+    if mode == "river":
+        data["travel_time"] *= settings.CONVOY_DRIVING_HOURS_PER_DAY / settings.RIVER_SAILING_HOURS_PER_DAY
+    if mode == "ferry" or modes.crosses_by_ferry(data):
+        data["travel_time"] += settings.FERRY_WAIT_HOURS * 3600.0
 
 
 def keep_road_classes(G: nx.MultiDiGraph, road_classes: Iterable[str]) -> nx.MultiDiGraph:
-    """Drop edges whose ``highway`` is not one of ``road_classes`` (or its ``_link``), then lone nodes."""
+    """Drop road edges whose ``highway`` is not one of ``road_classes`` (or its ``_link``), then lone
+    nodes; ferry, river and air edges stay."""
     keep = set(road_classes)
-    drop = [(u, v, k) for u, v, k, hw in G.edges(keys=True, data="highway") if road_class(hw) not in keep]
+    # ferries and navigable rivers are kept whatever the road classes (they have no highway tag)
+    drop = [
+        (u, v, k)
+        for u, v, k, d in G.edges(keys=True, data=True)
+        if road_class(d.get("highway")) not in keep and modes.way_mode(d) is None and d.get("mode") in (None, "road")
+    ]
     G.remove_edges_from(drop)
     G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
     return G

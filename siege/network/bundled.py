@@ -55,6 +55,10 @@ class Leg:
     road_km: float | None
     evidence: str
     notes: str
+    #: ``ferry`` when the leg crosses a river by ferry (the RN39 at Korioumé)
+    crossing: str = ""
+    #: ``road`` for legs.csv; ``river`` for the reaches of river_reaches.csv
+    mode: str = "road"
 
 
 @dataclass(frozen=True)
@@ -117,9 +121,59 @@ def read_legs(path: Path) -> list[Leg]:
                     road_km=km,
                     evidence=row["evidence"],
                     notes=row["notes"],
+                    crossing=row.get("crossing", ""),
                 )
             )
     return legs
+
+
+def read_river_reaches(path: Path) -> list[Leg]:
+    """Read ``river_reaches.csv``: the navigable reaches between ports, downstream order."""
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as f:
+        return [
+            Leg(
+                start=row["from"],
+                end=row["to"],
+                ref=row["river"],
+                highway="",
+                surface="",
+                bridge=False,
+                via="",
+                road_km=None,
+                evidence=row["evidence"],
+                notes=row["notes"],
+                mode="river",
+            )
+            for row in csv.DictReader(f)
+        ]
+
+
+@dataclass(frozen=True)
+class AirportRow:
+    """An airport of ``airports.csv``: the town it serves, whether it is a hub, its payload a day."""
+
+    town: str
+    icao: str
+    hub: bool
+    payload_t_per_day: float
+    basis: str
+
+
+def read_airports(path: Path) -> list[AirportRow]:
+    """Read ``airports.csv``."""
+    if not path.exists():
+        return []
+    out = []
+    with path.open(newline="", encoding="utf-8") as f:
+        for i, row in enumerate(csv.DictReader(f), start=2):
+            try:
+                payload = float(row["payload_t_per_day"])
+            except ValueError:
+                raise SiegeInputError(f"{path}, line {i}, field 'payload_t_per_day'", "expected tonnes a day") from None
+            out.append(AirportRow(row["town"], row["icao"], row["hub"] == "yes", payload, row["basis"]))
+    return out
 
 
 def _straight_km(gaz: Gazetteer, a: str, b: str) -> float:
@@ -127,7 +181,14 @@ def _straight_km(gaz: Gazetteer, a: str, b: str) -> float:
     return float(ox.distance.great_circle(pa.lat, pa.lon, pb.lat, pb.lon)) / 1000.0
 
 
-def calibrate(legs: list[Leg], spans_path: Path, gaz: Gazetteer) -> list[CalibratedLeg]:
+#: River length / straight-line length for a reach no published total covers (none on the bundled
+#: network: the Koulikoro–Gao total covers every reach)
+RIVER_SINUOSITY = 1.3
+
+
+def calibrate(
+    legs: list[Leg], spans_path: Path, gaz: Gazetteer, *, default_sinuosity: float = DEFAULT_SINUOSITY
+) -> list[CalibratedLeg]:
     """Give every leg a road length by the three rules of the module docstring."""
     key = {frozenset((leg.start, leg.end)): leg for leg in legs}
     straight = {k: _straight_km(gaz, leg.start, leg.end) for k, leg in key.items()}
@@ -160,7 +221,7 @@ def calibrate(legs: list[Leg], spans_path: Path, gaz: Gazetteer) -> list[Calibra
             )
     out = []
     for k, leg in key.items():
-        km, basis = length.get(k, (straight[k] * DEFAULT_SINUOSITY, f"default: straight line × {DEFAULT_SINUOSITY}"))
+        km, basis = length.get(k, (straight[k] * default_sinuosity, f"default: straight line × {default_sinuosity}"))
         out.append(CalibratedLeg(leg, straight[k], km, basis))
     return out
 
@@ -177,6 +238,10 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
     directory = directory or data_dir()
     gaz = read_gazetteer(directory / "places.csv")
     legs = calibrate(read_legs(directory / "legs.csv"), directory / "spans.csv", gaz)
+    reaches = read_river_reaches(directory / "river_reaches.csv")
+    if reaches:  # river km are calibrated on their own published total (Koulikoro–Gao)
+        legs += calibrate(reaches, directory / "river_spans.csv", gaz, default_sinuosity=RIVER_SINUOSITY)
+    airports = read_airports(directory / "airports.csv")
     town_node: dict[tuple[float, float], int] = {}
     town_names: dict[int, list[str]] = {}
     node_of: dict[str, int] = {}
@@ -201,6 +266,7 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
         a, b = gaz.get(cl.leg.start), gaz.get(cl.leg.end)
         refs = [node_of[a.name], node_of[b.name]]  # drawn straight: the road's length is a tag
         ways.append((-way_id, refs, cl))
+    air_ways = _air_ways(airports, gaz, node_of, directory, first_id=-len(legs) - 1)
 
     out = io.StringIO()
     out.write("<?xml version='1.0' encoding='UTF-8'?>\n")
@@ -216,26 +282,67 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
         leg = cl.leg
         out.write(f'  <way id="{wid}" version="1">\n')
         out.writelines(f'    <nd ref="{r}"/>\n' for r in refs)
-        tags = {
-            "highway": leg.highway,
-            "name": f"{leg.start} – {leg.end}",
-            "surface": leg.surface,
-            ROAD_KM_TAG: f"{cl.road_km:.3f}",
-        }
+        if leg.mode == "road":
+            tags = {"highway": leg.highway, "name": f"{leg.start} – {leg.end}", "surface": leg.surface}
+        else:  # a river reach: a navigable waterway, tagged so for any reader of the file
+            tags = {
+                "waterway": "river",
+                "boat": "yes",
+                "siege:mode": leg.mode,
+                "name": f"{leg.ref} {leg.start} – {leg.end}",
+            }
+        tags[ROAD_KM_TAG] = f"{cl.road_km:.3f}"
+        if leg.crossing:
+            tags["siege:crossing"] = leg.crossing
         if leg.ref:
             tags["ref"] = leg.ref
         if leg.bridge:
             tags["bridge"] = "yes"
         if leg.via:
             tags["note"] = f"via {leg.via}"
-        if cl.estimated:
-            # no published distance covers this leg: its length is the documented default rule
+        if cl.estimated or leg.mode == "river":
+            # no published distance covers this leg (a river reach: its share of the Koulikoro–Gao
+            # total by straight line, no km between intermediate ports being published)
             tags["estimated"] = "yes"
+        for k, v in tags.items():
+            out.write(f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>\n")
+        out.write("  </way>\n")
+    for wid, refs, tags in air_ways:
+        out.write(f'  <way id="{wid}" version="1">\n')
+        out.writelines(f'    <nd ref="{r}"/>\n' for r in refs)
         for k, v in tags.items():
             out.write(f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>\n")
         out.write("  </way>\n")
     out.write("</osm>\n")
     return out.getvalue(), legs
+
+
+def _air_ways(airports: list[AirportRow], gaz: Gazetteer, node_of: dict[str, int], directory: Path, *, first_id: int):
+    """Air legs: every airport to each hub (both ways on one way), at the towns' nodes; the payload of
+    a leg is the smaller of its airports'."""
+    for ap in airports:
+        if ap.town not in node_of:
+            raise SiegeInputError(f"{directory / 'airports.csv'}", f"airport town {ap.town!r} is not on the network")
+    hubs = [ap for ap in airports if ap.hub]
+    ways, seen, wid = [], set(), first_id
+    for ap in airports:
+        for hub in hubs:
+            pair = frozenset((ap.town, hub.town))
+            if ap.town == hub.town or pair in seen:
+                continue
+            seen.add(pair)
+            a, b = gaz.get(hub.town), gaz.get(ap.town)
+            km = float(ox.distance.great_circle(a.lat, a.lon, b.lat, b.lon)) / 1000.0
+            tags = {
+                "aeroway": "air_leg",
+                "siege:mode": "air",
+                "name": f"air {hub.town} – {ap.town}",
+                "siege:payload_t": f"{min(ap.payload_t_per_day, hub.payload_t_per_day):g}",
+                ROAD_KM_TAG: f"{km:.3f}",
+            }
+            ways.append((wid, [node_of[hub.town], node_of[ap.town]], tags))
+            wid -= 1
+    return ways
 
 
 def write_osm(path: Path | None = None, directory: Path | None = None) -> list[CalibratedLeg]:

@@ -70,6 +70,8 @@ def check_published_distances(
             rows = list(csv.DictReader(f))
     except FileNotFoundError:
         raise SiegeInputError(str(path), "no such file (expected a published distances CSV)") from None
+    # published road distances are measured on the roads (and their ferries), not the river or the air
+    G = G.edge_subgraph([(u, v, k) for u, v, k, m in G.edges(keys=True, data="mode") if m in ("road", "ferry", None)])
     node = {s.place.name: s.node for s in snap_places(G, gaz.located()) if s.snapped}
     checks = []
     for row in rows:

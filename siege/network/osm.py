@@ -21,6 +21,7 @@ import osmnx as ox
 from siege import settings
 from siege.errors import SiegeInputError
 from siege.io import atomic_path
+from siege.network import modes
 from siege.network.attributes import Table, add_siege_attributes, highway_values, keep_road_classes, parse_ref
 from siege.network.validate import check_graph, osm_root
 
@@ -98,16 +99,30 @@ def finish_graph(
             where, f"truncated OSM data: ways refer to {len(missing)} missing node(s), e.g. node {missing[0]}"
         )
     if not simplified:  # the PBF builder cuts ways at graph nodes itself
-        G = ox.simplify_graph(G, node_attrs_include=["place"], edge_attrs_differ=["highway", "ref"])
+        G = ox.simplify_graph(
+            G, node_attrs_include=["place"], edge_attrs_differ=["highway", "ref", "route", "waterway", "siege:mode"]
+        )
     merged = merge_duplicate_ways(G)
     for _, _, d in G.edges(data=True):
         # the bundled network draws legs straight and tags their road length (siege:road_km)
         km = d.pop("siege:road_km", None)
         if km is not None:
             d["length"] = sum(float(k) for k in km) * 1000 if isinstance(km, list) else float(km) * 1000
+    for _, _, d in G.edges(data=True):
+        d["mode"] = modes.edge_mode(d)
+    ports = modes.link_ports(G)
+    left_out = modes.add_air_legs(G, extras.airports, max_snap_km=settings.MAX_SNAP_KM) if extras.airports else []
     if largest_component:
         G = ox.truncate.largest_component(G, strongly=True)
     G = add_siege_attributes(check_graph(G, where), speeds=speeds, capacities=capacities)
+    for u, v, m in G.edges(data="mode"):
+        if m == "air":  # an air leg's ends are airports (the bundled network's are its towns)
+            for n in (u, v):
+                G.nodes[n].setdefault("airport", str(G.nodes[n].get("name") or n).split(";")[0])
+    if ports:
+        G.graph["river_ports"] = ports
+    if left_out:
+        G.graph["airports_off_network"] = ";".join(left_out)
     G.graph.update(source=where, road_classes=list(road_classes))
     G.graph.setdefault("schematic", False)
     if extras.places:
@@ -129,7 +144,15 @@ def merge_duplicate_ways(G: nx.MultiDiGraph) -> int:
         kept: list[tuple[int, dict, list]] = []
         for k, d in sorted(G[u][v].items()):
             shape = _shape(G, u, v, d)
-            twin = next((kd for kd in kept if _same_shape(kd[2], shape)), None) if kept else None
+            # a river reach drawn straight beside a road is not the road mapped twice
+            twin = (
+                next(
+                    (kd for kd in kept if _same_shape(kd[2], shape) and modes.edge_mode(kd[1]) == modes.edge_mode(d)),
+                    None,
+                )
+                if kept
+                else None
+            )
             if twin is None:
                 kept.append((k, d, shape))
                 continue
@@ -161,6 +184,7 @@ class OsmExtras:
 
     relation_refs: dict[int, list[str]] = field(default_factory=dict)  # way id -> refs of its road routes
     places: list[dict] = field(default_factory=list)  # place nodes: name, names, kind, population, capital, lat, lon
+    airports: list[modes.Airport] = field(default_factory=list)  # aeroway=aerodrome nodes and areas
     dropped_refs: int = 0  # node references of ways that point outside a clipped extract
 
 
@@ -185,6 +209,7 @@ def read_extras(path: Path, where: str, *, expected: str = "OSM data") -> OsmExt
                 if member.type == "w":
                     have = extras.relation_refs.setdefault(member.ref, [])
                     have.extend(r for r in refs if r not in have)
+        extras.airports = _aerodromes(path)
         for node in osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(osmium.filter.KeyFilter("place")):
             tags = node.tags
             if tags.get("place") not in PLACE_KINDS or not tags.get("name") or not node.location.valid():
@@ -201,6 +226,44 @@ def read_extras(path: Path, where: str, *, expected: str = "OSM data") -> OsmExt
                 }
             )
     return extras
+
+
+def _aerodromes(path: Path) -> list[modes.Airport]:
+    """Named ``aeroway=aerodrome`` nodes and areas (at the mean of their nodes) of an OSM file."""
+    import osmium
+
+    found = []
+    objects = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.TagFilter(("aeroway", "aerodrome")))
+    )
+    for obj in objects:
+        tags = obj.tags
+        if not tags.get("name"):
+            continue
+        if obj.is_node():
+            if not obj.location.valid():
+                continue
+            lon, lat = obj.location.lon, obj.location.lat
+        else:
+            points = [(n.location.lon, n.location.lat) for n in obj.nodes if n.location.valid()]
+            if not points:
+                continue
+            lon, lat = (sum(c) / len(points) for c in zip(*points, strict=True))
+        kind = tags.get("aerodrome") or tags.get("aerodrome:type") or ""
+        hub = kind == "international"
+        found.append(
+            modes.Airport(
+                name=tags.get("name"),
+                lon=lon,
+                lat=lat,
+                hub=hub,
+                payload_t_per_day=modes.AIR_PAYLOAD_T_PER_DAY["international" if hub else "other"],
+                code=tags.get("icao") or tags.get("iata") or "",
+            )
+        )
+    return found
 
 
 def check_osm_nodes(path: Path, where: str) -> None:
@@ -441,7 +504,13 @@ def load_graphml(path: str | Path) -> nx.MultiDiGraph:
     try:
         G = ox.load_graphml(
             path,
-            edge_dtypes={"ref": parse_ref, "speed_kph": float, "capacity": float, "travel_time": float},
+            edge_dtypes={
+                "ref": parse_ref,
+                "speed_kph": float,
+                "capacity": float,
+                "travel_time": float,
+                "payload_t": float,
+            },
             graph_dtypes={"schematic": lambda s: str(s) == "True"},
         )
     except Exception as err:  # networkx/lxml raise many kinds on a bad file

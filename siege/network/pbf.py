@@ -22,6 +22,7 @@ import osmnx as ox
 import shapely
 
 from siege import settings
+from siege.network import modes
 
 #: osmnx's one-way rules (``_is_path_one_way``): these ``oneway`` values, and roundabouts
 _ONEWAY = {"yes", "true", "1", "-1", "reverse", "T", "F"}
@@ -61,12 +62,20 @@ def build_graph(
         osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-        .with_filter(osmium.filter.TagFilter(*[("highway", v) for v in values]))
+        .with_filter(
+            osmium.filter.TagFilter(
+                *[("highway", v) for v in values],
+                ("route", "ferry"),
+                *[("waterway", w) for w in sorted(modes.NAVIGABLE_WATERWAYS)],
+            )
+        )
     )
     for way in ways:
         if way.id < 0:
             raise NegativeIds
         tags = {t.k: t.v for t in way.tags if t.k in keep_tags}
+        if "highway" not in tags and modes.way_mode(tags) is None:
+            continue  # a waterway no boat is tagged on
         if way.id in relation_refs:
             tags["ref"] = ";".join(dict.fromkeys([*parse_ref(tags.get("ref")), *relation_refs[way.id]]))
         run: list[tuple[int, float, float]] = []

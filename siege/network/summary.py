@@ -33,6 +33,9 @@ class NetworkSummary:
     places: list[SnappedPlace] = field(default_factory=list)
     #: node references of ways that pointed outside a clipped extract (the ways were split there)
     dropped_node_refs: int = 0
+    #: km per mode (road, ferry, river, air legs), and the airports
+    km_by_mode: dict[str, float] = field(default_factory=dict)
+    airports: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -52,18 +55,30 @@ class NetworkSummary:
 
 
 def road_km(G: nx.MultiDiGraph) -> tuple[float, dict[str, float], dict[str, float]]:
-    """Total km of road, and km per road class and per ``ref`` (two-way roads counted once)."""
+    """Total km of road, and km per road class and per ``ref`` (two-way roads counted once; river,
+    ferry and air edges are not road: see :func:`mode_km`)."""
     U = ox.convert.to_undirected(G)
     by_class: dict[str, float] = defaultdict(float)
     by_ref: dict[str, float] = defaultdict(float)
     total = 0.0
     for _, _, data in U.edges(data=True):
+        if data.get("mode", "road") != "road":
+            continue
         km = float(data.get("length", 0.0)) / 1000.0
         total += km
         by_class[road_class(data.get("highway"))] += km
         for ref in data.get("ref", []):
             by_ref[ref] += km
     return round(total, 1), _rounded(by_class), _rounded(by_ref)
+
+
+def mode_km(G: nx.MultiDiGraph) -> dict[str, float]:
+    """Km per mode (two-way edges counted once)."""
+    U = ox.convert.to_undirected(G)
+    out: dict[str, float] = defaultdict(float)
+    for _, _, data in U.edges(data=True):
+        out[data.get("mode", "road")] += float(data.get("length", 0.0)) / 1000.0
+    return _rounded(out)
 
 
 def _rounded(d: dict[str, float]) -> dict[str, float]:
@@ -90,4 +105,6 @@ def network_summary(
         max_snap_km=max_snap_km,
         places=snap_places(G, places, max_snap_km=max_snap_km),
         dropped_node_refs=int(G.graph.get("dropped_node_refs", 0)),
+        km_by_mode=mode_km(G),
+        airports=sorted({str(a) for _, a in G.nodes(data="airport") if a}),
     )

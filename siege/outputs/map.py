@@ -23,6 +23,7 @@ from jinja2 import Template
 from siege import settings
 from siege.analyses.isolation import RunResult
 from siege.io import atomic_path
+from siege.network import modes
 from siege.network.attributes import is_estimated, road_class
 from siege.network.geometry import path_coords
 from siege.solver.status import STATUSES, severity
@@ -305,9 +306,14 @@ def map_data(
                     # no published distance: the length is the documented estimate (drawn dashed)
                     "estimated": is_estimated(d),
                     "state": _road_state(result, keys)["state"],
+                    # road, ferry, river (a reach of the Niger), air (a flight leg); a road may cross by ferry
+                    "mode": d.get("mode", "road"),
+                    "ferry": modes.crosses_by_ferry(d) or d.get("mode") == "ferry",
+                    "payload_t": d.get("payload_t"),
                 },
             }
         )
+    airports = _airports(G, roads)
     towns = []
     kinds = {t.name: t.kind for t in s.towns}
     for t in result.towns:
@@ -357,6 +363,7 @@ def map_data(
         "rivers": _borders(G, "rivers.geojson"),
         "focus": worst[0].town if worst else None,
         "roads": {"type": "FeatureCollection", "features": roads},
+        "airports": airports,
         "towns": towns,
         "events": [_event_data(result, e) for e in s.events],
         "supply": [
@@ -406,6 +413,24 @@ def map_data(
             ],
         }
     return data
+
+
+def _airports(G, roads: list[dict]) -> list[dict[str, Any]]:
+    """Every airport (a node with air legs): where, its payload a day, and the drawn legs it has (by
+    position in ``roads``), so the page shows it closed when all its flights are."""
+    out: dict[Any, dict[str, Any]] = {}
+    for i, f in enumerate(roads):
+        p = f["properties"]
+        if p["mode"] != "air":
+            continue
+        for lon, lat in (f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][-1]):
+            a = out.setdefault((round(lon, 4), round(lat, 4)), {"lat": lat, "lon": lon, "legs": [], "payload_t": 0.0})
+            a["legs"].append(i)
+            a["payload_t"] = max(a["payload_t"], p.get("payload_t") or 0.0)
+    names = {(round(d["x"], 4), round(d["y"], 4)): d.get("airport") for _, d in G.nodes(data=True) if d.get("airport")}
+    for key, a in out.items():
+        a["name"] = names.get(key) or f"{a['lat']:.3f}, {a['lon']:.3f}"
+    return sorted(out.values(), key=lambda a: a["name"])
 
 
 def _json_for_script(data: Any) -> str:

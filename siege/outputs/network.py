@@ -24,6 +24,15 @@ def format_network_summary(s: NetworkSummary, *, top_refs: int = 30) -> str:
             if s.dropped_node_refs
             else []
         ),
+        *(
+            [
+                "other modes: "
+                + ", ".join(f"{m} {km:,.1f} km" for m, km in s.km_by_mode.items() if m != "road")
+                + (f"; {len(s.airports)} airports: {', '.join(s.airports)}" if s.airports else "")
+            ]
+            if any(m != "road" for m in s.km_by_mode)
+            else []
+        ),
         "",
         "km of road per class:",
         *(f"  {cls:<16}{km:>10,.1f}" for cls, km in s.km_by_class.items()),

@@ -47,6 +47,8 @@ class Commodity:
     reserve_days_national_depot: float = 0.0
     #: what one truck of it carries, in tonnes (a convoy given in tonnes is this many trucks)
     tonnes_per_truck: float | None = None
+    #: tracked in every scenario (fuel, food), or only when a scenario asks for it (relief)
+    always: bool = True
 
     def demand(self, population: int | None, unknown_population: float) -> float:
         """Trucks/day a town of ``population`` needs."""
@@ -72,6 +74,7 @@ def default_commodities() -> tuple[Commodity, ...]:
             basis=r["basis"],
             reserve_days_national_depot=float(r.get("reserve_days_national_depot") or 0.0),
             tonnes_per_truck=float(r["tonnes_per_truck"]) if r.get("tonnes_per_truck") else None,
+            always=r.get("tracked", "always") == "always",
         )
         for r in rows
     )
@@ -82,11 +85,13 @@ def commodity_names() -> tuple[str, ...]:
     return tuple(c.name for c in default_commodities())
 
 
-def parse_commodities(raw: Any, where: str) -> tuple[Commodity, ...]:
-    """``[commodities.NAME]`` tables overriding numbers of the default table."""
+def parse_commodities(raw: Any, where: str, *, requested: frozenset[str] = frozenset()) -> tuple[Commodity, ...]:
+    """The commodities a scenario tracks: those tracked always, those it has a ``[commodities.NAME]``
+    table for (overriding numbers of the default table) and those its events name (``requested``)."""
     if not isinstance(raw, Mapping):
         raise SiegeInputError(f"{where}: commodities", "expected [commodities.NAME] tables")
     table = {c.name: c for c in default_commodities()}
+    wanted = {name for name, c in table.items() if c.always or name in requested or name in raw}
     for name, fields in raw.items():
         at = f"{where}: commodities.{str(name)[:40]}"
         if name not in table:
@@ -103,7 +108,7 @@ def parse_commodities(raw: Any, where: str) -> tuple[Commodity, ...]:
             else:
                 c = replace(c, **{key: x})
         table[name] = c
-    return tuple(table.values())
+    return tuple(c for name, c in table.items() if name in wanted)
 
 
 def parse_commodity_list(value: Any, where: str) -> frozenset[str]:

@@ -66,6 +66,24 @@ class NetworkContext:
             shared["main"] = self.G.subgraph(largest)
         return shared["main"]
 
+    def for_mode(self, mode: str) -> NetworkContext:
+        """The context of the segments an event's ``mode`` selects (``road``: roads and their ferries;
+        ``river``, ``ferry``, ``air``): places snap onto that mode's own network (an airport, a port)."""
+        from siege.network import modes
+
+        views = _shared(self.G).setdefault("modes", {})
+        if mode not in views:
+            keys = [(u, v, k) for u, v, k, d in self.G.edges(keys=True, data=True) if modes.selected(d, mode)]
+            if len(keys) == self.G.number_of_edges():
+                views[mode] = self
+            else:
+                sub = self.G.edge_subgraph(keys)
+                views[mode] = NetworkContext(sub, self.gazetteer, self.max_snap_km) if keys else None
+        view = views[mode]
+        if view is None:
+            raise SiegeInputError("mode", f"the network has no {mode} segments")
+        return view
+
     def snap(self, places: list) -> list:
         """Snap places onto :attr:`main` (see :func:`siege.places.snap_places`)."""
         return snap_places(self.main, places, max_snap_km=self.max_snap_km)
@@ -152,6 +170,14 @@ class NetworkContext:
             for a, b in ((u, v), (v, u)):
                 for k in self.G.get_edge_data(a, b) or {}:
                     keys.add((a, b, k))
+        return keys
+
+    def airport_legs(self, name: str, where: str) -> set[EdgeKey]:
+        """Every air leg of the airport serving place ``name`` (closing it closes them all): on the
+        air context (:meth:`for_mode`), the edges into and out of the node the place snaps to."""
+        node = self.node_of(name, where)
+        keys = {(u, v, k) for u, v, k in self.G.in_edges(node, keys=True)}
+        keys |= {(u, v, k) for u, v, k in self.G.out_edges(node, keys=True)}
         return keys
 
     def check_in_extent(self, lon: float, lat: float, margin_km: float, where: str) -> None:

@@ -243,7 +243,7 @@ def scenario_from_dict(
     ctx = NetworkContext(network, gazetteer)
 
     notes: list[str] = []
-    commodities = parse_commodities(raw.get("commodities", {}), where)
+    commodities = parse_commodities(raw.get("commodities", {}), where, requested=_named_commodities(raw))
     replace = raw.get("replace_default_supply", False)
     if not isinstance(replace, bool):
         raise SiegeInputError(f"{where}: replace_default_supply", "expected true or false")
@@ -751,6 +751,20 @@ def _events(raw: Any, where: str, ctx: NetworkContext) -> list[Event]:
     return events
 
 
+def _named_commodities(raw: Mapping[str, Any]) -> frozenset[str]:
+    """Commodities the scenario's events name (a convoy's ``commodity``, an event's ``commodities``):
+    one tracked only on request (relief) is tracked when an event names it."""
+    events = raw.get("events", [])
+    names: set[str] = set()
+    for e in events if isinstance(events, list) else []:
+        if isinstance(e, Mapping):
+            if isinstance(e.get("commodity"), str):
+                names.add(e["commodity"])
+            if isinstance(e.get("commodities"), list):
+                names |= {c for c in e["commodities"] if isinstance(c, str)}
+    return frozenset(names)
+
+
 def seasonal_events(ctx: NetworkContext, *, first_index: int = 0) -> list[Event]:
     """The bundled network's rainy-season rules (``networks/mali/seasons.csv``) as ``season`` events,
     each with its basis as note."""
@@ -765,6 +779,8 @@ def seasonal_events(ctx: NetworkContext, *, first_index: int = 0) -> list[Event]
                 "source": "networks/mali/seasons.csv",
                 "note": r["basis"],
             }
+            if r.get("mode"):
+                raw["mode"] = r["mode"]
             if r["surface"]:
                 raw["surface"] = r["surface"]
             else:

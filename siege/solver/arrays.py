@@ -13,6 +13,7 @@ import networkx as nx
 import numpy as np
 from scipy.sparse import csr_array
 
+from siege.network.modes import TRUCK_MODES
 from siege.scenario.context import EdgeKey
 from siege.scenario.degradation import Degradation
 
@@ -38,13 +39,16 @@ class RoadArrays:
     #: fixed by the network, shared by every degraded copy
     pair_order: np.ndarray | None = None
     pair_start: np.ndarray | None = None
+    #: each edge's mode (road, ferry, river, air: siege/network/modes.py)
+    mode: np.ndarray | None = None
 
     @classmethod
-    def from_graph(cls, G: nx.MultiDiGraph) -> RoadArrays:
-        """Arrays of an undegraded network."""
+    def from_graph(cls, G: nx.MultiDiGraph, *, modes: frozenset[str] = TRUCK_MODES) -> RoadArrays:
+        """Arrays of an undegraded network; edges of other ``modes`` than these are closed (by
+        default trucks' loads: roads, ferries and the river, never air legs)."""
         nodes = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
         index = {n: i for i, n in enumerate(nodes.tolist())}
-        keys, src, dst, length, travel, cap = [], [], [], [], [], []
+        keys, src, dst, length, travel, cap, mode = [], [], [], [], [], [], []
         for u, v, k, d in G.edges(keys=True, data=True):
             keys.append((u, v, k))
             src.append(index[u])
@@ -52,7 +56,9 @@ class RoadArrays:
             length.append(d["length"])
             travel.append(d["travel_time"])
             cap.append(d["capacity"])
+            mode.append(d.get("mode", "road"))
         m = len(keys)
+        mode_a = np.array(mode, dtype=object)
         src_a, dst_a = np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64)
         order = np.lexsort((dst_a, src_a))  # stable: positions ascending within a pair
         code = src_a[order] * max(len(nodes), 1) + dst_a[order]
@@ -65,13 +71,19 @@ class RoadArrays:
             length_m=np.array(length, dtype=float),
             travel_s=np.array(travel, dtype=float),
             capacity=np.array(cap, dtype=float),
-            closed=np.zeros(m, dtype=bool),
+            closed=~np.isin(mode_a, list(modes)) if m else np.zeros(0, dtype=bool),
             capacity_factor=np.ones(m),
             delay_factor=np.ones(m),
             risk=np.zeros(m),
             pair_order=order,
             pair_start=starts,
+            mode=mode_a,
         )
+
+    def only(self, modes: frozenset[str]) -> RoadArrays:
+        """A copy where only edges of ``modes`` are open (a convoy by air, by river, by road)."""
+        mode = self.mode if self.mode is not None else np.full(len(self.keys), "road", dtype=object)
+        return replace(self, closed=~np.isin(mode, list(modes)))
 
     @property
     def n(self) -> int:

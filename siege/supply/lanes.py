@@ -14,7 +14,7 @@ left that day).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -46,6 +46,23 @@ def _route(hours: np.ndarray, fast, safe, target: int, risky: dict, events):
             candidates.append((-willing(risk), h, edges, met, risk))
     _, h, edges, met, risk = min(candidates, key=lambda t: (t[0], t[1]))
     return h, edges, met, risk
+
+
+def _without_river(arrays: RoadArrays) -> RoadArrays:
+    return replace(arrays, closed=arrays.closed | (arrays.mode == "river"))
+
+
+def _distinct(found):
+    """The routes found, each once (``None``: unreachable, dropped)."""
+    out, seen = [], set()
+    for r in found:
+        if r is None:
+            continue
+        key = tuple(r[1].tolist())
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
 
 
 def willing(risk: float) -> float:
@@ -120,6 +137,7 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
     point_caps = [(j, name, cap) for j, p in enumerate(points) for name, cap in p.by_commodity]
     escort_list = sorted(escorts)
     escort_edges = {k: {position[e] for e in events[i].edges if e in position} for k, i in enumerate(escort_list)}
+    has_river = base.mode is not None and bool(np.any(base.mode == "river"))
     lanes: list[Lane] = []
     fallback: list[Lane] = []
     lane_events: list[tuple[int, ...]] = []
@@ -137,6 +155,10 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
                 for k in events[i].edges:
                     if k in position:
                         risky.setdefault(position[k], []).append(i)
+        # a lane by road only, and where the river is open a lane that takes the boat for part of the
+        # way: boats carry little (a reach's capacity) and trucks the rest, so both are offered
+        river_open = has_river and bool(np.any((arrays.mode == "river") & arrays.open))
+        families = [_without_river(arrays), arrays] if river_open else [arrays]
         carriers = [j for j, p in enumerate(points) if commodity.name in p.commodities]
         if carriers:
             reach = fastest_from(arrays, [pos[points[j].node] for j in carriers]).dist
@@ -169,56 +191,55 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
             )
             targets = [pos[towns[d].node] for d, _ in dests]
             if any((node, t) not in known for t in targets):
-                fast = fastest_from(arrays, [node])
-                # with no threat on the commodity's roads the most reliable route is the fastest
-                safe = most_reliable_from(arrays, [node]) if risky else fast
-                hours_now = arrays.hours
-                for t in targets:
-                    known[(node, t)] = _route(hours_now, fast, safe, t, risky, events)
+                found_by = []
+                for family in families:
+                    fast = fastest_from(family, [node])
+                    # with no threat on the commodity's roads the most reliable route is the fastest
+                    safe = most_reliable_from(family, [node]) if risky else fast
+                    found_by.append([_route(family.hours, fast, safe, t, risky, events) for t in targets])
+                for i, t in enumerate(targets):
+                    known[(node, t)] = _distinct(f[i] for f in found_by)
             for (d, fb), target in zip(dests, targets, strict=True):
                 out = fallback if fb else lanes
-                found = known[(node, target)]
-                if found is None:
-                    continue
-                h, edges, met, risk = found
-                dest = d * C + c
-                lane_zones = tuple(
-                    z
-                    for z, zs in zone_edges.items()
-                    if events[zones[z]].targets(commodity.name) and zs.intersection(edges.tolist())
-                ) + tuple(
-                    len(zones) + k for k, (j, name, _) in enumerate(point_caps) if j == o and name == commodity.name
-                )
-                out.append(Lane(o, dest, edges, h, willing(risk), 1.0 - risk, lane_zones))
-                if fb:
-                    fb_survival[d, c] = max(fb_survival[d, c], 1.0 - risk)
-                    fb_hours[d, c] = min(fb_hours[d, c], h)
-                else:
-                    lane_events.append(met)
-                if not fb and (sup[d] == d or o >= n_points):
-                    survival[d, c] = max(survival[d, c], 1.0 - risk)
-                    hours[d, c] = min(hours[d, c], h)
-                # escorted variants: the events on the escorted road meet risk × the escort's factor
-                for k, e_idx in enumerate(escort_list):
-                    escort = events[e_idx]
-                    if not escort.targets(commodity.name) or not escort_edges[k].intersection(edges.tolist()):
-                        continue
-                    factor = escort.param("risk_factor", settings.ESCORT_RISK_FACTOR)
-                    covered = {
-                        e for e in met if {position[x] for x in events[e].edges if x in position} & escort_edges[k]
-                    }
-                    r_esc = 1.0 - math.prod(
-                        1.0 - events[e].effect.risk * (factor if e in covered else 1.0)
-                        for e in met
-                        if not events[e].effect.closed
+                for h, edges, met, risk in known[(node, target)]:
+                    dest = d * C + c
+                    lane_zones = tuple(
+                        z
+                        for z, zs in zone_edges.items()
+                        if events[zones[z]].targets(commodity.name) and zs.intersection(edges.tolist())
+                    ) + tuple(
+                        len(zones) + k for k, (j, name, _) in enumerate(point_caps) if j == o and name == commodity.name
                     )
-                    out.append(Lane(o, dest, edges, h, willing(r_esc), 1.0 - r_esc, lane_zones, k))
+                    out.append(Lane(o, dest, edges, h, willing(risk), 1.0 - risk, lane_zones))
                     if fb:
-                        fb_survival[d, c] = max(fb_survival[d, c], 1.0 - r_esc)
+                        fb_survival[d, c] = max(fb_survival[d, c], 1.0 - risk)
+                        fb_hours[d, c] = min(fb_hours[d, c], h)
                     else:
                         lane_events.append(met)
                     if not fb and (sup[d] == d or o >= n_points):
-                        survival[d, c] = max(survival[d, c], 1.0 - r_esc)
+                        survival[d, c] = max(survival[d, c], 1.0 - risk)
+                        hours[d, c] = min(hours[d, c], h)
+                    # escorted variants: the events on the escorted road meet risk × the escort's factor
+                    for k, e_idx in enumerate(escort_list):
+                        escort = events[e_idx]
+                        if not escort.targets(commodity.name) or not escort_edges[k].intersection(edges.tolist()):
+                            continue
+                        factor = escort.param("risk_factor", settings.ESCORT_RISK_FACTOR)
+                        covered = {
+                            e for e in met if {position[x] for x in events[e].edges if x in position} & escort_edges[k]
+                        }
+                        r_esc = 1.0 - math.prod(
+                            1.0 - events[e].effect.risk * (factor if e in covered else 1.0)
+                            for e in met
+                            if not events[e].effect.closed
+                        )
+                        out.append(Lane(o, dest, edges, h, willing(r_esc), 1.0 - r_esc, lane_zones, k))
+                        if fb:
+                            fb_survival[d, c] = max(fb_survival[d, c], 1.0 - r_esc)
+                        else:
+                            lane_events.append(met)
+                        if not fb and (sup[d] == d or o >= n_points):
+                            survival[d, c] = max(survival[d, c], 1.0 - r_esc)
     # a town whose depot has no open lane to it is judged on the lanes it falls back on
     no_depot_lane = ~np.isfinite(hours)
     survival = np.where(no_depot_lane, fb_survival, survival)

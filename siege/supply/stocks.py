@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from siege import settings
+from siege.network.modes import CONVOY_MODES, TONNES_PER_TRUCK_EQUIVALENT
 from siege.scenario import Scenario, degrade
 from siege.solver.arrays import RoadArrays
 from siege.solver.routes import fastest_from, most_reliable_from
@@ -64,7 +65,9 @@ def convoy_arrivals(scenario: Scenario, base: RoadArrays, start: dt.date, end: d
             continue
         commodity = e.param("commodity")
         a, b = (pos[n] for n in e.param("nodes"))
-        hours_free = fastest_from(base, [a]).dist[b]  # to date a reported arrival back to its departure
+        mode = e.param("mode", "road")
+        on = base.only(CONVOY_MODES[mode])  # a convoy keeps to its mode: trucks, boats or aircraft
+        hours_free = fastest_from(on, [a]).dist[b]  # to date a reported arrival back to its departure
         if not np.isfinite(hours_free):
             continue
         leaves = e.start
@@ -73,7 +76,7 @@ def convoy_arrivals(scenario: Scenario, base: RoadArrays, start: dt.date, end: d
         if leaves is None or leaves > end:
             continue
         active = [x for x in scenario.events if x.DEGRADES and x.active_on(leaves) and x.targets(commodity)]
-        arrays = base.degraded(degrade(active))
+        arrays = on.degraded(degrade(active))
         route = most_reliable_from(arrays, [a])
         if not np.isfinite(route.dist[b]):
             continue  # no open road that day: the convoy does not leave
@@ -82,9 +85,22 @@ def convoy_arrivals(scenario: Scenario, base: RoadArrays, start: dt.date, end: d
         met = [x for x in active if base.positions(x.edges) & edges and not x.effect.closed]
         survival = math.prod(1.0 - x.effect.risk * factor for x in met)
         arrival = e.param("arrives") or leaves + dt.timedelta(days=travel_days(float(arrays.hours[list(edges)].sum())))
-        if start <= arrival <= end:
-            delivered = e.param("trucks") * survival
-            out.setdefault(arrival, []).append((names.index(e.param("to")), cindex[commodity], delivered))
+        delivered = e.param("trucks") * survival
+        per_day = delivered
+        if mode == "air":  # aircraft land what the smaller airport handles a day: the rest follows
+            load = (
+                next(c.tonnes_per_truck for c in scenario.commodities if c.name == commodity)
+                or TONNES_PER_TRUCK_EQUIVALENT
+            )
+            payload_t = float(np.min(base.capacity[list(edges)])) * TONNES_PER_TRUCK_EQUIVALENT
+            per_day = max(payload_t / load, 1e-9)
+        day, left = arrival, delivered
+        while left > 1e-12 and day <= end:
+            landed = min(left, per_day)
+            if day >= start:
+                out.setdefault(day, []).append((names.index(e.param("to")), cindex[commodity], landed))
+            left -= landed
+            day += dt.timedelta(days=1)
     return out
 
 

@@ -17,6 +17,11 @@
                         town_blockade: "⊗", escort: "▲", convoy: "⇶", rationing: "½",
                         release_reserve: "⛁", season: "☔" };
   var CLASS_WIDTH = { motorway: 5, trunk: 4, primary: 3, secondary: 2, tertiary: 1.5 };
+  // other modes: colour when open (a closed or degraded one takes the road's state colours), width, dashes
+  var MODE_OPEN = { river: "#2171b5", ferry: "#2171b5", air: "#6a51a3" };
+  var MODE_WIDTH = { river: 4, ferry: 3, air: 1.2 };
+  var MODE_DASH = { river: "1 7", ferry: "4 4", air: "2 8" };
+  var MODE_LABELS = { road: "road", ferry: "ferry", river: "river (boats between ports)", air: "air leg (flights)" };
   // sweep probabilities: a blue scale, never mistaken for a status colour
   var P_CLASSES = [[0.05, "#f1eef6", "under 5 %"], [0.25, "#bdc9e1", "5–25 %"], [0.5, "#74a9cf", "25–50 %"],
                    [0.75, "#2b8cbe", "50–75 %"], [1.01, "#045a8d", "75 % or more"]];
@@ -100,27 +105,51 @@
 
     // ---- roads ----------------------------------------------------------------------------------
     var roads = L.featureGroup();
+    var reaches = L.featureGroup();  // the navigable river, boats between ports
+    var flights = L.featureGroup();  // air legs between airports (off by default: many long lines)
     var roadLayers = [];
+    function modeColor(p, st) { return st === "open" && MODE_OPEN[p.mode] ? MODE_OPEN[p.mode] : ROAD_COLORS[st]; }
     data.roads.features.forEach(function (f, i) {
-      var p = f.properties;
+      var p = f.properties, mode = p.mode || "road";
       var line = L.polyline(latlngs(f.geometry.coordinates), {
-        color: ROAD_COLORS[p.state], weight: CLASS_WIDTH[p.road_class] || 1.5, opacity: 0.9,
-        dashArray: p.estimated ? "8 6" : null,
-        className: "siege-road siege-road-" + p.state + (p.estimated ? " siege-road-estimated" : ""),
+        color: modeColor(p, p.state), weight: MODE_WIDTH[mode] || CLASS_WIDTH[p.road_class] || 1.5, opacity: 0.9,
+        dashArray: MODE_DASH[mode] || (p.estimated ? "8 6" : null), lineCap: mode === "river" ? "round" : null,
+        className: "siege-road siege-mode-" + mode + " siege-road-" + p.state + (p.estimated ? " siege-road-estimated" : ""),
       });
       line.bindTooltip(function () {
         var s = data.steps[step].roads[i] || OPEN_ROAD;
+        var state = mode === "river" && s.state === "closed" ? "closed (no boats: low water or an event)" : s.state;
         return card(p.label, [
-          ["road", p.ref || "unnumbered"], ["name", p.name], ["class", p.road_class], ["surface", p.surface],
+          ["mode", MODE_LABELS[mode] + (p.ferry && mode === "road" ? ", crosses by ferry" : "")],
+          ["road", mode === "road" ? (p.ref || "unnumbered") : p.ref], ["name", p.name],
+          ["class", mode === "road" ? p.road_class : null], ["surface", mode === "road" ? p.surface : null],
+          ["payload", p.payload_t ? num(p.payload_t) + " t a day" : null],
           ["length", num(p.length_km) + " km" + (p.estimated ? " (estimated: no published distance)" : "")],
-          ["state", s.state], ["effect", s.effect], ["events", s.events],
+          ["state", state], ["effect", s.effect], ["events", s.events],
         ]);
       }, { sticky: true });
-      line.addTo(roads);
+      line.addTo(mode === "air" ? flights : mode === "river" ? reaches : roads);
       roadLayers.push(line);
     });
     roads.addTo(map);
     overlays["Roads (state)"] = roads;
+    if (reaches.getLayers().length) { reaches.addTo(map); overlays["River reaches (boats)"] = reaches; }
+    if (flights.getLayers().length) overlays["Air legs (flights)"] = flights;
+
+    // ---- airports: closed when every flight of theirs is ---------------------------------------------
+    var airportLayers = [];
+    var airports = L.featureGroup();
+    (data.airports || []).forEach(function (a) {
+      var m = L.marker([a.lat, a.lon], { icon: L.divIcon({ className: "siege-airport", html: "✈", iconSize: [16, 16] }), keyboard: false });
+      m.bindTooltip(function () {
+        var s = data.steps[step], closed = a.legs.every(function (i) { return (s.roads[i] || OPEN_ROAD).state === "closed"; });
+        return card("airport of " + a.name, [["payload", num(a.payload_t) + " t a day at most"], ["state", closed ? "closed" : "open"],
+          ["flights", a.legs.length + " leg(s)"]]);
+      });
+      m.addTo(airports);
+      airportLayers.push(m);
+    });
+    if (airportLayers.length) { airports.addTo(map); overlays["Airports"] = airports; }
 
     // ---- selected town: route and chokepoints ----------------------------------------------------
     var selected = L.featureGroup().addTo(map);
@@ -358,6 +387,14 @@
       });
       var riv = el("div"); var swr = el("span", null, "siege-swatch siege-line"); swr.style.background = "#6fa8dc";
       riv.appendChild(swr); riv.appendChild(document.createTextNode("river")); div.appendChild(riv);
+      if (data.roads.features.some(function (f) { return f.properties.mode === "river"; })) {
+        var nav = el("div"); var swn = el("span", null, "siege-swatch siege-line siege-dotted"); swn.style.background = MODE_OPEN.river;
+        nav.appendChild(swn); nav.appendChild(document.createTextNode("navigable reach (boats; red when closed by low water or an event)")); div.appendChild(nav);
+      }
+      if ((data.airports || []).length) {
+        var air = el("div"); air.appendChild(el("span", "✈", "siege-symbol"));
+        air.appendChild(document.createTextNode("airport (flights: layer \"Air legs\")")); div.appendChild(air);
+      }
       var est = el("div"); var swe = el("span", null, "siege-swatch siege-line siege-dashed");
       est.appendChild(swe); est.appendChild(document.createTextNode("length estimated (no published distance)")); div.appendChild(est);
       div.appendChild(el("div", "width: road class; size of a town: population", "siege-note"));
@@ -391,7 +428,7 @@
       var s = data.steps[k];
       roadLayers.forEach(function (layer, i) {
         var st = (s.roads[i] || OPEN_ROAD).state;
-        layer.setStyle({ color: ROAD_COLORS[st] });
+        layer.setStyle({ color: modeColor(data.roads.features[i].properties, st) });
         var path = layer.getElement && layer.getElement();
         if (path) path.setAttribute("class", path.getAttribute("class").replace(/siege-road-(open|degraded|attacked|closed)\b/, "siege-road-" + st));
       });
@@ -441,6 +478,6 @@
       e.popup.update();
     });
     window.siegeMap = { map: map, data: data, overlays: overlays, select: select, showStep: showStep, townLayers: townLayers,
-                        roadLayers: roadLayers, el: el };
+                        roadLayers: roadLayers, airportLayers: airportLayers, el: el };
   };
 })();

@@ -45,7 +45,7 @@
       var div = el("div", null, "siege-workbench leaflet-control");
       L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
       div.appendChild(el("h4", "What-if"));
-      div.appendChild(el("div", "Click a road to close or degrade it; click a town, then blockade it.", "siege-note"));
+      div.appendChild(el("div", "Click a road or a river reach to close or degrade it, an airport to close it; click a town, then blockade it.", "siege-note"));
       form = el("div", null, "siege-wb-form");  // a clicked road's form, at the top where it is seen
       div.appendChild(form);
       var date = input("date", wb.date, "siege-wb-date");
@@ -65,13 +65,17 @@
       var cTo = select(wb.towns.map(function (t) { return [t, t]; }), "siege-wb-convoy-to");
       var cTrucks = input("number", "100", "siege-wb-convoy-trucks");
       var cCom = select(wb.commodities.map(function (c) { return [c, c]; }), "siege-wb-convoy-commodity");
+      // by road or river the size is in trucks; an airlift's in tonnes
+      var cMode = select([["road", "trucks by road"], ["river", "trucks by river"], ["air", "tonnes by air (airlift)"]], "siege-wb-convoy-mode");
       var cb = el("button", "add convoy", "siege-wb-convoy");
       cb.addEventListener("click", function () {
-        post("edit", { kind: "convoy", fields: { from: cFrom.value, to: cTo.value, trucks: parseFloat(cTrucks.value),
-          commodity: cCom.value, escorted: true, date: wb.date || undefined } }).then(function (r) { if (r) reload(); });
+        var size = parseFloat(cTrucks.value), fields = { from: cFrom.value, to: cTo.value, commodity: cCom.value,
+          date: wb.date || undefined, mode: cMode.value === "road" ? undefined : cMode.value };
+        if (cMode.value === "air") fields.tonnes = size; else { fields.trucks = size; fields.escorted = true; }
+        post("edit", { kind: "convoy", fields: fields }).then(function (r) { if (r) reload(); });
       });
       var crow = el("div", null, "siege-wb-row"); crow.appendChild(document.createTextNode("convoy "));
-      [cFrom, cTo, cTrucks, cCom, cb].forEach(function (x) { crow.appendChild(x); });
+      [cFrom, cTo, cTrucks, cMode, cCom, cb].forEach(function (x) { crow.appendChild(x); });
       div.appendChild(crow);
       var eRef = input("text", "", "siege-wb-escort-ref"); eRef.placeholder = "road, e.g. RN4";
       var eFrom = select(wb.towns.map(function (t) { return [t, t]; }), "siege-wb-escort-from");
@@ -128,6 +132,22 @@
       layer.on("click", function () { townSelect.value = sm.data.towns[i].name; townSelect.classList.add("siege-wb-picked"); });
     });
 
+    // ---- a click on an airport closes it (every flight of it) -------------------------------------
+    (sm.airportLayers || []).forEach(function (layer, i) {
+      layer.on("click", function () {
+        var a = sm.data.airports[i];
+        while (form.firstChild) form.removeChild(form.firstChild);
+        form.appendChild(el("h4", "airport of " + a.name));
+        var from = input("date", wb.date, "siege-wb-start"), to = input("date", "", "siege-wb-end");
+        var apply = el("button", "close the airport", "siege-wb-apply");
+        apply.addEventListener("click", function () {
+          post("edit", { kind: "cut", fields: { place: a.name, mode: "air", effect: "close", start: from.value || undefined,
+            end: to.value || undefined } }).then(function (r) { if (r) reload(); });
+        });
+        [field("from", from), field("to", to), apply].forEach(function (x) { form.appendChild(x); });
+      });
+    });
+
     // ---- a click on a road opens its form ---------------------------------------------------------
     sm.roadLayers.forEach(function (layer, i) {
       layer.on("click", function (ev) {
@@ -140,7 +160,9 @@
         var from = input("date", wb.date, "siege-wb-start"), to = input("date", "", "siege-wb-end");
         var apply = el("button", "apply", "siege-wb-apply");
         apply.addEventListener("click", function () {
-          var fields = { lat: ev.latlng.lat, lon: ev.latlng.lng, ref: p.ref ? p.ref.split(";")[0] : undefined,
+          var onRoad = !p.mode || p.mode === "road";
+          var fields = { lat: ev.latlng.lat, lon: ev.latlng.lng, ref: p.ref && onRoad ? p.ref.split(";")[0] : undefined,
+                         mode: onRoad ? undefined : p.mode,
                          effect: effectOf(what.value, level.value), commodities: commodityOf(com.value),
                          start: from.value || undefined, end: to.value || undefined };
           var kind = what.value === "close" ? "cut" : "attack";

@@ -2,8 +2,10 @@
 
 Fields: ``place`` (a town) or ``lat``/``lon``, with ``radius_km`` (default 10: the segments passing
 that close are hit); or ``between = [town, town]`` (the road route between them, along ``ref`` if
-given). Default effect: risk 0.5 and delay ×1.5 (convoys wait for escorts); a one-day attack acts for
-``duration_days`` (default 30: traffic stays scarce for weeks after an attack).
+given). ``mode`` picks the segments (road by default: roads and their ferries; ``river``: the reaches,
+``between`` two ports; ``air`` with ``place``: the airport's flights). Default effect: risk 0.5 and
+delay ×1.5 (convoys wait for escorts); a one-day attack acts for ``duration_days`` (default 30:
+traffic stays scarce for weeks after an attack).
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ class Attack(Event):
                 raise SiegeInputError(f.at("between"), "give either between or place/lat/lon, not both")
             a, b = f.names("between", 2)
             return f"{kind} between {a} and {b}", ctx.stretch(a, b, f.at("between"), ref=ref), {"between": f"{a} – {b}"}
+        if f.mode() == "air" and f.has("place"):  # an airport shelled: its flights
+            name = ctx.gazetteer.get(f.text("place"), f.at("place")).name
+            place = ctx.gazetteer.get(name)
+            return (
+                f"{kind} on the airport of {name}",
+                ctx.airport_legs(name, f.at("place")),
+                {"point": (place.lon, place.lat)},
+            )
         radius = f.number("radius_km", cls.DEFAULT_RADIUS_KM, maximum=validation.MAX_RADIUS_KM)
         lon, lat, label = point_or_place(f, ctx)
         ctx.check_in_extent(lon, lat, radius, f.at("lat" if f.has("lat") else "place"))

@@ -34,6 +34,7 @@ COMMON_FIELDS = (
     "lasts_days",
     "rate_per_week",
     "commodities",
+    "mode",
 )
 
 
@@ -71,6 +72,15 @@ class Fields:
             raise SiegeInputError(self.at(name), f"expected {shape}, got {validation.show(value)}")
         return value
 
+    def mode(self) -> str:
+        """The ``mode`` field: road (default), river, ferry or air."""
+        from siege.network.modes import MODES
+
+        value = self.raw.get("mode", "road")
+        if value not in MODES:
+            raise SiegeInputError(self.at("mode"), f"expected one of {', '.join(MODES)}, got {validation.show(value)}")
+        return value
+
     def point(self) -> tuple[float, float]:
         """``(lon, lat)`` from ``lat`` and ``lon`` fields."""
         lat, lon = self.number("lat", positive=False, maximum=1e6), self.number("lon", positive=False, maximum=1e6)
@@ -95,6 +105,11 @@ class Event:
     ACTS_ON_STOCKS: ClassVar[bool] = False
     #: how long a one-day event (``date`` without ``end``) keeps acting, in days
     DEFAULT_DURATION_DAYS: ClassVar[int] = 1
+    #: whether the event takes ``mode`` (road, river, ferry, air): the segments it selects are of
+    #: that mode (default road: roads and their ferries); kinds acting on towns take none
+    TAKES_MODE: ClassVar[bool] = True
+    #: whether the segments are selected on that mode's network here (a convoy reads its mode itself)
+    SELECTS_BY_MODE: ClassVar[bool] = True
 
     index: int
     kind: str
@@ -170,9 +185,22 @@ class Event:
         start, end = _window(f, cls.DEFAULT_DURATION_DAYS)
         effect, ranges = parse_effect(raw["effect"], f.at("effect")) if "effect" in raw else (cls.DEFAULT_EFFECT, ())
         recurrence = _recurrence(f, start)
-        label, edges, details = cls.select(f, ctx)
+        mode = f.mode() if cls.TAKES_MODE else None
+        if f.has("mode") and not cls.TAKES_MODE:
+            raise SiegeInputError(f.at("mode"), f"a {raw['kind']} event acts on towns and takes no mode")
+        if cls.SELECTS_BY_MODE and cls.TAKES_MODE:
+            try:
+                select_ctx = ctx.for_mode(mode)
+            except SiegeInputError as err:
+                raise SiegeInputError(f.at("mode"), err.problem) from None
+        else:
+            select_ctx = ctx
+        label, edges, details = cls.select(f, select_ctx)
         if not edges and cls.NEEDS_SEGMENTS:
-            raise SiegeInputError(where, f"{label}: the event hits no road segment")
+            what = "road segment" if mode in (None, "road") else f"{mode} segment"
+            raise SiegeInputError(where, f"{label}: the event hits no {what}")
+        if mode not in (None, "road"):
+            details.setdefault("mode", mode)
         commodities = parse_commodity_list(raw["commodities"], f.at("commodities")) if f.has("commodities") else None
         params = tuple(details.pop("params", {}).items())
         if f.has("name"):

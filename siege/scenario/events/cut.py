@@ -2,7 +2,9 @@
 
 Fields: ``place`` or ``lat``/``lon``; optional ``ref`` (only segments of that road) and
 ``bridge = true`` (only bridge segments); ``max_distance_km`` (default 10): the nearest such segment
-within that distance is cut. Default effect: close.
+within that distance is cut. With ``mode = "air"`` and a ``place``, the airport serving it is closed
+(every air leg of it); ``mode = "river"`` cuts the river reach nearest the point, ``mode = "ferry"``
+the ferry. Default effect: close.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ class Cut(Event):
 
     @classmethod
     def select(cls, f: Fields, ctx: NetworkContext) -> tuple[str, set[EdgeKey], dict[str, Any]]:
+        if f.mode() == "air" and f.has("place"):  # an airport closed: every leg of it
+            name = ctx.gazetteer.get(f.text("place"), f.at("place")).name
+            place = ctx.gazetteer.get(name)
+            return f"airport of {name} closed", ctx.airport_legs(name, f.at("place")), {"point": (place.lon, place.lat)}
         lon, lat, label = point_or_place(f, ctx)
         max_km = f.number("max_distance_km", 10.0, maximum=validation.MAX_RADIUS_KM)
         ctx.check_in_extent(lon, lat, max_km, f.at("lat" if f.has("lat") else "place"))

@@ -18,6 +18,7 @@ class Rationing(Event):
     KIND: ClassVar[str] = "rationing"
     FIELDS: ClassVar[tuple[str, ...]] = ("towns", "demand_factor")
     NEEDS_SEGMENTS: ClassVar[bool] = False
+    TAKES_MODE: ClassVar[bool] = False
     DEGRADES: ClassVar[bool] = False
     TAKES_EFFECT: ClassVar[bool] = False
 

@@ -20,6 +20,7 @@ class ReleaseReserve(Event):
     KIND: ClassVar[str] = "release_reserve"
     FIELDS: ClassVar[tuple[str, ...]] = ("towns",)
     NEEDS_SEGMENTS: ClassVar[bool] = False
+    TAKES_MODE: ClassVar[bool] = False
     DEGRADES: ClassVar[bool] = False
     TAKES_EFFECT: ClassVar[bool] = False
 

@@ -3,7 +3,8 @@
 Fields: ``months = ["06-15", "10-31"]`` (the yearly window, month-day; it may wrap past the new
 year), and the segments: ``from`` and ``to`` (with ``ref``: that road's stretch between them) or
 ``surface = "unpaved"`` (every segment whose surface class is unpaved: OSM ``surface`` unpaved, dirt,
-gravel, sand …, see ``settings.SURFACE_CLASSES``). ``start``/``end`` bound the years it acts
+gravel, sand …, see ``settings.SURFACE_CLASSES``). With ``mode = "river"``, ``from`` and ``to`` are ports
+and the window is when the reach is *not* navigable (low water). ``start``/``end`` bound the years it acts
 (default: every year). Default effect: close. The bundled network's rules are
 ``networks/mali/seasons.csv``, added to a dated scenario on it unless it says ``seasons = false``.
 """
@@ -72,4 +73,6 @@ class Season(Event):
         a, b = f.text("from"), f.text("to")
         edges = ctx.stretch(a, b, f.at("from"), ref=ref)
         road = f"{ref} " if ref else ""
+        if f.mode() == "river":
+            return f"low water: no boats {a} – {b}", edges, {"from": a, "to": b, "params": params}
         return f"rainy season: {road}{a} – {b}", edges, {"from": a, "to": b, "params": params}

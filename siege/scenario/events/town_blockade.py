@@ -18,6 +18,7 @@ class TownBlockade(Event):
     KIND: ClassVar[str] = "town_blockade"
     FIELDS: ClassVar[tuple[str, ...]] = ("place", "towns")
     NEEDS_SEGMENTS: ClassVar[bool] = False
+    TAKES_MODE: ClassVar[bool] = False
     DEGRADES: ClassVar[bool] = False
 
     @classmethod
