@@ -78,12 +78,14 @@ def test_the_bundled_network_carries_the_seasons_of_the_facts(mali):
 
 
 def test_network_info_says_what_the_season_does_on_a_day():
-    res = run_cli("network", "info", "--date", "2025-08-01", "--format", "json")
+    res = run_cli("network", "info", "--date", "2025-09-01", "--format", "json")
     assert res.returncode == 0, res.stderr
     acting = json.loads(res.stdout)["season"]["acting"]
     assert any(a["what"] == "rainy season: RN33 Niono – Niafunké" and a["effect"] == "closed" for a in acting)
+    assert not any(a["what"].startswith("low water") for a in acting)  # September: the Niger is in flood
     dry = json.loads(run_cli("network", "info", "--date", "2025-12-01", "--format", "json").stdout)
-    assert dry["season"]["acting"] == []
+    # December: the rains are over; the upper river has fallen below the boats' draught, not yet Mopti–Gao
+    assert [a["what"] for a in dry["season"]["acting"]] == ["low water: no boats Koulikoro – Mopti"]
     bad = run_cli("network", "info", "--date", "2025-13-01")
     assert bad.returncode == 2 and "--date" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -67,7 +67,7 @@ def test_event_probability_is_drawn(tmp_path):
     path.write_text(text, encoding="utf-8")
     result = sweep(SweepConfig(path, runs=40, seed=1), workers=2)
     drawn = result.table.groupby("variant")["events_drawn"].first()
-    seasons = 5  # the bundled network's rainy-season rules, always drawn
+    seasons = 7  # the bundled network's calendar: 5 rainy-season rules and 2 low-water ones, always drawn
     assert set(drawn) == {3 + seasons, 2 + seasons}
     assert 8 <= (drawn == 2 + seasons).sum() <= 32
 

@@ -25,10 +25,13 @@ import numpy as np
 
 from siege import settings
 from siege.errors import SiegeInputError
+from siege.network.modes import CONVOY_MODES
 from siege.scenario import Scenario
 from siege.scenario.supply_chain import default_role, rule_for
 from siege.solver.arrays import RoadArrays
 from siege.solver.routes import fastest_from
+
+ROAD_MODES = CONVOY_MODES["road"]
 
 NATIONAL, REGIONAL, RETAIL = "national_depot", "regional_depot", "retail"
 #: what TimelineResult.chain says of a town fed straight from the supply points
@@ -124,6 +127,10 @@ def build_chain(scenario: Scenario, base: RoadArrays, points) -> Chain:
     names = [t.name for t in towns]
     T, C = len(towns), len(scenario.commodities)
     pos = base.index
+    # the usual corridors are the trucks' roads: a boat carries too little to make a gateway a town's
+    # usual one (the river is a lane beside the road, see siege/supply/lanes.py)
+    if base.mode is not None:
+        base = base.only(ROAD_MODES)
     town_nodes = [pos[t.node] for t in towns]
     capital = scenario.capital
 
