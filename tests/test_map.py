@@ -53,10 +53,20 @@ def test_map_renders_offline_with_every_feature(browser, nara_run, tmp_path):
     p = Page(browser, path)
     assert p.errors == []
     assert p.outside_requests() == []  # Leaflet, styles and data are all in the file
-    assert p.count("path.siege-road") == len(data["roads"]["features"]) == 105
+    modes = [f["properties"]["mode"] for f in data["roads"]["features"]]
+    assert modes.count("river") == 9 and modes.count("air") == 47  # the Niger's reaches, 25 airports' legs
+    # the flights are a layer of their own, off at first (47 lines from two hubs hide the roads)
+    assert p.count("path.siege-road") == len(modes) - modes.count("air") == 121
+    assert p.count("path.siege-mode-river") == 9
+    assert p.count("path.siege-mode-river.siege-road-closed") == 9  # 7 March: low water, no boats
+    assert p.count(".siege-airport") == len(data["airports"]) == 25
+    flights = p.page.locator(".leaflet-control-layers-overlays label", has_text="Air legs").locator("input")
+    flights.click()
+    assert p.count("path.siege-mode-air") == 47
+    flights.click()
     assert p.count("path.siege-town") == len(data["towns"]) == 50
-    # the scenario's three events and the bundled network's five rainy-season rules
-    assert p.count(".siege-event-icon") == len(data["events"]) == 3 + 5
+    # the scenario's three events and the bundled network's calendar: five rainy-season rules, two low-water
+    assert p.count(".siege-event-icon") == len(data["events"]) == 3 + 7
     assert p.count(".siege-supply-icon") == 7
     assert p.count("path.siege-road-attacked") > 0  # the RN4 ambushes: passable at a risk
     # the worst-hit town is pre-selected: its route and chokepoints are drawn
@@ -65,7 +75,7 @@ def test_map_renders_offline_with_every_feature(browser, nara_run, tmp_path):
     # the title block says the network is schematic; the legend and scale bar are there
     assert "Schematic network" in p.page.locator(".siege-title").inner_text()
     assert "besieged" in p.page.locator(".siege-legend").inner_text()
-    assert "rainy season" in p.page.locator(".siege-legend").inner_text()  # the seasons have a symbol
+    assert "season (rains, low water)" in p.page.locator(".siege-legend").inner_text()  # the seasons have a symbol
     assert p.count(".leaflet-control-scale") == 1
     p.page.screenshot(path=str(tmp_path / "nara.png"))
     assert (tmp_path / "nara.png").stat().st_size > 50_000
@@ -81,11 +91,11 @@ def test_town_popup_and_layer_toggle(browser, nara_run):
     assert "besieged" in text and "route survival" in text and "RN4" in text and "cut off from Bamako" in text
     # toggle the events layer off and on in the layer control
     events = p.page.locator(".leaflet-control-layers-overlays label", has_text="Events").locator("input")
-    assert p.count(".siege-event-icon") == 8
+    assert p.count(".siege-event-icon") == 10
     events.click()
     assert p.count(".siege-event-icon") == 0 and p.count("path.siege-event") == 0
     events.click()
-    assert p.count(".siege-event-icon") == 8
+    assert p.count(".siege-event-icon") == 10
     assert p.errors == [] and p.outside_requests() == []
 
 

@@ -208,6 +208,7 @@ def _event_data(result: RunResult, event) -> dict[str, Any]:
         "anchor": anchor,
         "source": event.source,
         "note": event.note,
+        "mode": details.get("mode", "road"),
     }
 
 

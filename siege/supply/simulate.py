@@ -42,7 +42,7 @@ from siege.solver.arrays import RoadArrays
 from siege.solver.status import classify
 from siege.supply import stocks as st
 from siege.supply.allocation import residual, share_held, solve_supply, used_capacity
-from siege.supply.chain import NATIONAL, Chain, build_chain, town_demand
+from siege.supply.chain import NATIONAL, ROAD_MODES, Chain, build_chain, town_demand
 from siege.supply.lanes import DayRoads, corridor_targets, day_roads, depot_origin, origin_depot, routes_of
 from siege.supply.result import COLUMNS, TimelineResult, summaries
 from siege.validation import check_period
@@ -156,8 +156,11 @@ def _setup(scenario: Scenario, memo: SimulationMemo, policy: str) -> _Setup:
         )
     priority_names = scenario.allocation.get("priority", [])
     rank = np.array([priority_names.index(n) if n in priority_names else len(priority_names) for n in names])
+    # delays are measured against the usual road (trucks only): the river's boats, open or at low
+    # water, neither shorten nor lengthen a town's normal day
+    road_base = base.only(ROAD_MODES) if base.mode is not None else base
     baseline = memo.get(
-        memo.roads, ((), ()), lambda: day_roads(scenario, base, chain, points, (), frozenset(), memo.routes)
+        memo.roads, ("baseline",), lambda: day_roads(scenario, road_base, chain, points, (), frozenset(), {})
     )
     return _Setup(
         scenario,

@@ -139,8 +139,11 @@
     // ---- airports: closed when every flight of theirs is ---------------------------------------------
     var airportLayers = [];
     var airports = L.featureGroup();
+    // beside its town (up and right) and under the town markers, so a click on a town opens the town
+    if (!map.getPane("siegeAirports")) { map.createPane("siegeAirports"); map.getPane("siegeAirports").style.zIndex = 390; }
     (data.airports || []).forEach(function (a) {
-      var m = L.marker([a.lat, a.lon], { icon: L.divIcon({ className: "siege-airport", html: "✈", iconSize: [16, 16] }), keyboard: false });
+      var m = L.marker([a.lat, a.lon], { pane: "siegeAirports", keyboard: false,
+        icon: L.divIcon({ className: "siege-airport", html: "✈", iconSize: [14, 14], iconAnchor: [-3, 17] }) });
       m.bindTooltip(function () {
         var s = data.steps[step], closed = a.legs.every(function (i) { return (s.roads[i] || OPEN_ROAD).state === "closed"; });
         return card("airport of " + a.name, [["payload", num(a.payload_t) + " t a day at most"], ["state", closed ? "closed" : "open"],
@@ -228,7 +231,8 @@
     // ---- events ----------------------------------------------------------------------------------
     var events = L.featureGroup();
     data.events.forEach(function (e) {
-      var color = EVENT_COLORS[e.kind] || "#333";
+      // on the river, an event (low water, an attack on boats) is drawn in the river's blue-grey
+      var color = e.mode === "river" && e.kind === "season" ? "#6b8fb3" : EVENT_COLORS[e.kind] || "#333";
       var cls = "siege-event siege-event-" + e.kind + (e.active ? "" : " siege-event-inactive");
       var popup = function () {
         return card(e.label, [["kind", e.kind], ["when", e.window], ["active on this date", e.active ? "yes" : "no"],
@@ -401,7 +405,7 @@
       div.appendChild(el("h4", "Events"));
       [["attack", "attack / ambush"], ["blockade", "blockade"], ["control_zone", "control zone"], ["cut", "cut"],
        ["town_blockade", "town blockade"], ["escort", "escort"], ["convoy", "convoy"], ["rationing", "rationing"],
-       ["release_reserve", "reserve released"], ["season", "rainy season"]].forEach(function (k) {
+       ["release_reserve", "reserve released"], ["season", "season (rains, low water)"]].forEach(function (k) {
         var row = el("div"); var sym = el("span", EVENT_SYMBOLS[k[0]], "siege-symbol"); sym.style.color = EVENT_COLORS[k[0]];
         row.appendChild(sym); row.appendChild(document.createTextNode(k[1])); div.appendChild(row);
       });
