@@ -108,7 +108,28 @@ def test_bundled_network_equals_brute_force(nara):
     assert_equal_to_brute_force(arrays, supplies, towns, [t.population or 0 for t in nara.on_network])
 
 
-def test_rn4_segments_between_kwala_and_nara_isolate_nara(nara):
+@pytest.fixture(scope="module")
+def nara_border_shut():
+    """The Nara scenario with the Mauritanian crossing at Adel Bagrou closed as well."""
+    import tomllib
+
+    from siege.scenario import scenario_from_dict
+
+    raw = tomllib.loads((REPO / "scenarios" / "nara-rn4-2024.toml").read_text(encoding="utf-8"))
+    raw["events"].append({"kind": "blockade", "segments": [["Nara", "Adel Bagrou (MR)"]]})
+    return scenario_from_dict(raw, where="nara+border", base=REPO / "scenarios")
+
+
+def test_nara_keeps_a_way_out_by_mauritania(nara):
+    """Nara's goods come from Mauritania by Adel Bagrou as well as by the RN4 (gateways-north.csv): no
+    single RN4 segment cuts it off from every supply point."""
+    report = scenario_criticality(nara)
+    nara_at = report.towns.index("Nara")
+    assert not any(nara_at in c.towns_isolated for c in report.result.table)
+
+
+def test_rn4_segments_between_kwala_and_nara_isolate_nara(nara_border_shut):
+    nara = nara_border_shut
     report = scenario_criticality(nara)
     G = nara.G
     # the RN4 between Kwala and Nara, found from the network: the shortest path along RN4 edges
@@ -125,7 +146,14 @@ def test_rn4_segments_between_kwala_and_nara_isolate_nara(nara):
     assert all(label.startswith("RN4") for label in report.isolating("Nara"))
 
 
-def test_attacker_min_cut_for_nara(nara):
+def test_the_attacker_must_shut_the_mauritanian_crossing_too(nara):
+    report = scenario_interdiction(nara, targets=["Nara"], budget=2, defend=0)
+    names = report.names(report.cut.segments)
+    assert len(names) == 2 and any(n.startswith("RN4") for n in names) and any("Adel Bagrou" in n for n in names)
+
+
+def test_attacker_min_cut_for_nara(nara_border_shut):
+    nara = nara_border_shut
     report = scenario_interdiction(nara, targets=["Nara"], budget=2, defend=1)
     base = RoadArrays.from_graph(nara.G)
     arrays = base.degraded(degrade(nara.events, nara.date))
@@ -235,6 +263,7 @@ def test_cli(tmp_path):
 def test_scenario_prices_segments_itself(tmp_path):
     text = (REPO / "scenarios" / "nara-rn4-2024.toml").read_text(encoding="utf-8")
     text += (
+        '\n[[events]]\nkind = "blockade"\nsegments = [["Nara", "Adel Bagrou (MR)"]]\n'  # the border shut
         '\n[interdiction]\ncost = "uniform"\n'
         '[[interdiction.costs]]\nref = "RN4"\nbetween = ["Mourdiah", "Nara"]\ncost = 10\n'
     )

@@ -161,7 +161,7 @@ def add_air_legs(G: nx.MultiDiGraph, airports: Iterable[Airport], *, max_snap_km
     """Air legs between ``airports`` (in place): each airport is snapped to the nearest road node
     within ``max_snap_km``; every airport gets a leg to each hub, both ways. Returns the names of the
     airports left out (no road node near them)."""
-    road = [n for n in G.nodes if G.degree(n)]
+    road = sorted({n for u, v, m in G.edges(data="mode") if m in ("road", "ferry", None) for n in (u, v)})
     xs = np.array([G.nodes[n]["x"] for n in road])
     ys = np.array([G.nodes[n]["y"] for n in road])
     placed: list[tuple[Airport, int]] = []
