@@ -292,3 +292,23 @@ def test_network_info_lists_the_other_modes():
     res = run_cli("network", "info")
     assert res.returncode == 0, res.stderr
     assert "other modes: air" in res.stdout and "river 1,308.0 km" in res.stdout and "Tombouctou" in res.stdout
+
+
+def test_the_boni_scenario_cuts_boni_off_and_the_lifting_refills_it():
+    """The bundled northern scenario: while the embargo and the RN16 blockade act Boni has no open road
+    and lives on its stock; the day after they end it is supplied again. Gao keeps its Niger corridor."""
+    from siege.scenario import load_scenario
+
+    from .conftest import REPO
+
+    s = load_scenario(REPO / "scenarios" / "boni-rn16-2022.toml")
+    assert [c.name for c in s.commodities] == ["fuel", "food", "relief"]
+    result = simulate(s)
+    boni = result.town("Boni")
+    during = boni[(boni["date"] >= D(2022, 5, 25)) & (boni["date"] <= D(2022, 8, 28))]
+    assert set(during["status"]) == {"isolated"} and during["inflow"].max() == 0
+    assert during.groupby("commodity")["short"].any().all()  # every stock runs out in three months
+    after = boni[boni["date"] == D(2022, 8, 29)]
+    assert not after["short"].any() and set(after["status"]) != {"isolated"}
+    gao = result.town("Gao")
+    assert not gao["short"].any() and "isolated" not in set(gao["status"])

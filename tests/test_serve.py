@@ -164,3 +164,41 @@ def test_requests_are_checked_like_scenario_files_and_text_stays_data(server, br
     page.wait_for_function("window.siegeMap !== undefined && document.querySelector('.siege-workbench')")
     assert page.locator(".siege-workbench img").count() == 0 and dialogs == []
     assert _town(page, "Nara") == "isolated"
+
+
+def test_close_an_airport_and_add_an_airlift(server, browser):
+    _url, start, _folder = server
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(start)
+    page.wait_for_function("window.siegeMap !== undefined && document.querySelector('.siege-workbench')")
+    i = page.evaluate("() => window.siegeMap.data.airports.findIndex(a => a.name === 'Tombouctou')")
+    assert i >= 0
+    page.evaluate(f"() => window.siegeMap.airportLayers[{i}].fire('click')")
+    page.locator(".siege-wb-apply").wait_for()
+    assert page.locator(".siege-wb-form h4").inner_text() == "airport of Tombouctou"
+    with page.expect_navigation(timeout=120_000):  # the server re-runs the scenario: generous on a busy machine
+        page.locator(".siege-wb-apply").click()
+    page.wait_for_function("window.siegeMap !== undefined && document.querySelector('.siege-workbench')")
+    assert "cut: airport of Tombouctou" in page.locator(".siege-wb-edits").inner_text()
+    legs = page.evaluate(
+        "() => { const sm = window.siegeMap, a = sm.data.airports.find(x => x.name === 'Tombouctou');"
+        " const s = sm.data.steps[sm.data.steps.length - 1];"
+        " return a.legs.map(i => (s.roads[i] || {state: 'open'}).state); }"
+    )
+    assert legs and set(legs) == {"closed"}
+    # an airlift: tonnes by air from Bamako to Gao
+    with page.expect_navigation(timeout=120_000):  # a convoy leaves on a day: the tab's date
+        page.locator(".siege-wb-date").fill("2025-10-01")
+        page.locator(".siege-wb-date").dispatch_event("change")
+    page.wait_for_function("window.siegeMap !== undefined && document.querySelector('.siege-workbench')")
+    page.locator(".siege-wb-convoy-mode").select_option("air")
+    page.locator(".siege-wb-convoy-from").select_option("Bamako")
+    page.locator(".siege-wb-convoy-to").select_option("Gao")
+    page.locator(".siege-wb-convoy-trucks").fill("40")
+    with page.expect_navigation(timeout=120_000):
+        page.locator(".siege-wb-convoy").click()
+    page.wait_for_function("window.siegeMap !== undefined && document.querySelector('.siege-workbench')")
+    assert "convoy: Bamako → Gao by air" in page.locator(".siege-wb-edits").inner_text()
+    assert errors == []
