@@ -67,7 +67,7 @@ def test_map_renders_offline_with_every_feature(browser, nara_run, tmp_path):
     assert p.count("path.siege-town") == len(data["towns"]) == 50
     # the scenario's three events and the bundled network's calendar: five rainy-season rules, two low-water
     assert p.count(".siege-event-icon") == len(data["events"]) == 3 + 7
-    assert p.count(".siege-supply-icon") == 7
+    assert p.count(".siege-supply-icon") == 10  # the seven gateways of 2025 and three of the north
     assert p.count("path.siege-road-attacked") > 0  # the RN4 ambushes: passable at a risk
     # the worst-hit town is pre-selected: its route and chokepoints are drawn
     assert p.page.locator(".siege-selected strong").inner_text() == "Nara"
@@ -308,7 +308,7 @@ def test_analysis_maps_have_their_layers(browser, tmp_path):
     assert p.count("path.siege-critical") == 30
     p = Page(browser, tmp_path / "i" / "map.html")
     assert p.errors == [] and p.outside_requests() == []
-    assert p.count("path.siege-cut") == 1  # Nara's cheapest cut: one RN4 segment
+    assert p.count("path.siege-cut") == 2  # Nara's cheapest cut: one RN4 segment and the Adel Bagrou crossing
     overlays = p.page.locator(".leaflet-control-layers-overlays").inner_text()
     assert "Attacker's minimum cut" in overlays and "Protect first" in overlays
     p = Page(browser, tmp_path / "s" / "map.html")

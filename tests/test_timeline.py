@@ -206,6 +206,8 @@ def test_one_attack_on_many_segments_counts_its_risk_once(mali):
         'name = "once"\nstart = 2024-01-01\nend = 2024-01-03\n[towns]\nnames = ["Bamako", "Nara"]\n'
         '[[events]]\nkind = "ambush"\nbetween = ["Kati", "Nara"]\nstart = 2024-01-01\nend = 2024-01-03\n'
         "effect = { risk = 0.25 }\n"
+        # Nara's other way out, the Mauritanian crossing at Adel Bagrou, shut: the RN4 is its only road
+        '[[events]]\nkind = "blockade"\nsegments = [["Nara", "Adel Bagrou (MR)"]]\n'
     )
     scenario = scenario_from_dict(raw, network=mali)
     assert len(scenario.events[0].edges) > 4  # the attack covers many segments of Nara's only road
