@@ -106,3 +106,28 @@ def test_download_without_cache_or_network_fails_cleanly(tmp_path, osmnx_setting
     monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
     with pytest.raises(SiegeInputError, match="could not reach OpenStreetMap"):
         download_network(bbox=(-8.09, 12.73, -7.95, 12.81), cache_folder=tmp_path / "empty")
+
+
+def test_pbf_gives_the_ferry_the_river_and_the_airports(tmp_path):
+    """The modes' hand network (tests/data/modes.osm) as PBF, through pyosmium's own graph builder."""
+    from siege.network.osm import graph_from_pbf
+
+    xml = tmp_path / "modes.xml.osm"
+    xml.write_text(re.sub(r'(id|ref)="-', r'\1="', (DATA / "modes.osm").read_text(encoding="utf-8")), encoding="utf-8")
+    pbf = tmp_path / "modes.osm.pbf"
+    with osmium.SimpleWriter(str(pbf), overwrite=True) as writer:
+        for obj in osmium.FileProcessor(str(xml)):
+            writer.add(obj)
+    G = graph_from_pbf(pbf)
+    H = graph_from_osm_xml(DATA / "modes.osm")
+
+    def kms(graph):
+        out: dict[str, float] = {}
+        for _, _, d in graph.edges(data=True):
+            out[d["mode"]] = out.get(d["mode"], 0.0) + d["length"] / 1000
+        return out
+
+    assert kms(G) == pytest.approx(kms(H), rel=1e-6)
+    assert set(kms(G)) == {"road", "ferry", "river", "air"}
+    assert G.graph["river_ports"] == 2
+    assert {a for _, a in G.nodes(data="airport") if a} == {"Mopti Ambodédjo", "Tombouctou"}
