@@ -20,6 +20,7 @@ import networkx as nx
 import osmnx as ox
 
 from siege.errors import SiegeInputError
+from siege.network.modes import ROAD_MODES
 from siege.places import Gazetteer, snap_places
 
 QUALITIES = ("A", "B")
@@ -71,7 +72,7 @@ def check_published_distances(
     except FileNotFoundError:
         raise SiegeInputError(str(path), "no such file (expected a published distances CSV)") from None
     # published road distances are measured on the roads (and their ferries), not the river or the air
-    G = G.edge_subgraph([(u, v, k) for u, v, k, m in G.edges(keys=True, data="mode") if m in ("road", "ferry", None)])
+    G = G.edge_subgraph([(u, v, k) for u, v, k, m in G.edges(keys=True, data="mode") if m in ROAD_MODES or m is None])
     node = {s.place.name: s.node for s in snap_places(G, gaz.located()) if s.snapped}
     checks = []
     for row in rows:

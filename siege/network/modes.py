@@ -36,16 +36,18 @@ from shapely.geometry import LineString
 MODES: tuple[str, ...] = ("road", "ferry", "river", "air")
 #: modes a truck's load moves by (supply lanes): everything but air
 TRUCK_MODES: frozenset[str] = frozenset({"road", "ferry", "river"})
+#: the roads and the ferries on them: what a truck drives, what an event selects by default
+ROAD_MODES: frozenset[str] = frozenset({"road", "ferry"})
 #: what an event's ``mode`` selects (default ``road``: roads and the ferries on them)
 SELECTS: dict[str, frozenset[str]] = {
-    "road": frozenset({"road", "ferry"}),
+    "road": ROAD_MODES,
     "ferry": frozenset({"ferry"}),
     "river": frozenset({"river"}),
     "air": frozenset({"air"}),
 }
 #: what a convoy of each mode travels on
 CONVOY_MODES: dict[str, frozenset[str]] = {
-    "road": frozenset({"road", "ferry"}),
+    "road": ROAD_MODES,
     "river": frozenset({"river"}),
     "air": frozenset({"air"}),
 }
@@ -126,7 +128,7 @@ def link_ports(G: nx.MultiDiGraph, *, max_km: float = PORT_LINK_KM) -> int:
     """Join every town on the roads within ``max_km`` of a river edge's node to the nearest such
     node, both ways, by a port link of mode river (in place). Returns how many towns got a port."""
     river_nodes = sorted({n for u, v, m in G.edges(data="mode") if m == "river" for n in (u, v)})
-    road_nodes = {n for u, v, m in G.edges(data="mode") if m in ("road", "ferry") for n in (u, v)}
+    road_nodes = {n for u, v, m in G.edges(data="mode") if m in ROAD_MODES for n in (u, v)}
     towns = [n for n, d in G.nodes(data=True) if d.get("place") and n in road_nodes and n not in river_nodes]
     if not river_nodes or not towns:
         return 0
@@ -161,7 +163,7 @@ def add_air_legs(G: nx.MultiDiGraph, airports: Iterable[Airport], *, max_snap_km
     """Air legs between ``airports`` (in place): each airport is snapped to the nearest road node
     within ``max_snap_km``; every airport gets a leg to each hub, both ways. Returns the names of the
     airports left out (no road node near them)."""
-    road = sorted({n for u, v, m in G.edges(data="mode") if m in ("road", "ferry", None) for n in (u, v)})
+    road = sorted({n for u, v, m in G.edges(data="mode") if m in ROAD_MODES or m is None for n in (u, v)})
     xs = np.array([G.nodes[n]["x"] for n in road])
     ys = np.array([G.nodes[n]["y"] for n in road])
     placed: list[tuple[Airport, int]] = []

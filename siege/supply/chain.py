@@ -25,13 +25,11 @@ import numpy as np
 
 from siege import settings
 from siege.errors import SiegeInputError
-from siege.network.modes import CONVOY_MODES
+from siege.network.modes import ROAD_MODES
 from siege.scenario import Scenario
 from siege.scenario.supply_chain import default_role, rule_for
 from siege.solver.arrays import RoadArrays
 from siege.solver.routes import fastest_from
-
-ROAD_MODES = CONVOY_MODES["road"]
 
 NATIONAL, REGIONAL, RETAIL = "national_depot", "regional_depot", "retail"
 #: what TimelineResult.chain says of a town fed straight from the supply points

@@ -37,12 +37,13 @@ import pandas as pd
 
 from siege import settings
 from siege.errors import SiegeInputError
+from siege.network.modes import ROAD_MODES
 from siege.scenario import Scenario
 from siege.solver.arrays import RoadArrays
 from siege.solver.status import classify
 from siege.supply import stocks as st
 from siege.supply.allocation import residual, share_held, solve_supply, used_capacity
-from siege.supply.chain import NATIONAL, ROAD_MODES, Chain, build_chain, town_demand
+from siege.supply.chain import NATIONAL, Chain, build_chain, town_demand
 from siege.supply.lanes import DayRoads, corridor_targets, day_roads, depot_origin, origin_depot, routes_of
 from siege.supply.result import COLUMNS, TimelineResult, summaries
 from siege.validation import check_period

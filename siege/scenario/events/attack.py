@@ -37,13 +37,8 @@ class Attack(Event):
             a, b = f.names("between", 2)
             return f"{kind} between {a} and {b}", ctx.stretch(a, b, f.at("between"), ref=ref), {"between": f"{a} – {b}"}
         if f.mode() == "air" and f.has("place"):  # an airport shelled: its flights
-            name = ctx.gazetteer.get(f.text("place"), f.at("place")).name
-            place = ctx.gazetteer.get(name)
-            return (
-                f"{kind} on the airport of {name}",
-                ctx.airport_legs(name, f.at("place")),
-                {"point": (place.lon, place.lat)},
-            )
+            name, edges, details = airport_at(f, ctx)
+            return f"{kind} on the airport of {name}", edges, details
         radius = f.number("radius_km", cls.DEFAULT_RADIUS_KM, maximum=validation.MAX_RADIUS_KM)
         lon, lat, label = point_or_place(f, ctx)
         ctx.check_in_extent(lon, lat, radius, f.at("lat" if f.has("lat") else "place"))
@@ -51,6 +46,12 @@ class Attack(Event):
         if ref:
             edges = {e for e in edges if has_ref(ctx.G.edges[e].get("ref"), ref)}
         return f"{kind} at {label}", edges, {"circles": ((lon, lat, radius),)}
+
+
+def airport_at(f: Fields, ctx: NetworkContext) -> tuple[str, set[EdgeKey], dict[str, Any]]:
+    """The airport serving ``place`` (on the air context): its name, every flight of it, its point."""
+    place = ctx.gazetteer.get(f.text("place"), f.at("place"))
+    return place.name, ctx.airport_legs(place.name, f.at("place")), {"point": (place.lon, place.lat)}
 
 
 def point_or_place(f: Fields, ctx: NetworkContext) -> tuple[float, float, str]:

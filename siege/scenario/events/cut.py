@@ -15,7 +15,7 @@ from siege import validation
 from siege.errors import SiegeInputError
 from siege.network.attributes import has_ref
 from siege.scenario.context import EdgeKey, NetworkContext
-from siege.scenario.events.attack import point_or_place
+from siege.scenario.events.attack import airport_at, point_or_place
 from siege.scenario.events.base import Event, Fields
 
 
@@ -26,9 +26,8 @@ class Cut(Event):
     @classmethod
     def select(cls, f: Fields, ctx: NetworkContext) -> tuple[str, set[EdgeKey], dict[str, Any]]:
         if f.mode() == "air" and f.has("place"):  # an airport closed: every leg of it
-            name = ctx.gazetteer.get(f.text("place"), f.at("place")).name
-            place = ctx.gazetteer.get(name)
-            return f"airport of {name} closed", ctx.airport_legs(name, f.at("place")), {"point": (place.lon, place.lat)}
+            name, edges, details = airport_at(f, ctx)
+            return f"airport of {name} closed", edges, details
         lon, lat, label = point_or_place(f, ctx)
         max_km = f.number("max_distance_km", 10.0, maximum=validation.MAX_RADIUS_KM)
         ctx.check_in_extent(lon, lat, max_km, f.at("lat" if f.has("lat") else "place"))
