@@ -280,20 +280,41 @@ EARTH_RADIUS_M = 6_371_009
 _TREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere for lon/lat degrees: the straight (chord) distance between two of
+    them grows with their great-circle distance, so a k-d tree over them finds the nearest point on
+    the sphere."""
+    lon, lat = np.deg2rad(np.asarray(lon, dtype=float)), np.deg2rad(np.asarray(lat, dtype=float))
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+
+
+class SphereTree:
+    """Nearest of a set of lon/lat points, on the sphere (scipy's cKDTree over unit vectors)."""
+
+    def __init__(self, lon: np.ndarray, lat: np.ndarray) -> None:
+        from scipy.spatial import cKDTree
+
+        self._tree = cKDTree(unit_vectors(lon, lat))
+
+    def query(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Position of the nearest point for each lon/lat, and its great-circle distance in metres."""
+        chord, pos = self._tree.query(unit_vectors(lon, lat), k=1)
+        angle = 2.0 * np.arcsin(np.clip(np.asarray(chord) / 2.0, 0.0, 1.0))
+        return np.asarray(pos, dtype=np.int64), angle * EARTH_RADIUS_M
+
+
 def nearest_nodes(G: nx.MultiDiGraph, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest node of ``G`` (and the great-circle distance in metres) for each lon/lat point: what
-    ``osmnx.distance.nearest_nodes`` answers for an unprojected graph (a haversine ball tree), with
-    the tree built once per graph (the graph is never mutated)."""
-    from sklearn.neighbors import BallTree  # heavy: only when snapping, not to look a name up
-
+    ``osmnx.distance.nearest_nodes`` answers for an unprojected graph, with the tree built once per
+    graph (the graph is never mutated)."""
     if G not in _TREES:
         ids = np.fromiter(G.nodes, dtype=np.int64, count=len(G))
         lat = np.array([G.nodes[n]["y"] for n in ids.tolist()], dtype=float)
         lon = np.array([G.nodes[n]["x"] for n in ids.tolist()], dtype=float)
-        _TREES[G] = (ids, BallTree(np.deg2rad(np.column_stack([lat, lon])), metric="haversine"))
+        _TREES[G] = (ids, SphereTree(lon, lat))
     ids, tree = _TREES[G]
-    dist, pos = tree.query(np.deg2rad(np.column_stack([ys, xs])), k=1)
-    return ids[pos[:, 0]], dist[:, 0] * EARTH_RADIUS_M
+    pos, metres = tree.query(xs, ys)
+    return ids[pos], metres
 
 
 def snap_places(

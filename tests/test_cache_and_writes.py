@@ -169,3 +169,34 @@ def test_the_same_scenario_writes_the_same_bytes(tmp_path):
     assert "map.html" in a and a == sorted(p.name for p in (tmp_path / "b").iterdir())
     for name in a:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_the_cache_folder_is_capped_and_drops_the_entry_used_longest_ago(tmp_path, cache_folder, monkeypatch):
+    nets = []
+    for name in ("a", "b", "c"):
+        net = tmp_path / f"{name}.osm"
+        text = (DATA / "tiny.osm").read_text(encoding="utf-8")
+        net.write_text(text.replace('lat="12.7400"', f'lat="12.74{ord(name) - 90}"'), encoding="utf-8")
+        nets.append(net)
+    load_network(nets[0])
+    (a,) = _entries(cache_folder)
+    size = a.stat().st_size
+    # room for two entries: the third save removes the one used longest ago
+    monkeypatch.setenv("SIEGE_CACHE_MAX_MB", str(2.5 * size / 1024 / 1024))
+    load_network(nets[1])
+    b = next(e for e in _entries(cache_folder) if e != a)
+    os.utime(b, (1_000_000, 1_000_000))  # b was used long ago ...
+    os.utime(a, (1_000_000, 1_000_000))
+    load_network(nets[0])  # ... and a just now (a cached load marks its entry as used)
+    load_network(nets[2])
+    left = _entries(cache_folder)
+    assert len(left) == 2 and a in left and b not in left
+
+
+def test_the_default_cache_folder_is_the_platforms_user_cache(monkeypatch):
+    import platformdirs
+
+    monkeypatch.delenv("SIEGE_CACHE_DIR")
+    assert cache.cache_dir() == platformdirs.user_cache_path("siege", appauthor=False) / "networks"
+    monkeypatch.setenv("SIEGE_CACHE_DIR", "off")
+    assert cache.cache_dir() is None

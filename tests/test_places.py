@@ -70,3 +70,26 @@ def test_bad_gazetteer_rows(tmp_path):
         read_gazetteer(bad)
     with pytest.raises(SiegeInputError, match="no such file"):
         read_gazetteer(DATA / "nope.csv")
+
+
+def test_snapping_finds_the_nearest_node_on_the_sphere_as_a_brute_force_haversine_does():
+    """The k-d tree over unit vectors gives the same node as checking every node by great-circle
+    distance (what osmnx's unprojected nearest_nodes answers), and the same distance."""
+    import numpy as np
+
+    from siege import load_network
+    from siege.places import nearest_nodes
+
+    G = load_network("mali")
+    ids = np.array(list(G.nodes))
+    lon = np.radians([G.nodes[n]["x"] for n in ids])
+    lat = np.radians([G.nodes[n]["y"] for n in ids])
+    rng = np.random.default_rng(7)
+    xs, ys = rng.uniform(-12.5, 4.5, 300), rng.uniform(10.0, 25.0, 300)
+    nodes, metres = nearest_nodes(G, xs, ys)
+    for x, y, node, m in zip(xs, ys, nodes, metres, strict=True):
+        px, py = np.radians(x), np.radians(y)
+        h = np.sin((lat - py) / 2) ** 2 + np.cos(py) * np.cos(lat) * np.sin((lon - px) / 2) ** 2
+        d = 2 * 6_371_009 * np.arcsin(np.sqrt(h))
+        assert node == ids[np.argmin(d)]
+        assert abs(m - d.min()) < 0.01

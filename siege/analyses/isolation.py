@@ -18,7 +18,7 @@ import numpy as np
 
 from siege import settings
 from siege.network.attributes import road_class
-from siege.places import EARTH_RADIUS_M, Gazetteer, gazetteer_for, snap_places
+from siege.places import Gazetteer, SphereTree, gazetteer_for, snap_places
 from siege.scenario import Degradation, Scenario, degrade, load_scenario
 from siege.scenario.context import EdgeKey
 from siege.solver.arrays import RoadArrays
@@ -128,14 +128,11 @@ class NodeNames(dict):
         return name
 
     def _locate_all(self) -> dict[int, tuple[int, float, float]]:
-        from sklearn.neighbors import BallTree
-
         ids = list(self.G.nodes)
-        lat = np.radians([self.G.nodes[n]["y"] for n in ids])
-        lon = np.radians([self.G.nodes[n]["x"] for n in ids])
-        tree = BallTree(np.radians(np.column_stack([self._y, self._x])), metric="haversine")
-        dist, pos = tree.query(np.column_stack([lat, lon]), k=1)
-        j = pos[:, 0]
+        ys = np.array([self.G.nodes[n]["y"] for n in ids], dtype=float)
+        xs = np.array([self.G.nodes[n]["x"] for n in ids], dtype=float)
+        j, metres = SphereTree(self._x, self._y).query(xs, ys)
+        lat, lon = np.radians(ys), np.radians(xs)
         lat0, lon0 = np.radians(self._y[j]), np.radians(self._x[j])
         # initial great-circle bearing from the named place to the node, degrees from north
         dl = lon - lon0
@@ -147,7 +144,7 @@ class NodeNames(dict):
             )
             % 360
         )
-        km = dist[:, 0] * EARTH_RADIUS_M / 1000.0
+        km = metres / 1000.0
         return dict(zip(ids, zip(j.tolist(), km.tolist(), bearing.tolist(), strict=True), strict=True))
 
 

@@ -1,7 +1,8 @@
 """Prepared-graph cache: a network loaded once from an OSM file loads again in seconds.
 
 The finished graph (after filtering, simplification and the siege schema) is stored under
-``SIEGE_CACHE_DIR`` (default ``~/.cache/siege/networks``; ``off`` disables the cache), one entry per
+``SIEGE_CACHE_DIR`` (default: the user cache folder platformdirs gives, e.g. ``~/.cache/siege/networks``
+on Linux, ``%LOCALAPPDATA%\\siege\\Cache\\networks`` on Windows; ``off`` disables the cache), one entry per
 file path and loading options. Each entry records what it was built from — the SHA-256 of the
 network file's content, the options and siege's cache format — and a load checks all three against
 the file as it is now: an edited file (even one whose size and modification time were kept), a
@@ -10,12 +11,16 @@ The format holds data only — JSON for attributes, well-known binary for geomet
 NumPy archive read without pickle — so a cache file can never run code; a damaged, unreadable or
 mismatched one is ignored and rebuilt, with one line on stderr saying so.
 
+The folder is capped (``SIEGE_CACHE_MAX_MB``, default :data:`siege.settings.CACHE_MAX_MB`): after a save, the
+entries used longest ago are removed until the rest fit (a load marks its entry as used).
+
 The content hash reads the whole file once per load (SHA-256 through OpenSSL, about 1 GB/s here;
 see the README for its cost on the national benchmark extract).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -29,6 +34,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
+from siege import settings
 from siege.io import atomic_path
 
 #: bump when the stored graph's schema changes: older cache files are then ignored
@@ -40,7 +46,46 @@ def cache_dir() -> Path | None:
     value = os.environ.get("SIEGE_CACHE_DIR", "")
     if value.lower() == "off":
         return None
-    return Path(value) if value else Path.home() / ".cache" / "siege" / "networks"
+    if value:
+        return Path(value)
+    import platformdirs
+
+    return platformdirs.user_cache_path("siege", appauthor=False) / "networks"
+
+
+def cache_limit_bytes() -> int:
+    """The cache folder's size cap in bytes (``SIEGE_CACHE_MAX_MB``, else the settings' default)."""
+    value = os.environ.get("SIEGE_CACHE_MAX_MB", "")
+    try:
+        mb = float(value) if value else settings.CACHE_MAX_MB
+    except ValueError:
+        mb = settings.CACHE_MAX_MB
+    return int(max(mb, 0.0) * 1024 * 1024)
+
+
+def prune(folder: Path, *, keep: Path | None = None) -> list[Path]:
+    """Remove the entries used longest ago until the folder fits its cap (``keep``, the entry just
+    written, stays even when it alone is larger). Returns what was removed."""
+    entries = []
+    for f in folder.glob("*.siege-graph.zip"):
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        entries.append((st.st_mtime, st.st_size, f))
+    total, limit, removed = sum(e[1] for e in entries), cache_limit_bytes(), []
+    for _, size, f in sorted(entries, key=lambda e: e[0]):
+        if total <= limit:
+            break
+        if keep is not None and f == keep:
+            continue
+        try:
+            f.unlink()
+        except OSError:
+            continue
+        total -= size
+        removed.append(f)
+    return removed
 
 
 def cache_key(path: Path, options: dict[str, Any]) -> str:
@@ -77,7 +122,10 @@ def load(key: str, source: dict[str, Any] | None = None, *, where: str = "networ
             arrays = np.load(io.BytesIO(z.read("arrays.npz")), allow_pickle=False)
             nodes = json.loads(z.read("nodes.json"))
             edges = json.loads(z.read("edges.json"))
-        return _graph(meta, arrays, nodes, edges)
+        G = _graph(meta, arrays, nodes, edges)
+        with contextlib.suppress(OSError):
+            os.utime(file)  # used now: the cap removes entries used longest ago first
+        return G
     except Exception as err:  # zipfile, zlib, numpy and shapely raise many kinds on a damaged file
         _say(where, file, f"is damaged ({type(err).__name__})")
         return None
@@ -129,11 +177,13 @@ def save(key: str, G: nx.MultiDiGraph, source: dict[str, Any] | None = None) -> 
             wkb_end=np.cumsum([len(b) for b in wkb], dtype=np.int64),
         )
         graph = {a: _plain(b) for a, b in G.graph.items()}
-        with atomic_path(folder / f"{key}.siege-graph.zip") as tmp, zipfile.ZipFile(tmp, "w") as z:
+        entry = folder / f"{key}.siege-graph.zip"
+        with atomic_path(entry) as tmp, zipfile.ZipFile(tmp, "w") as z:
             z.writestr("meta.json", json.dumps({"format": FORMAT, "graph": graph, "built_from": source}))
             z.writestr("arrays.npz", buffer.getvalue())
             z.writestr("nodes.json", json.dumps(nodes, ensure_ascii=False))
             z.writestr("edges.json", json.dumps(edges, ensure_ascii=False))
+        prune(folder, keep=entry)
     except (OSError, TypeError, ValueError):
         return
 
