@@ -100,6 +100,23 @@ def _network_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def _hxl_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--hxl``: every CSV the command writes gets the HXL hashtag row under its header."""
+    return click.option(
+        "--hxl", is_flag=True, help="Add the HXL hashtag row (#loc+name, #adm2+code, #date...) under every CSV header."
+    )(func)
+
+
+def _admin_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--admin FILE``: admin-2 polygons with P-codes in place of the bundled cercles of Mali."""
+    return click.option(
+        "--admin",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="GeoJSON/GeoPackage of admin-2 polygons with P-codes (adm2_pcode or ADM2_PCODE...) to place the towns "
+        "in (default: the scenario's 'admin', else Mali's cercles, OCHA COD-AB 2021-12-20).",
+    )(func)
+
+
 def _scenario_options(road_classes: str | None, tables: Path | None) -> dict[str, Any]:
     """The network loader's keyword options from ``--road-classes`` and ``--tables``."""
     from siege.network.attributes import read_tables
@@ -307,12 +324,13 @@ def network_build_bundled(check) -> None:
 @main.command("validate", context_settings=CONTEXT)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @_network_options
+@_admin_option
 @_fail_cleanly
-def validate_cmd(scenario, road_classes, tables) -> None:
+def validate_cmd(scenario, road_classes, tables, admin) -> None:
     """Check a scenario file (fields, dates, places, roads, every event against the network) without running it."""
     from siege.scenario import load_scenario
 
-    s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables))
+    s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables), admin=admin)
     click.echo(f"{scenario}: ok — {s.name!r}")
     click.echo(f"  network: {s.network_source}{' (schematic)' if s.schematic else ''}")
     click.echo(
@@ -338,12 +356,15 @@ def validate_cmd(scenario, road_classes, tables) -> None:
     help="json: print the results to stdout for scripts.",
 )
 @_network_options
+@_admin_option
+@_hxl_option
 @_fail_cleanly
-def run_cmd(scenario, out, day, fmt, road_classes, tables) -> None:
+def run_cmd(scenario, out, day, fmt, road_classes, tables, admin, hxl) -> None:
     """Run a scenario: which towns are cut off from supply, how badly, and which segments decide it.
 
-    Writes results.csv, results.geojson, routes.geojson, degradation.geojson, report.md,
-    report.json and map.html (opens in any browser, no internet needed) into --out.
+    Writes results.csv, admin2.csv (by cercle, with P-codes), results.geojson, routes.geojson,
+    degradation.geojson, report.md, report.json and map.html (opens in any browser, no internet
+    needed) into --out.
     """
     from siege.analyses.isolation import run, run_steps, step_days
     from siege.io import check_output_dir
@@ -357,7 +378,7 @@ def run_cmd(scenario, out, day, fmt, road_classes, tables) -> None:
     if out is not None:
         check_output_dir(out)
     date = parse_date(day, "--date") if day else None
-    s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables))
+    s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables), admin=admin)
     show = sys.stderr.isatty() and fmt == "text"
     with click.progressbar(
         length=len(s.on_network), label="solving towns", file=sys.stderr if show else open(os.devnull, "w")
@@ -368,7 +389,7 @@ def run_cmd(scenario, out, day, fmt, road_classes, tables) -> None:
         timeline = simulate_period(s, memo=memo)
         # a period's map steps through the timeline; otherwise through the days events change
         steps = run_steps(s, step_days(s)[:-1]) if date is None and timeline is None else []
-        write_run(result, out, steps=[*steps, result], timeline=timeline)
+        write_run(result, out, steps=[*steps, result], timeline=timeline, hxl=hxl)
     if fmt == "json":
         click.echo(json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str))
     else:
@@ -410,8 +431,9 @@ def run_cmd(scenario, out, day, fmt, road_classes, tables) -> None:
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @_network_options
+@_hxl_option
 @_fail_cleanly
-def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out, road_classes, tables) -> None:
+def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out, road_classes, tables, hxl) -> None:
     """Run many variants of a scenario and report, per town, the probability of isolation and of running
     out, and the spread of days to stock-out.
 
@@ -439,7 +461,7 @@ def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out, road
         length=total, label=f"{total} variants", file=sys.stderr if show else open(os.devnull, "w")
     ) as bar:
         result = sweep(config, workers=workers, dask=dask_address, progress=bar.update)
-    write_sweep(result, out)
+    write_sweep(result, out, hxl=hxl)
     # every town: a planner must not wonder whether a town was left off
     click.echo(result.summary.to_string(index=False))
     if len(result.failures):
@@ -459,8 +481,9 @@ def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out, road
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @_network_options
+@_hxl_option
 @_fail_cleanly
-def criticality_cmd(scenario, k, out, road_classes, tables) -> None:
+def criticality_cmd(scenario, k, out, road_classes, tables, hxl) -> None:
     """What closing each segment alone costs (towns isolated, population, supply lost, added hours), on the
     scenario's network with its events applied. Writes criticality.csv/.geojson, worst_sets.csv, report.md,
     map.html."""
@@ -471,7 +494,7 @@ def criticality_cmd(scenario, k, out, road_classes, tables) -> None:
 
     check_output_dir(out)
     report = scenario_criticality(load_scenario(scenario, network_options=_scenario_options(road_classes, tables)), k=k)
-    write_criticality(report, out)
+    write_criticality(report, out, hxl=hxl)
     click.echo(f"{'rank':>4}  {'segment':<45} {'cut off':>17}  {'supply lost':>18}  {'hours':>9}  towns isolated")
     click.echo("-" * 110)
     rows = report.rows()
@@ -550,8 +573,9 @@ def interdict_cmd(scenario, targets, budget, defend, cost, out, fmt, road_classe
     "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="HTML file to write."
 )
 @_network_options
+@_admin_option
 @_fail_cleanly
-def map_cmd(scenario, compare, out, road_classes, tables) -> None:
+def map_cmd(scenario, compare, out, road_classes, tables, admin) -> None:
     """Write the HTML map of a scenario, or of the changes between two scenarios (--compare A B)."""
     from siege.analyses.isolation import run, run_steps, step_days
     from siege.io import check_writable_target
@@ -564,15 +588,17 @@ def map_cmd(scenario, compare, out, road_classes, tables) -> None:
     check_writable_target(out)
     if compare:
         options = _scenario_options(road_classes, tables)
-        a, b = (load_scenario(p, network_options=options) for p in compare)
+        a, b = (load_scenario(p, network_options=options, admin=admin) for p in compare)
         write_map(run(b), out, compare=run(a))
     else:
-        s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables))
+        from siege.analyses.admin2 import admin2_summary
+
+        s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables), admin=admin)
         memo = SimulationMemo()
         result = run(s, memo=memo)
         timeline = simulate_period(s, memo=memo)
         steps = run_steps(s, step_days(s)[:-1]) if timeline is None else []
-        write_map(result, out, steps=[*steps, result], timeline=timeline)
+        write_map(result, out, steps=[*steps, result], timeline=timeline, cercles=admin2_summary(result, timeline))
     click.echo(f"wrote {out}")
 
 
@@ -607,6 +633,27 @@ def serve_cmd(scenario, host, port, folder, allow_hosts) -> None:
     from siege.serve import serve
 
     serve(scenario, host=host, port=port, folder=folder, allow_hosts=tuple(allow_hosts))
+
+
+@main.command("schema", context_settings=CONTEXT)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: print). The repository ships it as scenarios/scenario.schema.json.",
+)
+@_fail_cleanly
+def schema_cmd(out) -> None:
+    """The JSON Schema of the scenario format, for editors (taplo / Even Better TOML) to complete and
+    check scenarios as they are typed. Generated from the parser's own fields."""
+    from siege.io import check_writable_target, write_text_atomic
+    from siege.scenario.schema import schema_text
+
+    if out is None:
+        click.echo(schema_text(), nl=False)
+        return
+    check_writable_target(out)
+    write_text_atomic(out, schema_text())
+    click.echo(f"wrote {out}")
 
 
 @main.command("place", context_settings=CONTEXT)

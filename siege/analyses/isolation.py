@@ -17,6 +17,7 @@ import networkx as nx
 import numpy as np
 
 from siege import settings
+from siege.network.admin import AdminUnit, columns_of
 from siege.network.attributes import road_class
 from siege.places import Gazetteer, SphereTree, gazetteer_for, snap_places
 from siege.scenario import Degradation, Scenario, degrade, load_scenario
@@ -56,13 +57,15 @@ class TownResult:
     lon: float | None
     route_edges: list[EdgeKey] = field(default_factory=list, repr=False)
     chokepoint_edges: list[EdgeKey] = field(default_factory=list, repr=False)
+    #: its region and cercle with P-codes and their COD version (``None`` outside every admin polygon)
+    admin: AdminUnit | None = None
 
     def row(self) -> dict[str, Any]:
-        """A flat dictionary for tables (lists joined by ' > ' or '; ')."""
-        d = {k: v for k, v in asdict(self).items() if k not in ("route_edges", "chokepoint_edges")}
+        """A flat dictionary for tables (lists joined by ' > ' or '; '), the admin columns after the name."""
+        d = {k: v for k, v in asdict(self).items() if k not in ("route_edges", "chokepoint_edges", "admin")}
         d["route"] = " > ".join(self.route)
         d["chokepoints"] = "; ".join(self.chokepoints)
-        return d
+        return {"town": d.pop("town"), **columns_of(self.admin), **d}
 
 
 @dataclass
@@ -395,6 +398,7 @@ def _town_result(
         chokepoint_capacity=_finite(after.cut_capacity) if after.reachable else 0.0,
         lat=town.lat,
         lon=town.lon,
+        admin=town.admin,
         route_edges=[keys[i] for i in after.route_edges],
         chokepoint_edges=cut,
     )

@@ -13,6 +13,7 @@ from siege.analyses.criticality import CriticalityReport
 from siege.analyses.interdiction import InterdictionReport
 from siege.io import write_folder
 from siege.outputs.map import segment_line, write_map
+from siege.outputs.tables import write_csv
 from siege.outputs.text import md as _md
 
 
@@ -45,13 +46,14 @@ def criticality_layer(report: CriticalityReport, *, top: int = 30) -> dict:
     }
 
 
-def write_criticality(report: CriticalityReport, out: str | Path) -> Path:
-    """criticality.csv, criticality.geojson, worst_sets.csv, report.md, map.html."""
+def write_criticality(report: CriticalityReport, out: str | Path, *, hxl: bool = False) -> Path:
+    """criticality.csv, criticality.geojson, worst_sets.csv, report.md, map.html (``hxl``: the HXL
+    hashtag row in the CSVs)."""
     from siege.analyses.isolation import run
 
     def write(stage: Path) -> None:
         rows = report.rows()
-        pd.DataFrame(rows).to_csv(stage / "criticality.csv", index=False)
+        write_csv(pd.DataFrame(rows), stage / "criticality.csv", hxl=hxl)
         G = report.scenario.G
         geoms = [LineString(segment_line(G, report.segment_keys[c.segment])) for c in report.result.ranked()]
         gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326").to_file(stage / "criticality.geojson", driver="GeoJSON")
@@ -63,8 +65,10 @@ def write_criticality(report: CriticalityReport, out: str | Path) -> Path:
             }
             for ids, pop, towns in report.result.worst_sets
         ]
-        pd.DataFrame(sets, columns=["segments", "population_cut_off", "towns_isolated"]).to_csv(
-            stage / "worst_sets.csv", index=False
+        write_csv(
+            pd.DataFrame(sets, columns=["segments", "population_cut_off", "towns_isolated"]),
+            stage / "worst_sets.csv",
+            hxl=hxl,
         )
         lines = [
             f"# Criticality: {_md(report.scenario.name)}",

@@ -9,6 +9,7 @@ OpenStreetMap tiles are an optional base layer; the default is a plain backgroun
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from importlib import resources
@@ -17,8 +18,10 @@ from typing import Any
 
 import numpy as np
 import offlinefolium as folium
+import pandas as pd
 from branca.element import Element, MacroElement
 from jinja2 import Template
+from shapely.geometry import mapping
 
 from siege import settings
 from siege.analyses.isolation import RunResult
@@ -334,6 +337,7 @@ def map_data(
                 "chokepoints": t.chokepoints,
                 "route": _line(G, t.route_edges),
                 "chokepoint_lines": [_line(G, [k]) for k in t.chokepoint_edges],
+                "admin": t.admin.columns() if t.admin is not None else None,
             }
         )
     # the town whose route is shown first: the capital if it is hit, else the worst-hit town
@@ -392,6 +396,7 @@ def map_data(
         "probabilities": None,
         "probability_label": None,
         "extra_layers": [],
+        "cercles": None,
     }
     # the slider opens on the evaluation date (the day the tables describe), else on the last step
     dates = [st["date"] for st in data["steps"]]
@@ -484,10 +489,12 @@ def map_html(
     probability_label: str = "",
     extra_layers: list[dict[str, Any]] | None = None,
     workbench: dict[str, Any] | None = None,
+    cercles=None,
 ) -> str:
     """The map page of the run (see module docstring) as HTML text; ``probabilities`` (from a sweep)
     colour the towns by their ``p`` instead of their status; ``workbench`` (from ``siege serve``)
-    adds the editing panel.
+    adds the editing panel; ``cercles`` (an :class:`~siege.analyses.admin2.Admin2Result`) adds the
+    cercle layer coloured by access severity (off until ticked).
 
     folium renders its fixed skeleton; siege's stylesheet, data and script are then put in, in one
     pass, as plain text: data is never a template."""
@@ -495,6 +502,7 @@ def map_html(
     content["probabilities"], content["probability_label"] = probabilities, probability_label
     content["extra_layers"] = extra_layers or []
     content["workbench"] = workbench
+    content["cercles"] = cercle_layer(cercles) if cercles is not None else None
     page = _stable_ids(_skeleton().get_root().render())
     pieces = {
         _PLACEHOLDER["css"]: _asset("siege-map.css"),
@@ -505,6 +513,44 @@ def map_html(
         if page.count(marker) != 1:  # the skeleton is siege's own: a miss is a bug, never bad input
             raise RuntimeError(f"map skeleton has {page.count(marker)} copies of {marker}")
     return re.sub("|".join(map(re.escape, pieces)), lambda hit: pieces[hit.group(0)], page)
+
+
+def cercle_layer(cercles) -> dict[str, Any]:
+    """The cercle polygons (simplified to ~1 km for the page) with their codes and access severity."""
+    from siege.analyses.admin2 import COLUMNS
+
+    rows = {(r["adm1_pcode"], r["adm2_pcode"], r["adm2_name"]): r for r in cercles.frame.to_dict("records")}
+    features = []
+    for unit, geom in cercles.polygons:
+        r = rows.get((unit.adm1_pcode, unit.adm2_pcode, unit.adm2_name), {})
+        shape = mapping(geom.simplify(0.01, preserve_topology=True))
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": shape["type"], "coordinates": _round_nested(shape["coordinates"], 3)},
+                "properties": {
+                    c: (None if r.get(c) is None or pd.isna(r.get(c)) else _plain(r.get(c)))
+                    for c in COLUMNS
+                    if c != "town_names"
+                }
+                | {"town_names": r.get("town_names", "")},
+            }
+        )
+    return {"features": features, "attribution": cercles.attribution, "versions": cercles.versions}
+
+
+def _round_nested(coords, digits: int):
+    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (int, float)):
+        return [round(float(c), digits) for c in coords]
+    return [_round_nested(c, digits) for c in coords]
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (dt.date,)):
+        return str(value)
+    return value
 
 
 def _stable_ids(page: str) -> str:

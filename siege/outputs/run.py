@@ -15,16 +15,19 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString, Point
 
+from siege.analyses.admin2 import Admin2Result, admin2_summary
 from siege.analyses.isolation import RunResult
 from siege.io import write_folder
 from siege.network.attributes import is_estimated
 from siege.network.geometry import path_coords
+from siege.outputs.tables import write_csv
 from siege.outputs.text import md as _md
 from siege.scenario.context import EdgeKey
 from siege.solver.status import STATUSES
 
 OUTPUT_FILES = (
     "results.csv",
+    "admin2.csv",
     "results.geojson",
     "routes.geojson",
     "degradation.geojson",
@@ -164,9 +167,10 @@ def report_markdown(result: RunResult) -> str:
     lines += [
         "## Towns",
         "",
-        "| town | status | served | worst commodity: in (demand) per day | hours from imports (× baseline) "
+        "| town | cercle, region (P-code) | status | served | worst commodity: in (demand) per day "
+        "| hours from imports (× baseline) "
         f"| route survival | cut off: imports / {_md(s.capital or 'capital')} | supplied from | chokepoints |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = sorted(result.towns, key=lambda t: (-STATUSES.index(t.status), t.served_fraction, t.town))
     G = s.G
@@ -178,8 +182,8 @@ def report_markdown(result: RunResult) -> str:
             estimated_routes += 1
         cut = f"{'yes' if t.cut_off_from_imports else 'no'} / {'yes' if t.cut_off_from_capital else 'no'}"
         lines.append(
-            f"| {_md(t.town)} | {t.status} | {_pct(t.served_fraction)} | {_md(t.commodity)}: {t.throughput:.1f} "
-            f"({t.demand:.1f}) | "
+            f"| {_md(t.town)} | {_md(_cercle(t.admin))} | {t.status} | {_pct(t.served_fraction)} | "
+            f"{_md(t.commodity)}: {t.throughput:.1f} ({t.demand:.1f}) | "
             f"{hours} | {_pct(t.route_survival)} | {cut} | {_md(t.supplied_from or '–')} | "
             f"{_md('; '.join(t.chokepoints) or '–')} |"
         )
@@ -213,6 +217,51 @@ def report_markdown(result: RunResult) -> str:
     return "\n".join(lines)
 
 
+def _cercle(unit) -> str:
+    if unit is None:
+        return "–"
+    if not unit.adm2_pcode:
+        return f"{unit.adm1_name} region ({unit.adm1_pcode})"
+    return f"{unit.adm2_name}, {unit.adm1_name} ({unit.adm2_pcode})"
+
+
+def admin2_markdown(cercles: Admin2Result) -> str:
+    """The report's "By cercle" section: the cercles whose towns lose supply, by access severity."""
+    f = cercles.frame
+    hit = f[f["access_severity"].fillna(0) > 0].sort_values(["access_severity", "adm2_pcode"], ascending=[False, True])
+    assessed = int(f["access_severity"].notna().sum())
+    lines = [
+        "## By cercle",
+        "",
+        f"Every town placed in its cercle by point in polygon ({_md(cercles.source)}); P-codes: "
+        f"{_md('; '.join(cercles.versions) or 'none')}. {_md(cercles.attribution)}",
+        "",
+        "Access severity 0–5 (siege's rule, in admin2.csv and the README): 5 a town isolated 30 days or more; "
+        "4 isolated at some time or short 30 days or more; 3 short 8–29 days; 2 short 1–7 days or besieged; "
+        "1 degraded; 0 open. A steady-day run has no durations: besieged 3, isolated 4.",
+        "",
+        f"{assessed} of {len(f)} cercles have a town on the network; {len(hit)} have a severity above 0 "
+        "(the worst over the run, the season included):",
+        "",
+    ]
+    if len(hit):
+        lines += [
+            "| cercle | P-code | region | towns | population | worst status | first day short | days short "
+            "| severity |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for _, r in hit.iterrows():
+            lines.append(
+                f"| {_md(r['adm2_name'] or '–')} | {r['adm2_pcode'] or '–'} | {_md(r['adm1_name'])} | "
+                f"{_md(r['town_names'])} | {int(r['population_on_network']):,} | {r['worst_status']} | "
+                f"{r['first_day_short'] or '–'} | {'–' if pd.isna(r['days_short']) else int(r['days_short'])} | "
+                f"{int(r['access_severity'])} |"
+            )
+    else:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
 def format_console(result: RunResult, *, limit: int = 60) -> str:
     """A compact table for the terminal, worst towns first."""
     order = sorted(result.towns, key=lambda t: (-STATUSES.index(t.status), t.served_fraction, t.town))
@@ -239,15 +288,20 @@ def write_run(
     *,
     steps: list[RunResult] | None = None,
     timeline=None,
+    hxl: bool = False,
 ) -> Path:
     """Write all output files of a run into ``out`` (created if needed), the map included (with a
     time slider over ``timeline`` if given, else over ``steps``), and for a run through time
-    timeline.csv, timeline_summary.csv and stocks.png. Staged: a failure writes nothing."""
+    timeline.csv, timeline_summary.csv and stocks.png; ``hxl`` adds the HXL hashtag row to every CSV.
+    Staged: a failure writes nothing."""
     from siege.outputs.map import write_map
+
+    cercles = admin2_summary(result, timeline)
 
     def write(stage: Path) -> None:
         results = results_frame(result)
-        results.to_csv(stage / "results.csv", index=False)
+        write_csv(results, stage / "results.csv", hxl=hxl)
+        write_csv(cercles.frame, stage / "admin2.csv", hxl=hxl)
         points = gpd.GeoDataFrame(results, geometry=[Point(t.lon, t.lat) for t in result.towns], crs="EPSG:4326")
         points.to_file(stage / "results.geojson", driver="GeoJSON")
         routes = gpd.GeoDataFrame(
@@ -271,12 +325,13 @@ def write_run(
         if timeline is not None:
             from siege.outputs.timeline import timeline_markdown, write_timeline
 
-            write_timeline(timeline, stage)
+            write_timeline(timeline, stage, hxl=hxl)
             md += "\n" + timeline_markdown(timeline)
+        md += "\n" + admin2_markdown(cercles)
         (stage / "report.md").write_text(md, encoding="utf-8")
         (stage / "report.json").write_text(
             json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )
-        write_map(result, stage / "map.html", steps=steps, timeline=timeline)
+        write_map(result, stage / "map.html", steps=steps, timeline=timeline, cercles=cercles)
 
     return write_folder(out, write)

@@ -9,6 +9,7 @@ from typing import Any
 
 from siege.analyses.sweep import SweepResult
 from siege.io import write_folder
+from siege.outputs.tables import with_admin, write_csv
 from siege.outputs.text import md as _md
 
 
@@ -75,15 +76,16 @@ def sweep_markdown(result: SweepResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_sweep(result: SweepResult, out: str | Path) -> Path:
-    """Write the sweep's files into ``out``, staged and renamed into place."""
+def write_sweep(result: SweepResult, out: str | Path, *, hxl: bool = False) -> Path:
+    """Write the sweep's files into ``out``, staged and renamed into place (sweep_summary.csv with each
+    town's cercle and P-codes; ``hxl`` adds the HXL hashtag row to every CSV)."""
     from siege.analyses.isolation import run
     from siege.outputs.map import write_map
 
     def write(stage: Path) -> None:
-        result.table.to_csv(stage / "sweep.csv", index=False)
-        result.summary.to_csv(stage / "sweep_summary.csv", index=False)
-        result.failures.to_csv(stage / "failures.csv", index=False)
+        write_csv(result.table, stage / "sweep.csv", hxl=hxl)
+        write_csv(with_admin(result.summary, result.base), stage / "sweep_summary.csv", hxl=hxl)
+        write_csv(result.failures, stage / "failures.csv", hxl=hxl)
         (stage / "report.md").write_text(sweep_markdown(result), encoding="utf-8")
         report = {
             "scenario": result.base.name,

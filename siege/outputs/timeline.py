@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
+from siege.outputs.tables import with_admin, write_csv
 from siege.outputs.text import md
 from siege.supply import TimelineResult, simulate
 from siege.supply.allocation import POLICIES
@@ -84,10 +85,11 @@ def _no_mathtext() -> contextlib.AbstractContextManager:
     return matplotlib.rc_context({"text.parse_math": False})
 
 
-def write_timeline(timeline: TimelineResult, folder: Path) -> None:
-    """timeline.csv, timeline_summary.csv and stocks.png into ``folder``."""
-    timeline.frame.to_csv(folder / "timeline.csv", index=False)
-    timeline.summary.to_csv(folder / "timeline_summary.csv", index=False)
+def write_timeline(timeline: TimelineResult, folder: Path, *, hxl: bool = False) -> None:
+    """timeline.csv, timeline_summary.csv (with each town's cercle and P-codes) and stocks.png into
+    ``folder``; ``hxl`` adds the hashtag rows."""
+    write_csv(timeline.frame, folder / "timeline.csv", hxl=hxl)
+    write_csv(with_admin(timeline.summary, timeline.scenario), folder / "timeline_summary.csv", hxl=hxl)
     plot_stocks(timeline, folder / "stocks.png")
 
 

@@ -20,6 +20,7 @@ import networkx as nx
 from siege import settings, validation
 from siege.errors import SiegeInputError
 from siege.network import bundled
+from siege.network.admin import AdminAreas, AdminUnit, bundled_admin, read_admin
 from siege.network.source import load_network
 from siege.places import Gazetteer, Place, gazetteer_for, normalize_name
 from siege.scenario.commodities import Commodity, commodity_names, parse_commodities, parse_commodity_list
@@ -51,6 +52,7 @@ TOP_FIELDS = (
     "corridor_shares",
     "supply_chain",
     "seasons",
+    "admin",
 )
 #: kinds of the default towns: Mali's capitals; on an extract, its capital, cities and towns (not villages)
 TOWN_KINDS = ("capital", "regional_capital", "cercle_capital", "town")
@@ -86,6 +88,8 @@ class Town:
     lon: float | None = None
     #: why the town is not on the network, in words (empty when it is)
     off_reason: str = ""
+    #: its region and cercle with their P-codes (``None`` outside every admin polygon)
+    admin: AdminUnit | None = None
 
 
 @dataclass
@@ -130,6 +134,8 @@ class Scenario:
     #: who supplies whom per commodity (:mod:`siege.scenario.supply_chain`): the bundled
     #: ``networks/mali/supply_chain.csv`` on the bundled network, with ``[[supply_chain]]`` rows on top
     supply_chain: list[ChainRule] = field(default_factory=list)
+    #: the admin polygons the towns were placed in (bundled: Mali's cercles with OCHA P-codes)
+    admin: AdminAreas | None = field(default=None, repr=False)
 
     @property
     def on_network(self) -> list[Town]:
@@ -181,9 +187,11 @@ def load_scenario(
     network: nx.MultiDiGraph | None = None,
     gazetteer: Gazetteer | None = None,
     network_options: Mapping[str, Any] | None = None,
+    admin: str | Path | AdminAreas | None = None,
 ) -> Scenario:
     """Read and validate a scenario file; ``network`` skips loading the one the file names;
-    ``network_options`` (road classes, speed and capacity tables) are passed to the network loader."""
+    ``network_options`` (road classes, speed and capacity tables) are passed to the network loader;
+    ``admin`` (a GeoJSON/GeoPackage of admin-2 polygons) replaces the scenario's and the bundled ones."""
     path = Path(path)
     return scenario_from_dict(
         read_toml(path),
@@ -192,6 +200,7 @@ def load_scenario(
         network=network,
         gazetteer=gazetteer,
         network_options=network_options,
+        admin=admin,
     )
 
 
@@ -203,6 +212,7 @@ def scenario_from_dict(
     network: nx.MultiDiGraph | None = None,
     gazetteer: Gazetteer | None = None,
     network_options: Mapping[str, Any] | None = None,
+    admin: str | Path | AdminAreas | None = None,
 ) -> Scenario:
     """Validate a scenario given as a dictionary (the parsed TOML).
 
@@ -249,7 +259,8 @@ def scenario_from_dict(
         raise SiegeInputError(f"{where}: replace_default_supply", "expected true or false")
     supply = _supply(raw.get("supply"), where, ctx, notes, commodities, replace=replace)
     producers = _supply(raw.get("producers"), where, ctx, notes, commodities, producers=True, replace=replace)
-    towns = _towns(raw.get("towns", {}), raw.get("demand", {}), where, ctx)
+    areas = _admin(admin if admin is not None else raw.get("admin"), where, base)
+    towns = _towns(raw.get("towns", {}), raw.get("demand", {}), where, ctx, areas)
     if not any(t.node is not None for t in towns):
         off = "; ".join(f"{t.name} {t.snap_km:.0f} km" if t.snap_km is not None else t.name for t in towns[:5])
         raise SiegeInputError(
@@ -304,7 +315,20 @@ def scenario_from_dict(
         capital=capital,
         corridor_shares=corridor_shares,
         supply_chain=chain_rules,
+        admin=areas,
     )
+
+
+def _admin(value: Any, where: str, base: Path) -> AdminAreas:
+    """The admin polygons: given ones, a file the scenario names (relative to it), or the bundled cercles."""
+    if isinstance(value, AdminAreas):
+        return value
+    if value is None:
+        return bundled_admin()
+    if not isinstance(value, (str, Path)) or not str(value).strip():
+        raise SiegeInputError(f"{where}: admin", "expected the path of a GeoJSON or GeoPackage of admin-2 polygons")
+    path = Path(value)
+    return read_admin(path if path.is_absolute() else base / path)
 
 
 def _number(value: Any, where: str, *, zero: bool = False, maximum: float = math.inf, unit: str = "a number") -> float:
@@ -498,7 +522,7 @@ def demand_of(population: int | None, rule: Mapping[str, float]) -> float:
     return max(settings.MIN_DEMAND_TRUCKS_PER_DAY, people / 10_000 * rule["trucks_per_10000_people"])
 
 
-def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[Town]:
+def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext, areas: AdminAreas) -> list[Town]:
     if not isinstance(raw, Mapping) or set(raw) - {"names", "add"}:
         bad = sorted(set(raw) - {"names", "add"})[0] if isinstance(raw, Mapping) else ""
         raise SiegeInputError(f"{where}: towns{'.' + bad if bad else ''}", "expected a [towns] table with names or add")
@@ -551,6 +575,7 @@ def _towns(raw: Any, demand_raw: Any, where: str, ctx: NetworkContext) -> list[T
             s.place.lat,
             s.place.lon,
             "" if s.node is not None else _off_reason(s, known, ctx.max_snap_km),
+            areas.locate(s.place.lon, s.place.lat),
         )
         for s in snapped
     ]

@@ -9,6 +9,8 @@
   var OPEN_ROAD = { state: "open", effect: "none", events: [] };  // steps list only the roads not open
   var ROAD_LABELS = { open: "open", degraded: "degraded (slower, less capacity)", attacked: "attacked (under threat, passable)",
                       closed: "closed (no passage)" };
+  // access severity 0-5 of a cercle (siege.analyses.admin2): ColorBrewer YlOrRd, white for 0
+  var SEVERITY_COLORS = ["#ffffff", "#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
   var STATUS_COLORS = { open: "#1a9850", degraded: "#fdae61", besieged: "#f46d43", isolated: "#7f0000" };
   var EVENT_COLORS = { attack: "#b10026", ambush: "#b10026", blockade: "#54278f", control_zone: "#6a51a3", cut: "#000000",
                        town_blockade: "#54278f", escort: "#006d2c", convoy: "#08519c", rationing: "#8c510a",
@@ -101,6 +103,37 @@
       });
       rivers.addTo(map);
       overlays["Rivers"] = rivers;
+    }
+
+    // ---- cercles (admin 2) coloured by access severity 0-5: off until ticked -------------------------
+    if (data.cercles && data.cercles.features.length) {
+      map.createPane("siegeCercles"); map.getPane("siegeCercles").style.zIndex = 260;
+      var cercles = L.geoJSON({ type: "FeatureCollection", features: data.cercles.features }, {
+        pane: "siegeCercles",
+        style: function (f) {
+          var v = f.properties.access_severity;
+          return { color: "#555", weight: 0.8, fillColor: v === null ? "#d9d9d9" : SEVERITY_COLORS[v],
+                   fillOpacity: v === null ? 0.25 : 0.55, className: "siege-cercle siege-severity-" + (v === null ? "na" : v) };
+        },
+        onEachFeature: function (f, layer) {
+          var p = f.properties;
+          layer.bindTooltip(el("span", (p.adm2_name || p.adm1_name) + " (" + (p.adm2_pcode || p.adm1_pcode) + "): " +
+            (p.access_severity === null ? "not assessed (no town on the network)" : "access severity " + p.access_severity)));
+          layer.bindPopup(function () {
+            return card(p.adm2_name || p.adm1_name, [
+              ["P-code", (p.adm2_pcode || "–") + ", region " + p.adm1_name + " (" + p.adm1_pcode + ")"],
+              ["P-code version", p.cod_version],
+              ["towns on the network", p.towns ? p.town_names : "none"],
+              ["population of those towns", p.population_on_network],
+              ["worst status", p.worst_status || "–"],
+              ["first day short", p.first_day_short || "–"],
+              ["days short", p.days_short === null ? "–" : p.days_short],
+              ["access severity (0-5)", p.access_severity === null ? "not assessed" : p.access_severity],
+            ], "siege-cercle-popup");
+          });
+        },
+      });
+      overlays["Cercles (access severity)"] = cercles;
     }
 
     // ---- roads ----------------------------------------------------------------------------------
@@ -202,6 +235,8 @@
           ["route survival", pct(s.route_survival)],
           ["cut off from imports", s.cut_off_from_imports ? "yes" : "no"],
           ["cut off from " + (data.capital || "the capital"), !data.capital ? "(no capital named)" : t.name === data.capital ? "(the capital)" : (s.cut_off_from_capital ? "yes" : "no")],
+          ["cercle", t.admin ? (t.admin.adm2_pcode ? t.admin.adm2_name + " (" + t.admin.adm2_pcode + "), " : "") +
+            t.admin.adm1_name + " region (" + t.admin.adm1_pcode + ") · P-codes " + t.admin.cod_version : "– (outside the admin areas)"],
           ["supplied from", t.supplied_from],
           ["chokepoints", t.chokepoints.length ? t.chokepoints : "–"],
         ];
@@ -402,6 +437,14 @@
       var est = el("div"); var swe = el("span", null, "siege-swatch siege-line siege-dashed");
       est.appendChild(swe); est.appendChild(document.createTextNode("length estimated (no published distance)")); div.appendChild(est);
       div.appendChild(el("div", "width: road class; size of a town: population", "siege-note"));
+      if (data.cercles && data.cercles.features.length) {
+        div.appendChild(el("h4", "Cercles: access severity (layer off until ticked)"));
+        var sev = el("div", null, "siege-severity-scale");
+        SEVERITY_COLORS.forEach(function (color, k) {
+          var sw = el("span", String(k), "siege-swatch siege-severity"); sw.style.background = color; sev.appendChild(sw);
+        });
+        div.appendChild(sev);
+      }
       div.appendChild(el("h4", "Events"));
       [["attack", "attack / ambush"], ["blockade", "blockade"], ["control_zone", "control zone"], ["cut", "cut"],
        ["town_blockade", "town blockade"], ["escort", "escort"], ["convoy", "convoy"], ["rationing", "rationing"],
