@@ -635,6 +635,59 @@ def serve_cmd(scenario, host, port, folder, allow_hosts) -> None:
     serve(scenario, host=host, port=port, folder=folder, allow_hosts=tuple(allow_hosts))
 
 
+@main.group("import", context_settings=CONTEXT)
+def import_group() -> None:
+    """Read planners' files into scenarios: ACLED exports, road-status layers."""
+
+
+def _day(value: str | None, where: str):
+    from siege.scenario.dates import parse_date
+
+    return parse_date(value, where) if value else None
+
+
+@import_group.command("acled", context_settings=CONTEXT)
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Scenario TOML to write.")
+@click.option("--actor", help="Keep rows whose actor1/actor2 (or associated actors) contain this text, e.g. JNIM.")
+@click.option("--since", help="Keep rows on or after this day (YYYY-MM-DD).")
+@click.option("--until", help="Keep rows on or before this day (YYYY-MM-DD).")
+@click.option("--types", help="Comma-separated ACLED event or sub-event types to keep (default: every mapped one).")
+@click.option(
+    "--area-level",
+    type=click.Choice(["drop", "widen"]),
+    default="drop",
+    show_default=True,
+    help="Rows located only to a larger area (geo_precision 3): leave out, or keep with a 50 km radius.",
+)
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How long an attack acts.")
+@click.option("--network", default="mali", show_default=True, help="The network the events must fall on.")
+@click.option("--name", help="The scenario's name (default: 'ACLED import of EXPORT').")
+@_fail_cleanly
+def import_acled_cmd(export, out, actor, since, until, types, area_level, days, network, name) -> None:
+    """An ACLED export (CSV) → a scenario of attacks that siege validate accepts, with a summary of the
+    rows read, kept and left out by reason. The rules are in the README ("From ACLED")."""
+    from siege.importers.acled import AcledConfig, import_acled
+    from siege.importers.common import write_scenario
+
+    config = AcledConfig(
+        export=export,
+        actor=actor,
+        since=_day(since, "--since"),
+        until=_day(until, "--until"),
+        types=tuple((types or "").split(",")) if types else (),
+        area=area_level,
+        days=days,
+        network=network,
+        name=name,
+    )
+    result = import_acled(config, out=out)
+    header = [f"Imported from the ACLED export {export.name} by siege import acled; ACLED's terms of use apply."]
+    write_scenario(result.scenario, out, header=header)
+    click.echo(result.summary())
+    click.echo(f"wrote {out}")
+
+
 @main.command("schema", context_settings=CONTEXT)
 @click.option(
     "--out",

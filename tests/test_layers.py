@@ -18,6 +18,7 @@ LAYERS = {
     "siege.solver": 2,
     "siege.supply": 2,
     "siege.analyses": 3,
+    "siege.importers": 3,
     "siege.outputs": 4,
     "siege.cli": 5,
     "siege.serve": 5,

@@ -1,0 +1,90 @@
+"""What the importers share: the result (a scenario dictionary and counts), keeping only events the
+network can carry, and writing the scenario TOML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import tomli_w
+
+from siege.errors import SiegeInputError
+from siege.io import check_writable_target, write_text_atomic
+from siege.places import gazetteer_for
+from siege.scenario.context import NetworkContext
+from siege.scenario.events import EVENT_KINDS
+
+
+@dataclass
+class ImportResult:
+    """A scenario built from a planner's file, with what was read, kept and left out (by reason)."""
+
+    scenario: dict[str, Any]
+    read: int
+    kept: int
+    dropped: Counter = field(default_factory=Counter)
+    #: rows kept but changed by a rule (e.g. area-level rows widened), by rule
+    adjusted: Counter = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        """The counts in words, one reason a line."""
+        lines = [f"read {self.read} row(s); kept {self.kept} as events; left out {sum(self.dropped.values())}"]
+        lines += [f"  left out, {reason}: {n}" for reason, n in sorted(self.dropped.items(), key=lambda x: -x[1])]
+        lines += [f"  kept, {rule}: {n}" for rule, n in sorted(self.adjusted.items(), key=lambda x: -x[1])]
+        return "\n".join(lines)
+
+
+def keep_events_on_network(
+    events: list[tuple[int, dict[str, Any]]], G: nx.MultiDiGraph, where: str, dropped: Counter
+) -> list[dict[str, Any]]:
+    """The events (with the source row's line) the network can carry: each parsed as ``siege validate``
+    would; one that hits no road, or names what the network lacks, is left out with its reason."""
+    ctx = NetworkContext(G, gazetteer_for(G))
+    kept = []
+    for line, raw in events:
+        try:
+            EVENT_KINDS[raw["kind"]].parse(len(kept), raw, f"{where}, line {line}", ctx)
+        except SiegeInputError as err:
+            dropped[_reason(err.problem)] += 1
+            continue
+        kept.append(raw)
+    return kept
+
+
+def _reason(problem: str) -> str:
+    if "hits no" in problem:
+        return "no road of the network within the event's radius"
+    if "outside" in problem or "extent" in problem:
+        return "outside the network's area"
+    return f"not valid on the network ({problem[:80]})"
+
+
+def scenario_toml(scenario: dict[str, Any], *, header: list[str]) -> str:
+    """The scenario as TOML, with comment lines on top (each header line one comment; text from the
+    input is data: a line break in it cannot end the comment)."""
+    lines = [f"# {' '.join(h.split())}" for h in header]
+    return "\n".join(lines) + "\n\n" + tomli_w.dumps(scenario)
+
+
+def write_scenario(scenario: dict[str, Any], out: str | Path, *, header: list[str]) -> Path:
+    """Write the scenario TOML atomically (a failure leaves nothing)."""
+    check_writable_target(out)
+    return write_text_atomic(out, scenario_toml(scenario, header=header))
+
+
+def network_entry(network: str, out: str | Path) -> str:
+    """The ``network`` field of a written scenario: ``mali``, or the network file relative to the
+    scenario (a scenario's paths are read relative to it)."""
+    if network == "mali":
+        return network
+    return os.path.relpath(Path(network).resolve(), Path(out).resolve().parent)
+
+
+def period(starts: list[dt.date], ends: list[dt.date]) -> dict[str, dt.date]:
+    """The scenario's period: from the first event to the last one's end, judged on its last event day."""
+    return {"date": max(starts), "start": min(starts), "end": max(ends)}
