@@ -358,8 +358,9 @@ def validate_cmd(scenario, road_classes, tables, admin) -> None:
 @_network_options
 @_admin_option
 @_hxl_option
+@click.option("--gpkg", is_flag=True, help="Also write degradation.gpkg (every segment, layer 'segments').")
 @_fail_cleanly
-def run_cmd(scenario, out, day, fmt, road_classes, tables, admin, hxl) -> None:
+def run_cmd(scenario, out, day, fmt, road_classes, tables, admin, hxl, gpkg) -> None:
     """Run a scenario: which towns are cut off from supply, how badly, and which segments decide it.
 
     Writes results.csv, admin2.csv (by cercle, with P-codes), results.geojson, routes.geojson,
@@ -389,7 +390,7 @@ def run_cmd(scenario, out, day, fmt, road_classes, tables, admin, hxl) -> None:
         timeline = simulate_period(s, memo=memo)
         # a period's map steps through the timeline; otherwise through the days events change
         steps = run_steps(s, step_days(s)[:-1]) if date is None and timeline is None else []
-        write_run(result, out, steps=[*steps, result], timeline=timeline, hxl=hxl)
+        write_run(result, out, steps=[*steps, result], timeline=timeline, hxl=hxl, gpkg=gpkg)
     if fmt == "json":
         click.echo(json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str))
     else:
@@ -663,12 +664,18 @@ def _day(value: str | None, where: str):
 @click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How long an attack acts.")
 @click.option("--network", default="mali", show_default=True, help="The network the events must fall on.")
 @click.option("--name", help="The scenario's name (default: 'ACLED import of EXPORT').")
+@click.option(
+    "--supply",
+    multiple=True,
+    metavar="PLACE=TRUCKS",
+    help="A supply point to add (repeatable); needed on an extract none of Mali's gateways is on.",
+)
 @_fail_cleanly
-def import_acled_cmd(export, out, actor, since, until, types, area_level, days, network, name) -> None:
+def import_acled_cmd(export, out, actor, since, until, types, area_level, days, network, name, supply) -> None:
     """An ACLED export (CSV) → a scenario of attacks that siege validate accepts, with a summary of the
     rows read, kept and left out by reason. The rules are in the README ("From ACLED")."""
     from siege.importers.acled import AcledConfig, import_acled
-    from siege.importers.common import write_scenario
+    from siege.importers.common import parse_supply, write_scenario
 
     config = AcledConfig(
         export=export,
@@ -680,10 +687,53 @@ def import_acled_cmd(export, out, actor, since, until, types, area_level, days, 
         days=days,
         network=network,
         name=name,
+        supply=parse_supply(supply),
     )
     result = import_acled(config, out=out)
     header = [f"Imported from the ACLED export {export.name} by siege import acled; ACLED's terms of use apply."]
     write_scenario(result.scenario, out, header=header)
+    click.echo(result.summary())
+    click.echo(f"wrote {out}")
+
+
+@import_group.command("road-status", context_settings=CONTEXT)
+@click.argument("layer", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Scenario TOML to write.")
+@click.option("--date", "day", help="The layer's day, for features without a date of their own (YYYY-MM-DD).")
+@click.option("--days", type=click.IntRange(1, 3650), default=7, show_default=True, help="How long a status holds.")
+@click.option(
+    "--within-km",
+    type=click.FloatRange(min=0.01, max=500),
+    help="Match a line to the network's segments within this distance (default 0.5 km; 5 km on the bundled network).",
+)
+@click.option("--network", default="mali", show_default=True, help="The network to match the lines to.")
+@click.option("--name", help="The scenario's name (default: 'Road status from LAYER').")
+@click.option(
+    "--supply",
+    multiple=True,
+    metavar="PLACE=TRUCKS",
+    help="A supply point to add (repeatable); needed on an extract none of Mali's gateways is on.",
+)
+@_fail_cleanly
+def import_road_status_cmd(layer, out, day, days, within_km, network, name, supply) -> None:
+    """A Logistics Cluster / WFP road-status layer (GeoJSON or GeoPackage: lines with status Open /
+    Restricted / Closed, obstacle points with obstype and obsdate) → a scenario siege validate accepts."""
+    from siege.importers.common import parse_supply, write_scenario
+    from siege.importers.road_status import RoadStatusConfig, import_road_status
+
+    config = RoadStatusConfig(
+        layer=layer,
+        date=_day(day, "--date"),
+        days=days,
+        within_km=within_km,
+        network=network,
+        name=name,
+        supply=parse_supply(supply),
+    )
+    result = import_road_status(config, out=out)
+    write_scenario(
+        result.scenario, out, header=[f"Imported from the road-status layer {layer.name} by siege import road-status."]
+    )
     click.echo(result.summary())
     click.echo(f"wrote {out}")
 

@@ -46,7 +46,7 @@ def test_an_acled_export_becomes_a_scenario_that_validates(acled_import):
     assert "read 13 row(s); kept 8 as events; left out 5" in summary
     for reason in ("area-level location (geo_precision 3): 1", "protests are not attacks on supply: 1",
                    "a government advance, not an attack on supply: 1", "malformed (event_date",
-                   "no road of the network within the event's radius: 1"):  # fmt: skip
+                   "on no road of the network: 1"):  # fmt: skip
         assert reason in summary
 
 
@@ -91,3 +91,110 @@ def test_a_file_that_is_not_an_acled_export_is_one_line_and_writes_nothing(tmp_p
     nothing.write_text(ACLED.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     assert_clean_failure(*cli("import", "acled", nothing, "--out", out), "no row became an event")
     assert not out.exists()
+
+
+ROAD_STATUS = DATA / "road_status_rn4.geojson"
+
+
+def _pairs(G, edges):
+    """Segments as sets of the town names at their ends."""
+    return {frozenset((G.nodes[u].get("name"), G.nodes[v].get("name"))) for u, v, _ in edges}
+
+
+@pytest.fixture(scope="module")
+def road_status_import(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rs") / "rs.toml"
+    before = _sha(ROAD_STATUS)
+    code, stdout, stderr, escaped = cli("import", "road-status", ROAD_STATUS, "--out", out)
+    assert escaped is None and code == 0, stderr
+    assert _sha(ROAD_STATUS) == before
+    return out, stdout
+
+
+def test_a_road_status_layer_becomes_events_on_the_segments_it_draws(road_status_import):
+    out, summary = road_status_import
+    s = load_scenario(out)
+    G = s.G
+    by_name = {e.label: e for e in s.events if e.kind != "season"}
+    closed, restricted = by_name["RN4 Mourdiah - Nara: Closed"], by_name["RN4 Didieni - Mourdiah: Restricted"]
+    # the curving layer lines match the straight segments they follow, not the roads that cross them
+    assert _pairs(G, closed.edges) == {frozenset(("Mourdiah", "Nara"))} and len(closed.edges) == 2
+    assert _pairs(G, restricted.edges) == {frozenset(("Kwala;Didiéni", "Mourdiah"))}  # one node, two names
+    assert closed.effect.closed and restricted.effect.capacity_factor == 0.5 and restricted.effect.delay_factor == 1.5
+    assert (closed.start, closed.end) == (dt.date(2024, 2, 1), dt.date(2024, 2, 7))  # a weekly layer
+    # obstacles: a destroyed bridge cuts the segment it is on, a checkpoint slows the roads through it
+    bridge = by_name["Bridge destroyed at south of Nara"]
+    assert bridge.kind == "cut" and _pairs(G, bridge.edges) == {frozenset(("Mourdiah", "Nara"))}
+    assert by_name["Checkpoint at Didieni"].effect.delay_factor == 1.5
+    assert "read 7 feature(s); kept 4 as events; left out 3" in summary
+    for reason in ("open: no event: 1", "obstacle type 'Other' not in the table: 1", "on no road of the network: 1",
+                   "'partially open' read as Restricted: 1"):  # fmt: skip
+        assert reason in summary
+
+
+def test_a_closed_road_isolates_nara_and_is_written_back_in_the_layers_words(road_status_import, tmp_path):
+    """Nara is reached only by the RN4 north of Mourdiah (and a Mauritanian crossing): closing it cuts
+    the town off from Bamako; degradation.geojson then says Closed / Restricted where the layer did,
+    and reading that file back as a layer gives the same closed segments."""
+    import geopandas as gpd
+
+    from siege.analyses.isolation import run
+    from siege.importers.road_status import RoadStatusConfig, import_road_status
+
+    out, _ = road_status_import
+    s = load_scenario(out)
+    result = run(s, day=dt.date(2024, 2, 5))
+    assert result.town("Nara").cut_off_from_capital
+    code, _, stderr, _ = cli("run", out, "--out", tmp_path / "run", "--date", "2024-02-05", "--gpkg")
+    assert code == 0, stderr
+    layer = gpd.read_file(tmp_path / "run" / "degradation.geojson")
+    assert set(layer["status"]) <= {"Open", "Restricted", "Closed"}
+    roads = layer[layer["mode"] == "road"]  # the river is closed by low water in February
+    by_status = {st: set(g["label"]) for st, g in roads.groupby("status")}
+    assert by_status["Closed"] == {"RN4 Mourdiah – Nara", "RN4 Nara – Mourdiah"}
+    assert "RN4 Kwala/Didiéni – Mourdiah" in by_status["Restricted"]
+    assert len(gpd.read_file(tmp_path / "run" / "degradation.gpkg", layer="segments")) == len(layer)
+    written = RoadStatusConfig(layer=tmp_path / "run" / "degradation.geojson", date=dt.date(2024, 2, 5))
+    back = import_road_status(written, G=s.G)
+    from siege.scenario import scenario_from_dict
+
+    rebuilt = scenario_from_dict(back.scenario, network=s.G)
+    closed_again = set().union(*(e.edges for e in rebuilt.events if e.kind == "road_status" and e.effect.closed))
+    assert _pairs(s.G, closed_again) == {frozenset(("Mourdiah", "Nara"))}
+
+
+def test_a_road_status_line_on_an_osm_extract_matches_its_own_way_only(tmp_path):
+    """On OSM geometry the tolerance is 0.5 km: a line drawn 100 m beside the RN3 primary out of Kati
+    takes that road and not the secondary RN5 that leaves from its end."""
+    import json
+
+    from siege import load_network
+    from siege.importers.road_status import RoadStatusConfig, import_road_status
+    from siege.scenario import scenario_from_dict
+
+    G = load_network(DATA / "tiny.osm")
+    layer = tmp_path / "kati.geojson"
+    line = [[-8.0709, 12.7409], [-8.0509, 12.7609], [-8.0309, 12.7809], [-8.0109, 12.8009]]
+    layer.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"status": "Closed", "date": "2025-01-06"}, "geometry": {"type": "LineString",
+        "coordinates": line}}]}), encoding="utf-8")  # fmt: skip
+    config = RoadStatusConfig(layer=layer, network=str(DATA / "tiny.osm"), supply=(("Kati", 100.0),))
+    result = import_road_status(config, G=G, out=tmp_path / "s.toml")
+    s = scenario_from_dict(result.scenario, network=G)
+    (event,) = [e for e in s.events if e.kind == "road_status"]
+    refs = {tuple(G.edges[k].get("ref", [])) for k in event.edges}
+    assert refs == {("RN3", "RN4")} and event.edges
+
+
+def test_a_road_status_feature_without_a_date_needs_one(tmp_path):
+    import json
+
+    layer = tmp_path / "undated.geojson"
+    layer.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"status": "Closed"}, "geometry": {"type": "LineString",
+        "coordinates": [[-7.46944, 14.47361], [-7.28985, 15.16931]]}}]}), encoding="utf-8")  # fmt: skip
+    out = tmp_path / "s.toml"
+    assert_clean_failure(*cli("import", "road-status", layer, "--out", out), "feature 1: date", "--date")
+    assert not out.exists()
+    code, _, stderr, _ = cli("import", "road-status", layer, "--out", out, "--date", "2025-03-01")
+    assert code == 0, stderr

@@ -40,7 +40,7 @@ import networkx as nx
 
 from siege import validation
 from siege.errors import SiegeInputError
-from siege.importers.common import ImportResult, keep_events_on_network, network_entry, period
+from siege.importers.common import ImportResult, complete, keep_events_on_network, network_entry, period
 
 #: the columns an export must have
 REQUIRED = ("event_id_cnty", "event_date", "event_type", "sub_event_type", "latitude", "longitude", "geo_precision")
@@ -92,6 +92,8 @@ class AcledConfig:
     days: int = DEFAULT_DAYS
     network: str = "mali"
     name: str | None = None
+    #: supply points to add (name, trucks/day): needed on an extract none of Mali's gateways is on
+    supply: tuple[tuple[str, float], ...] = ()
 
 
 def import_acled(config: AcledConfig, *, G: nx.MultiDiGraph | None = None, out: str | Path = ".") -> ImportResult:
@@ -136,6 +138,7 @@ def import_acled(config: AcledConfig, *, G: nx.MultiDiGraph | None = None, out: 
         "events": kept,
     }
     validation.check_period(scenario["start"], scenario["end"], f"{where}: event_date")
+    complete(scenario, G, where, config.supply)
     return ImportResult(scenario=scenario, read=len(rows), kept=len(kept), dropped=dropped, adjusted=adjusted)
 
 

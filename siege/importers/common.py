@@ -30,10 +30,13 @@ class ImportResult:
     dropped: Counter = field(default_factory=Counter)
     #: rows kept but changed by a rule (e.g. area-level rows widened), by rule
     adjusted: Counter = field(default_factory=Counter)
+    #: what was read: rows of a table, features of a layer
+    unit: str = "row"
 
     def summary(self) -> str:
         """The counts in words, one reason a line."""
-        lines = [f"read {self.read} row(s); kept {self.kept} as events; left out {sum(self.dropped.values())}"]
+        left = sum(self.dropped.values())
+        lines = [f"read {self.read} {self.unit}(s); kept {self.kept} as events; left out {left}"]
         lines += [f"  left out, {reason}: {n}" for reason, n in sorted(self.dropped.items(), key=lambda x: -x[1])]
         lines += [f"  kept, {rule}: {n}" for rule, n in sorted(self.adjusted.items(), key=lambda x: -x[1])]
         return "\n".join(lines)
@@ -58,10 +61,39 @@ def keep_events_on_network(
 
 def _reason(problem: str) -> str:
     if "hits no" in problem:
-        return "no road of the network within the event's radius"
+        return "on no road of the network"
     if "outside" in problem or "extent" in problem:
         return "outside the network's area"
     return f"not valid on the network ({problem[:80]})"
+
+
+def complete(scenario: dict[str, Any], G: nx.MultiDiGraph, where: str, supply: tuple[tuple[str, float], ...]) -> None:
+    """Add the supply points asked for and check the whole scenario as ``siege validate`` will: an
+    extract that none of the default supply points lies on needs ``--supply PLACE=TRUCKS``."""
+    from siege.scenario import scenario_from_dict
+
+    if supply:
+        scenario["supply"] = [{"place": name, "capacity": capacity} for name, capacity in supply]
+    try:
+        scenario_from_dict(scenario, network=G, where=where)
+    except SiegeInputError as err:
+        hint = " (give --supply PLACE=TRUCKS_PER_DAY)" if "supply point" in err.problem else ""
+        raise SiegeInputError(err.where, err.problem + hint) from None
+
+
+def parse_supply(values: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    """``--supply NAME=TRUCKS`` values."""
+    out = []
+    for v in values:
+        name, sep, number = v.rpartition("=")
+        try:
+            capacity = float(number)
+        except ValueError:
+            capacity = -1.0
+        if not sep or not name.strip() or not capacity > 0:
+            raise SiegeInputError("--supply", f"expected PLACE=TRUCKS_PER_DAY (e.g. Kati=200), got {v!r}")
+        out.append((name.strip(), capacity))
+    return tuple(out)
 
 
 def scenario_toml(scenario: dict[str, Any], *, header: list[str]) -> str:

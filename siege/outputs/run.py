@@ -47,8 +47,13 @@ def _route_line(result: RunResult, keys: list[EdgeKey]) -> LineString | None:
     return LineString(coords) if len(coords) >= 2 else None
 
 
+#: siege's segment state → the Logistics Cluster / WFP road-status vocabulary
+ROAD_STATUS = {"open": "Open", "degraded": "Restricted", "closed": "Closed"}
+
+
 def degradation_frame(result: RunResult) -> gpd.GeoDataFrame:
-    """Every segment with its state (open/degraded/closed), factors, causes and flow."""
+    """Every segment with its state (open/degraded/closed), the same in the road-status layers'
+    words (``status``: Open/Restricted/Closed), factors, causes and flow."""
     G = result.scenario.G
     deg = result.degradation
     rows = []
@@ -63,10 +68,12 @@ def degradation_frame(result: RunResult) -> gpd.GeoDataFrame:
                 "label": result.edge_label(key),
                 "ref": ";".join(d.get("ref", [])),
                 "highway": d.get("highway"),
+                "mode": d.get("mode", "road"),
                 "surface": d.get("surface"),
                 "length_km": round(d["length"] / 1000, 2),
                 "capacity": d["capacity"],
                 "state": deg.state(key),
+                "status": ROAD_STATUS[deg.state(key)],
                 "closed": bool(e.closed) if e else False,
                 "capacity_factor": e.capacity_factor if e else 1.0,
                 "delay_factor": e.delay_factor if e else 1.0,
@@ -289,11 +296,12 @@ def write_run(
     steps: list[RunResult] | None = None,
     timeline=None,
     hxl: bool = False,
+    gpkg: bool = False,
 ) -> Path:
     """Write all output files of a run into ``out`` (created if needed), the map included (with a
     time slider over ``timeline`` if given, else over ``steps``), and for a run through time
-    timeline.csv, timeline_summary.csv and stocks.png; ``hxl`` adds the HXL hashtag row to every CSV.
-    Staged: a failure writes nothing."""
+    timeline.csv, timeline_summary.csv and stocks.png; ``hxl`` adds the HXL hashtag row to every CSV;
+    ``gpkg`` also writes degradation.gpkg (layer ``segments``). Staged: a failure writes nothing."""
     from siege.outputs.map import write_map
 
     cercles = admin2_summary(result, timeline)
@@ -320,7 +328,10 @@ def write_run(
             crs="EPSG:4326",
         )
         routes.to_file(stage / "routes.geojson", driver="GeoJSON")
-        degradation_frame(result).to_file(stage / "degradation.geojson", driver="GeoJSON")
+        segments = degradation_frame(result)
+        segments.to_file(stage / "degradation.geojson", driver="GeoJSON")
+        if gpkg:
+            segments.to_file(stage / "degradation.gpkg", driver="GPKG", layer="segments")
         md = report_markdown(result)
         if timeline is not None:
             from siege.outputs.timeline import timeline_markdown, write_timeline

@@ -15,7 +15,7 @@ from functools import cached_property
 import geopandas as gpd
 import networkx as nx
 import osmnx as ox
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 from shapely.geometry.base import BaseGeometry
 
 from siege import settings
@@ -216,6 +216,23 @@ class NetworkContext:
         dist = local.distance(Point(0, 0))
         u, v, _ = dist.idxmin()
         return self.both_ways([(u, v)]), float(dist.min()) / 1000.0
+
+    def along(self, coords: list[tuple[float, float]], within_km: float, *, share: float = 0.5) -> set[EdgeKey]:
+        """Segments that run along a line (lon/lat): at least ``share`` of a segment's length lies
+        within ``within_km`` of it (a crossing road touches the buffer over a few hundred metres only)."""
+        line = LineString(coords)
+        c = line.centroid
+        deg = within_km / 100.0 + 0.01
+        near = self.edges.sindex.query(line.buffer(deg * 1.2))
+        if not len(near):
+            return set()
+        crs = f"+proj=aeqd +lat_0={c.y} +lon_0={c.x} +units=m +datum=WGS84"
+        local = self.edges.geometry.iloc[near].to_crs(crs)
+        zone = gpd.GeoSeries([line], crs="EPSG:4326").to_crs(crs).iloc[0].buffer(within_km * 1000.0)
+        lengths = local.length
+        inside = local.intersection(zone).length
+        hits = local[(lengths > 0) & (inside >= share * lengths)]
+        return self.both_ways((u, v) for u, v, _ in hits.index)
 
     def intersecting(self, geom: BaseGeometry) -> set[EdgeKey]:
         """Segments that intersect a polygon (lon/lat)."""

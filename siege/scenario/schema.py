@@ -121,6 +121,14 @@ def event_field_types() -> dict[str, dict[str, Any]]:
             "description": 'the yearly window, e.g. ["06-15", "10-31"]',
         },
         "surface": {"enum": ["unpaved"]},
+        "status": {"enum": ["Closed", "Restricted", "closed", "restricted"]},
+        "line": {
+            "type": "array",
+            "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+            "minItems": 2,
+            "description": "[[lon, lat], ...]",
+        },
+        "within_km": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": validation.MAX_RADIUS_KM},
     }
 
 

@@ -14,10 +14,10 @@
   var STATUS_COLORS = { open: "#1a9850", degraded: "#fdae61", besieged: "#f46d43", isolated: "#7f0000" };
   var EVENT_COLORS = { attack: "#b10026", ambush: "#b10026", blockade: "#54278f", control_zone: "#6a51a3", cut: "#000000",
                        town_blockade: "#54278f", escort: "#006d2c", convoy: "#08519c", rationing: "#8c510a",
-                       release_reserve: "#08519c", season: "#8a6f2e" };
+                       release_reserve: "#08519c", season: "#8a6f2e", road_status: "#d94801" };
   var EVENT_SYMBOLS = { attack: "✹", ambush: "✹", blockade: "⊘", control_zone: "▦", cut: "✂",
                         town_blockade: "⊗", escort: "▲", convoy: "⇶", rationing: "½",
-                        release_reserve: "⛁", season: "☔" };
+                        release_reserve: "⛁", season: "☔", road_status: "⛔" };
   var CLASS_WIDTH = { motorway: 5, trunk: 4, primary: 3, secondary: 2, tertiary: 1.5 };
   // other modes: colour when open (a closed or degraded one takes the road's state colours), width, dashes
   var MODE_OPEN = { river: "#2171b5", ferry: "#2171b5", air: "#6a51a3" };
@@ -448,7 +448,8 @@
       div.appendChild(el("h4", "Events"));
       [["attack", "attack / ambush"], ["blockade", "blockade"], ["control_zone", "control zone"], ["cut", "cut"],
        ["town_blockade", "town blockade"], ["escort", "escort"], ["convoy", "convoy"], ["rationing", "rationing"],
-       ["release_reserve", "reserve released"], ["season", "season (rains, low water)"]].forEach(function (k) {
+       ["release_reserve", "reserve released"], ["season", "season (rains, low water)"],
+       ["road_status", "road status (Logistics Cluster layer)"]].forEach(function (k) {
         var row = el("div"); var sym = el("span", EVENT_SYMBOLS[k[0]], "siege-symbol"); sym.style.color = EVENT_COLORS[k[0]];
         row.appendChild(sym); row.appendChild(document.createTextNode(k[1])); div.appendChild(row);
       });

@@ -11,6 +11,7 @@ from siege.scenario.events.cut import Cut
 from siege.scenario.events.escort import Escort
 from siege.scenario.events.rationing import Rationing
 from siege.scenario.events.release_reserve import ReleaseReserve
+from siege.scenario.events.road_status import RoadStatus
 from siege.scenario.events.season import Season
 from siege.scenario.events.town_blockade import TownBlockade
 
@@ -27,6 +28,7 @@ EVENT_KINDS: dict[str, type[Event]] = {
     "rationing": Rationing,
     "release_reserve": ReleaseReserve,
     "season": Season,
+    "road_status": RoadStatus,
 }
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "Event",
     "Rationing",
     "ReleaseReserve",
+    "RoadStatus",
     "Season",
     "TownBlockade",
 ]
