@@ -161,6 +161,11 @@ def test_the_map_shows_the_cercle_in_the_town_popup_and_a_cercle_layer_by_severi
     popup = p.page.locator(".siege-town-popup")
     popup.wait_for()
     assert "Douentza (ML0504)" in popup.inner_text() and VERSION in popup.inner_text()
+    # the popup is moved clear of the legend (poll: Leaflet pans in animation frames)
+    legend = p.page.locator(".siege-legend").bounding_box()
+    p.page.wait_for_function(
+        "x => document.querySelector('.siege-town-popup').getBoundingClientRect().right <= x", arg=legend["x"]
+    )
     p.page.keyboard.press("Escape")
     p.page.locator(".leaflet-control-layers-overlays label", has_text="Cercles").locator("input").click()
     assert p.count("path.siege-cercle") == 50

@@ -17,7 +17,7 @@
                        release_reserve: "#08519c", season: "#8a6f2e", road_status: "#d94801" };
   var EVENT_SYMBOLS = { attack: "✹", ambush: "✹", blockade: "⊘", control_zone: "▦", cut: "✂",
                         town_blockade: "⊗", escort: "▲", convoy: "⇶", rationing: "½",
-                        release_reserve: "⛁", season: "☔", road_status: "⛔" };
+                        release_reserve: "⛁", season: "☔", road_status: "⊖" };
   var CLASS_WIDTH = { motorway: 5, trunk: 4, primary: 3, secondary: 2, tertiary: 1.5 };
   // other modes: colour when open (a closed or degraded one takes the road's state colours), width, dashes
   var MODE_OPEN = { river: "#2171b5", ferry: "#2171b5", air: "#6a51a3" };
@@ -511,17 +511,24 @@
     map.fitBounds(towns.getBounds().pad(0.05), { animate: false });
     showMinorLabels();
 
-    // a popup never hides under the title block: if they overlap once it is open, pan it below the block
+    // a popup never hides under the title block (top left) or the legend (right): if it overlaps one
+    // once open, Leaflet's own auto-pan is given that block as padding and the popup is placed again
     map.on("popupopen", function (e) {
-      var block = document.querySelector(".siege-title");
       var box = e.popup.getElement && e.popup.getElement();
-      if (!block || !box) return;
-      var a = block.getBoundingClientRect(), b = box.getBoundingClientRect();
-      var overlap = b.left < a.right && b.right > a.left && b.top < a.bottom && b.bottom > a.top;
-      if (!overlap) return;
-      // Leaflet's own auto-pan keeps this padding clear: the block's height, then re-place the popup
-      var top = map.getContainer().getBoundingClientRect().top;
-      e.popup.options.autoPanPaddingTopLeft = L.point(5, a.bottom - top + 10);
+      if (!box) return;
+      var frame = map.getContainer().getBoundingClientRect(), b = box.getBoundingClientRect();
+      function over(a) { return b.left < a.right && b.right > a.left && b.top < a.bottom && b.bottom > a.top; }
+      var block = document.querySelector(".siege-title"), legend = document.querySelector(".siege-legend");
+      var moved = false;
+      if (block && over(block.getBoundingClientRect())) {
+        e.popup.options.autoPanPaddingTopLeft = L.point(5, block.getBoundingClientRect().bottom - frame.top + 10);
+        moved = true;
+      }
+      if (legend && over(legend.getBoundingClientRect())) {
+        e.popup.options.autoPanPaddingBottomRight = L.point(frame.right - legend.getBoundingClientRect().left + 10, 5);
+        moved = true;
+      }
+      if (!moved) return;
       e.popup.options.autoPan = true;
       e.popup.update();
     });
