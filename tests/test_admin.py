@@ -125,6 +125,14 @@ def test_hxl_rows_are_read_by_libhxl_and_absent_without_the_flag(boni_run, tmp_p
     assert not rows[0]["town"].startswith("#")
 
 
+def test_criticality_tables_take_the_hxl_row(tmp_path):
+    code, _, stderr, _ = cli("criticality", REPO / "scenarios" / "nara-rn4-2024.toml", "--out", tmp_path, "--hxl")
+    assert code == 0, stderr
+    header, tags, rows = _rows(tmp_path / "criticality.csv", hxl=True)
+    assert tags[header.index("segment")] == "#loc+name+segment" and tags[header.index("rank")] == "#indicator+rank"
+    assert rows[0]["rank"] == "1"
+
+
 def test_admin_polygons_of_ones_own_replace_the_bundled_cercles(tmp_path):
     """A COD-AB style layer (ADM1_EN, ADM1_PCODE, ADM2_EN, ADM2_PCODE, validOn): Kati is placed in it,
     with the layer's version beside the codes; a town outside it has no area."""

@@ -198,3 +198,25 @@ def test_a_road_status_feature_without_a_date_needs_one(tmp_path):
     assert not out.exists()
     code, _, stderr, _ = cli("import", "road-status", layer, "--out", out, "--date", "2025-03-01")
     assert code == 0, stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "content", "expect"),
+    [
+        ("acled", b"\xff\xfe\x00garbage", "not UTF-8"),
+        ("acled", b'event_id_cnty,event_date\n"unclosed,2025', "missing column"),
+        ("road-status", b"{not json", "cannot be read"),
+        ("road-status", b'{"type": "FeatureCollection", "features": []}', "no feature became an event"),
+    ],
+    ids=["acled-binary", "acled-columns", "layer-not-json", "layer-empty"],
+)
+def test_bad_planner_files_are_one_line_and_write_nothing(tmp_path, command, content, expect):
+    path = tmp_path / ("in.csv" if command == "acled" else "in.geojson")
+    path.write_bytes(content)
+    out = tmp_path / "s.toml"
+    assert_clean_failure(*cli("import", command, path, "--out", out), str(path.name), expect)
+    assert not out.exists() and path.read_bytes() == content
+
+
+def test_a_bad_supply_option_is_one_line(tmp_path):
+    assert_clean_failure(*cli("import", "acled", ACLED, "--out", tmp_path / "s.toml", "--supply", "Kati"), "--supply")

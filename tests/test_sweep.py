@@ -102,11 +102,14 @@ def test_bad_axis():
 
 
 def test_sweep_cli(tmp_path):
-    res = run_cli("sweep", BLOCKADE, "--runs", "6", "--seed", "2", "--workers", "2", "--out", tmp_path)
+    res = run_cli("sweep", BLOCKADE, "--runs", "6", "--seed", "2", "--workers", "2", "--out", tmp_path, "--hxl")
     assert res.returncode == 0, res.stderr
     for name in ("sweep.csv", "sweep_summary.csv", "failures.csv", "report.md", "report.json", "map.html"):
         assert (tmp_path / name).exists(), name
-    summary = pd.read_csv(tmp_path / "sweep_summary.csv")
+    summary = pd.read_csv(tmp_path / "sweep_summary.csv", skiprows=[1])  # the HXL hashtag row
+    tags = (tmp_path / "sweep_summary.csv").read_text(encoding="utf-8").splitlines()[1].split(",")
+    assert tags[:6] == ["#loc+name", "#adm1+name", "#adm1+code", "#adm2+name", "#adm2+code", "#meta+cod_version"]
+    assert summary.loc[summary["town"] == "Bamako", "adm2_pcode"].item() == "ML0901"
     assert set(summary["variants"]) == {6}
     # the terminal lists every town of the summary, not the first 15
     assert len(summary) > 15 and all(town in res.stdout for town in summary["town"])
