@@ -2,10 +2,14 @@
 
     python benchmarks/criticality.py [--side 175] [--sample 8]
 
-Each line says which question it answers:
+Each line says which question it answers, and each ratio compares answers to the same question:
 
 - **siege** — for every segment: towns cut off, supply lost (maximum flow) and hours added over all
-  towns' supply routes;
+  towns' supply routes; and apart, **siege's hours column alone** (``added_hours``, with the segment
+  table it needs), the like-for-like match for gravel;
+- **floor** — what any exact method must at least do once: one Dijkstra from the supply points, one
+  per town on the reversed graph, and one maximum flow (scipy.sparse.csgraph); the whole analysis is
+  reported as a multiple of it;
 - **networkx remove-and-recompute** — the same three answers, removing each segment and re-solving
   with networkx (multi-source Dijkstra, maximum flow), then putting it back; on the generated graph
   timed on a sample of segments and extrapolated (the printout says so), results compared;
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import math
 import time
 from pathlib import Path
@@ -31,7 +36,7 @@ import networkx as nx
 import numpy as np
 from solve import degrade_randomly, road_like_graph  # benchmarks/solve.py: scripts here run as python benchmarks/X.py
 
-from siege.analyses.criticality import Segments, criticality
+from siege.analyses.criticality import Segments, added_hours, criticality
 from siege.solver import reference as ref
 from siege.solver.arrays import RoadArrays
 
@@ -69,11 +74,40 @@ def _recompute(H: nx.MultiDiGraph, supplies, towns, base) -> tuple:
     return isolated, lost, hours
 
 
-def bench(label, arrays, supplies, towns, sample: int | None, detour_sample: int | None = None) -> None:
+def floor_seconds(arrays: RoadArrays, supplies, towns) -> float:
+    """One Dijkstra from the supply points, one per town on the reversed graph, one maximum flow."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra, maximum_flow
+
+    op = np.flatnonzero(arrays.open)
+    n = arrays.n
+    t = time.perf_counter()
+    src = np.r_[arrays.src[op], np.full(len(supplies), n)]
+    dst = np.r_[arrays.dst[op], [p for p, _ in supplies]]
+    hours = np.r_[arrays.hours[op], np.full(len(supplies), 1e-9)]
+    G = sp.csr_matrix((hours, (src, dst)), shape=(n + 1, n + 1))
+    dijkstra(G, indices=n)
+    dijkstra(G.T.tocsr(), indices=[t for t, _ in towns])
+    sink = n + 1
+    fsrc = np.r_[arrays.src[op], np.full(len(supplies), n), [t for t, _ in towns]]
+    fdst = np.r_[arrays.dst[op], [p for p, _ in supplies], np.full(len(towns), sink)]
+    caps = np.r_[arrays.capacity[op], [c for _, c in supplies], [d for _, d in towns]]
+    F = sp.csr_matrix((np.ceil(caps * 100).astype(np.int32), (fsrc, fdst)), shape=(n + 2, n + 2))
+    F.sum_duplicates()
+    maximum_flow(F, n, sink)
+    return time.perf_counter() - t
+
+
+def bench(label, arrays, supplies, towns, sample: int | None, detour_sample: int | None = None) -> dict:
     population = [10_000] * len(towns)
     t = time.perf_counter()
     result = criticality(arrays, supplies, towns, population)
     ours = time.perf_counter() - t
+    t = time.perf_counter()
+    hours_only = Segments.of(arrays)
+    added_hours(arrays, hours_only, sorted({p for p, _ in supplies}), [t for t, _ in towns])
+    ours_hours = time.perf_counter() - t
+    floor = floor_seconds(arrays, supplies, towns)
     segments = result.segments
     open_ids = segments.open(arrays)
     H = ref.graph_from_arrays(arrays)
@@ -104,26 +138,38 @@ def bench(label, arrays, supplies, towns, sample: int | None, detour_sample: int
     theirs = setup + loop * len(open_ids) / len(chosen)
     note = "" if len(chosen) == len(open_ids) else f" (extrapolated from {len(chosen)} sampled segments)"
     print(f"{label}: {len(arrays.keys):,} edges, {len(open_ids):,} segments, {len(towns)} towns")
-    _line("siege (all three answers)", ours, ours, "")
+    _line("siege (all three answers)", ours, ours, f"{ours / floor:.1f}x the floor")
+    _line("floor (1 + towns Dijkstras, 1 max flow)", floor, ours, "a lower bound, not an answer")
     _line("networkx remove-and-recompute", theirs, ours, ("same results" if same else "RESULTS DIFFER") + note)
-    _gravel(arrays, segments, supplies, towns, result, ours)
+    _line("siege, hours added only", ours_hours, ours_hours, "the answer gravel gives")
+    gravel_s = _gravel(arrays, segments, supplies, towns, result, ours_hours)
     local = open_ids
     if detour_sample and detour_sample < len(open_ids):
         local = [int(x) for x in np.random.default_rng(6).choice(open_ids, detour_sample, replace=False)]
     _ra2ce_style(H, arrays, segments, open_ids, local, ours)
+    return {
+        "edges": len(arrays.keys),
+        "siege_total_s": round(ours, 3),
+        "siege_hours_s": round(ours_hours, 3),
+        "gravel_hours_s": None if gravel_s is None else round(gravel_s, 3),
+        "floor_s": round(floor, 4),
+        "networkx_s": round(theirs, 3),
+        "total_over_floor": round(ours / floor, 1),
+        "hours_over_gravel": None if gravel_s is None else round(ours_hours / gravel_s, 2),
+    }
 
 
 def _line(what: str, seconds: float, ours: float, note: str) -> None:
     print(f"  {what:<40}{seconds:>10.2f} s{seconds / ours:>9.1f}x  {note}")
 
 
-def _gravel(arrays: RoadArrays, segments: Segments, supplies, towns, result, ours: float) -> None:
-    """Hours added per segment from gravel's exact replacement paths, against siege's."""
+def _gravel(arrays: RoadArrays, segments: Segments, supplies, towns, result, ours: float) -> float | None:
+    """Hours added per segment from gravel's exact replacement paths, against siege's hours alone."""
     try:
         import gravel
     except ImportError:
         print("  gravel-fragility not installed (pip install gravel-fragility): skipped")
-        return
+        return None
     op = np.flatnonzero(arrays.open)
     n = arrays.n
     src = np.r_[arrays.src[op], np.full(len(supplies), n)].astype(np.uint32)
@@ -148,6 +194,7 @@ def _gravel(arrays: RoadArrays, segments: Segments, supplies, towns, result, our
         math.isclose(ours_added.get(s, 0.0), added.get(s, 0.0), abs_tol=2e-3) for s in set(ours_added) | set(added)
     )
     _line("gravel-fragility (hours added only)", seconds, ours, "same hours added" if same else "HOURS DIFFER")
+    return seconds
 
 
 def _ra2ce_style(H: nx.MultiDiGraph, arrays: RoadArrays, segments: Segments, open_ids, chosen, ours: float) -> None:
@@ -179,14 +226,17 @@ def main() -> None:
     arrays = base.degraded(degrade(scenario.events, scenario.date))
     supplies = [(base.index[s.node], s.capacity) for s in scenario.supply]
     towns = [(base.index[t.node], t.demand) for t in scenario.on_network]
-    bench("bundled Mali, Nara scenario", arrays, supplies, towns, None)
+    figures = {"bundled": bench("bundled Mali, Nara scenario", arrays, supplies, towns, None)}
 
     arrays = degrade_randomly(RoadArrays.from_graph(road_like_graph(args.side)))
     rng = np.random.default_rng(11)
     nodes = rng.choice(arrays.n, 56, replace=False)
     supplies = [(int(n), float(rng.uniform(300, 1500))) for n in nodes[:6]]
     towns = [(int(n), float(rng.uniform(5, 400))) for n in nodes[6:]]
-    bench(f"generated road-like grid {args.side}x{args.side}", arrays, supplies, towns, args.sample, args.ra2ce_sample)
+    figures["generated"] = bench(
+        f"generated road-like grid {args.side}x{args.side}", arrays, supplies, towns, args.sample, args.ra2ce_sample
+    )
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

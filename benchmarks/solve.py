@@ -10,13 +10,16 @@ directed edges. It prints the times, the ratio (networkx / siege), and whether t
 
 Two networkx sides answer the same question: ``naive`` (siege's test oracle, one Dijkstra per town and
 a flow graph rebuilt for every maximum flow) and ``competent`` (what a careful networkx user writes:
-one multi-source Dijkstra for all towns, one flow graph whose sink capacities are changed in place).
-The ratio that matters is against the competent one.
+one multi-source Dijkstra for all towns, one flow graph whose sink capacities are changed in place,
+and networkx's fastest maximum flow on road graphs, Boykov–Kolmogorov, for the fair shares and the
+cuts). The ratio that matters is against the competent one. The last line is one JSON object of the
+figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
 from dataclasses import replace
@@ -91,8 +94,11 @@ def networkx_competent(arrays: RoadArrays, supplies, towns):
     for node in sources:
         D.add_edge("S", node)  # unlimited
     reach = nx.descendants(D, "S") if "S" in D else set()
+    bk = nx.algorithms.flow.boykov_kolmogorov
     cuts = [
-        math.inf if t.node in sources else (nx.minimum_cut_value(D, "S", t.node) if t.node in reach else 0.0)
+        math.inf
+        if t.node in sources
+        else (nx.minimum_cut_value(D, "S", t.node, flow_func=bk) if t.node in reach else 0.0)
         for t in towns
     ]
     return hours, survival, delivered, cuts
@@ -109,7 +115,7 @@ def _fair_delivery_one_graph(H, supplies, towns) -> np.ndarray:
             D[("town", j)]["T"]["capacity"] = float(c)
         return D
 
-    return ref.fair_delivery(H, pairs_s, pairs_t, flow_graph=in_place)
+    return ref.fair_delivery(H, pairs_s, pairs_t, flow_graph=in_place, flow_func=nx.algorithms.flow.boykov_kolmogorov)
 
 
 def compare(states, expected) -> bool:
@@ -123,10 +129,11 @@ def compare(states, expected) -> bool:
     return bool(ok)
 
 
-def bench(label: str, arrays: RoadArrays, supplies, towns) -> None:
+def bench(label: str, arrays: RoadArrays, supplies, towns) -> dict[str, float]:
     t = time.perf_counter()
     states, _ = solve(arrays, supplies, towns)
     ours = time.perf_counter() - t
+    figures = {"edges": len(arrays.keys), "siege_s": round(ours, 3)}
     for side, fn in (("naive", networkx_solve), ("competent", networkx_competent)):
         t = time.perf_counter()
         expected = fn(arrays, supplies, towns)
@@ -136,6 +143,9 @@ def bench(label: str, arrays: RoadArrays, supplies, towns) -> None:
             f"{label:<44}{len(arrays.keys):>9,}{len(towns):>6}{ours:>10.2f}{side:>11}{theirs:>11.2f}"
             f"{theirs / ours:>8.1f}x  {'same results' if same else 'RESULTS DIFFER'}"
         )
+        figures[f"networkx_{side}_s"] = round(theirs, 3)
+        figures[f"{side}_same"] = same
+    return figures
 
 
 def main() -> None:
@@ -153,7 +163,7 @@ def main() -> None:
     arrays = base.degraded(degrade(scenario.events, scenario.date))
     supplies = [SupplyInput(s.name, base.index[s.node], s.capacity) for s in scenario.supply]
     towns = [TownInput(t.name, base.index[t.node], t.demand) for t in scenario.on_network]
-    bench("bundled Mali, fuel-blockade scenario", arrays, supplies, towns)
+    figures = {"bundled": bench("bundled Mali, fuel-blockade scenario", arrays, supplies, towns)}
 
     G = road_like_graph(args.side)
     arrays = degrade_randomly(RoadArrays.from_graph(G))
@@ -163,7 +173,8 @@ def main() -> None:
         SupplyInput(f"s{i}", int(n), float(rng.uniform(300, 1500))) for i, n in enumerate(nodes[: args.supplies])
     ]
     towns = [TownInput(f"t{i}", int(n), float(rng.uniform(5, 400))) for i, n in enumerate(nodes[args.supplies :])]
-    bench(f"generated road-like grid {args.side}x{args.side}", arrays, supplies, towns)
+    figures["generated"] = bench(f"generated road-like grid {args.side}x{args.side}", arrays, supplies, towns)
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -358,7 +358,9 @@ def validate_cmd(scenario, road_classes, tables, admin) -> None:
 @_network_options
 @_admin_option
 @_hxl_option
-@click.option("--gpkg", is_flag=True, help="Also write degradation.gpkg (every segment, layer 'segments').")
+@click.option(
+    "--gpkg", is_flag=True, help="Also write degradation.gpkg: every segment, open ones too (layer 'segments')."
+)
 @_fail_cleanly
 def run_cmd(scenario, out, day, fmt, road_classes, tables, admin, hxl, gpkg) -> None:
     """Run a scenario: which towns are cut off from supply, how badly, and which segments decide it.
@@ -390,7 +392,7 @@ def run_cmd(scenario, out, day, fmt, road_classes, tables, admin, hxl, gpkg) -> 
         timeline = simulate_period(s, memo=memo)
         # a period's map steps through the timeline; otherwise through the days events change
         steps = run_steps(s, step_days(s)[:-1]) if date is None and timeline is None else []
-        write_run(result, out, steps=[*steps, result], timeline=timeline, hxl=hxl, gpkg=gpkg)
+        write_run(result, out, steps=[*steps, result], timeline=timeline, hxl=hxl, gpkg=gpkg, memo=memo)
     if fmt == "json":
         click.echo(json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str))
     else:

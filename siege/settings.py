@@ -86,6 +86,9 @@ FALLBACK_CAPACITY_TRUCKS_PER_DAY: dict[str, float] = {"paved": 200, "unpaved": 1
 #: A place further than this from any network node is reported and not snapped.
 MAX_SNAP_KM: float = 10.0
 
+#: suffixes of OSM XML files
+OSM_XML_SUFFIXES: tuple[str, ...] = (".osm", ".osm.gz", ".osm.bz2", ".xml")
+
 #: the prepared-graph cache's size cap in MB (``SIEGE_CACHE_MAX_MB`` overrides): a national extract's
 #: entry is a few hundred MB, so 2 GB keeps several networks and never fills a laptop's disk
 CACHE_MAX_MB: float = 2048.0

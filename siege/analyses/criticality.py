@@ -48,25 +48,33 @@ class Segments:
 
     @classmethod
     def of(cls, arrays: RoadArrays) -> Segments:
-        ids: dict[tuple[int, int, int], int] = {}
-        of_edge = np.empty(len(arrays.keys), dtype=np.int64)
-        members: list[list[int]] = []
-        for i, (_, _, k) in enumerate(arrays.keys):
-            a, b = int(arrays.src[i]), int(arrays.dst[i])
-            key = (min(a, b), max(a, b), k)
-            if key not in ids:
-                ids[key] = len(members)
-                members.append([])
-            of_edge[i] = ids[key]
-            members[ids[key]].append(i)
-        return cls(of_edge, tuple(tuple(m) for m in members))
+        """Both directions of a road (same end nodes, same key) are one segment; ids in order of first
+        appearance."""
+        m = len(arrays.keys)
+        if not m:
+            return cls(np.empty(0, dtype=np.int64), ())
+        k = np.fromiter((key[2] for key in arrays.keys), dtype=np.int64, count=m)
+        a, b = np.minimum(arrays.src, arrays.dst).astype(np.int64), np.maximum(arrays.src, arrays.dst).astype(np.int64)
+        codes = np.stack([a, b, k], axis=1)
+        _, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+        rank = np.empty(len(first), dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+        of_edge = rank[inverse]
+        by_segment = np.argsort(of_edge, kind="stable")
+        bounds = np.searchsorted(of_edge[by_segment], np.arange(len(first) + 1))
+        members = by_segment.tolist()
+        edges = tuple(tuple(members[bounds[s] : bounds[s + 1]]) for s in range(len(first)))
+        return cls(of_edge, edges)
 
     def __len__(self) -> int:
         return len(self.edges)
 
     def open(self, arrays: RoadArrays) -> list[int]:
         """Segments with at least one open direction."""
-        return [s for s, e in enumerate(self.edges) if any(arrays.open[i] for i in e)]
+        any_open = np.zeros(len(self.edges), dtype=bool)
+        np.logical_or.at(any_open, self.of_edge, np.asarray(arrays.open, dtype=bool))
+        return np.flatnonzero(any_open).tolist()
 
 
 def close_segments(arrays: RoadArrays, segments: Segments, ids: Sequence[int]) -> RoadArrays:
@@ -257,9 +265,16 @@ def added_hours(
     size = np.ones(n + 1, dtype=np.int64)
     for v in order[:0:-1].tolist():  # children before parents
         size[parent[v]] += size[v]
+    # open edges by head node (an in-edge CSR): a subtree's re-solve reads only its own nodes' in-edges
     op = np.flatnonzero(arrays.open)
-    e_src, e_dst, e_w = arrays.src[op], arrays.dst[op], arrays.hours[op]
+    by_dst = op[np.argsort(arrays.dst[op], kind="stable")]
+    in_start = np.searchsorted(arrays.dst[by_dst], np.arange(n + 1))
     on_routes = {int(segments.of_edge[e]) for t in town_nodes.tolist() for e in fast.edges(t)}
+    in_s = np.zeros(n, dtype=bool)  # scratch, set and cleared per subtree: no O(n) pass per segment
+    local = np.full(n, -1, dtype=np.int64)
+    closed_now = np.zeros(len(arrays.keys), dtype=bool)
+    hours = arrays.hours  # a property computed from the arrays: once, not per segment
+    finite_base = np.isfinite(base)
     added: dict[int, float] = {}
     isolated: dict[int, list[int]] = {}
     for s in on_routes:
@@ -274,34 +289,43 @@ def added_hours(
             continue
         c = tree[0]  # both directions of one road cannot both be tree edges
         below = order[tin[c] : tin[c] + size[c]]
-        in_s = np.zeros(n, dtype=bool)
         in_s[below] = True
-        keep = np.ones(len(op), dtype=bool)
-        keep[np.isin(op, segments.edges[s])] = False
-        local = np.full(n, -1, dtype=np.int64)
         local[below] = np.arange(len(below))
+        # the subtree's in-edges, the closed segment's own left out
+        counts = in_start[below + 1] - in_start[below]
+        total = int(counts.sum())
+        offsets = np.repeat(in_start[below] - np.cumsum(counts) + counts, counts) + np.arange(total)
+        edges = by_dst[offsets]
+        own = list(segments.edges[s])
+        closed_now[own] = True
+        edges = edges[~closed_now[edges]]
+        closed_now[own] = False
+        e_src, e_dst, e_w = arrays.src[edges], arrays.dst[edges], hours[edges]
+        inside = in_s[e_src]
         # entering the subtree from outside, at the distance the entry node already has
-        enter = keep & ~in_s[e_src] & in_s[e_dst] & np.isfinite(base[e_src])
+        enter = ~inside & finite_base[e_src]
         start = np.full(len(below), np.inf)
         np.minimum.at(start, local[e_dst[enter]], base[e_src[enter]] + e_w[enter])
-        inner = keep & in_s[e_src] & in_s[e_dst]
-        u, v, w = local[e_src[inner]], local[e_dst[inner]], e_w[inner]
+        u, v, w = local[e_src[inside]], local[e_dst[inside]], e_w[inside]
         first = np.lexsort((w, v, u))
         u, v, w = u[first], v[first], w[first]
         one = np.ones(len(u), dtype=bool)
         one[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])  # the lowest weight per node pair
         root = len(below)
         ok = np.isfinite(start)
+        entries = np.flatnonzero(ok)
         M = csr_array(
             (
-                np.r_[w[one], start[ok]],
-                (np.r_[u[one], np.full(ok.sum(), root)], np.r_[v[one], np.flatnonzero(ok)]),
+                np.concatenate([w[one], start[entries]]),
+                (np.concatenate([u[one], np.full(len(entries), root)]), np.concatenate([v[one], entries])),
             ),
             shape=(root + 1, root + 1),
         )
         dist = dijkstra(M, directed=True, indices=root)
-        hit = in_s[town_nodes] & np.isfinite(base[town_nodes])
+        hit = in_s[town_nodes] & finite_base[town_nodes]
         new = dist[local[town_nodes[hit]]]
+        in_s[below] = False
+        local[below] = -1
         finite = np.isfinite(new)
         added[s] = float((new[finite] - base[town_nodes[hit]][finite]).sum())
         if not finite.all():

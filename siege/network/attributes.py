@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import osmnx as ox
 
 from siege import settings
 from siege.errors import SiegeInputError
@@ -152,6 +151,8 @@ def add_siege_attributes(
     ``travel_time`` (seconds, via osmnx) and ``capacity`` (trucks/day). Edges need ``length``
     (see :func:`siege.network.validate.check_graph`, which also gives them a ``geometry``).
     """
+    import osmnx as ox  # heavy to import: only where it is used
+
     speeds = speeds or settings.SPEED_KPH
     capacities = capacities or settings.CAPACITY_TRUCKS_PER_DAY
     for _, _, data in G.edges(data=True):

@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-import osmnx as ox
-
 from siege import settings
 from siege.errors import SiegeInputError
 from siege.io import atomic_path
@@ -177,6 +175,8 @@ def read_airports(path: Path) -> list[AirportRow]:
 
 
 def _straight_km(gaz: Gazetteer, a: str, b: str) -> float:
+    import osmnx as ox  # heavy to import: only where it is used
+
     pa, pb = gaz.get(a), gaz.get(b)
     return float(ox.distance.great_circle(pa.lat, pa.lon, pb.lat, pb.lon)) / 1000.0
 
@@ -320,6 +320,8 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
 def _air_ways(airports: list[AirportRow], gaz: Gazetteer, node_of: dict[str, int], directory: Path, *, first_id: int):
     """Air legs: every airport to each hub (both ways on one way), at the towns' nodes; the payload of
     a leg is the smaller of its airports'."""
+    import osmnx as ox  # heavy to import: only where it is used
+
     for ap in airports:
         if ap.town not in node_of:
             raise SiegeInputError(f"{directory / 'airports.csv'}", f"airport town {ap.town!r} is not on the network")

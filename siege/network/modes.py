@@ -29,7 +29,6 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-import osmnx as ox
 from shapely.geometry import LineString
 
 #: the modes of an edge
@@ -127,6 +126,8 @@ class Airport:
 def link_ports(G: nx.MultiDiGraph, *, max_km: float = PORT_LINK_KM) -> int:
     """Join every town on the roads within ``max_km`` of a river edge's node to the nearest such
     node, both ways, by a port link of mode river (in place). Returns how many towns got a port."""
+    import osmnx as ox  # heavy to import: only where it is used
+
     river_nodes = sorted({n for u, v, m in G.edges(data="mode") if m == "river" for n in (u, v)})
     road_nodes = {n for u, v, m in G.edges(data="mode") if m in ROAD_MODES for n in (u, v)}
     towns = [n for n, d in G.nodes(data=True) if d.get("place") and n in road_nodes and n not in river_nodes]
@@ -163,6 +164,8 @@ def add_air_legs(G: nx.MultiDiGraph, airports: Iterable[Airport], *, max_snap_km
     """Air legs between ``airports`` (in place): each airport is snapped to the nearest road node
     within ``max_snap_km``; every airport gets a leg to each hub, both ways. Returns the names of the
     airports left out (no road node near them)."""
+    import osmnx as ox  # heavy to import: only where it is used
+
     road = sorted({n for u, v, m in G.edges(data="mode") if m in ROAD_MODES or m is None for n in (u, v)})
     xs = np.array([G.nodes[n]["x"] for n in road])
     ys = np.array([G.nodes[n]["y"] for n in road])

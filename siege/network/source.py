@@ -11,7 +11,8 @@ from siege import settings
 from siege.errors import SiegeInputError
 from siege.network import bundled, cache
 from siege.network.attributes import Table
-from siege.network.osm import OSM_XML_SUFFIXES, graph_from_osm_xml, graph_from_pbf, load_graphml
+
+# siege.network.osm imports osmnx (a second or more): it is imported only to read a file
 
 SCHEMATIC_NOTE = (
     "SCHEMATIC network: built from published facts (GeoNames/Wikipedia town positions, the order of towns "
@@ -30,7 +31,7 @@ def source_kind(source: str | Path | None) -> str:
         return "pbf"
     if name.endswith(".graphml"):
         return "graphml"
-    if name.endswith(OSM_XML_SUFFIXES):
+    if name.endswith(settings.OSM_XML_SUFFIXES):
         return "osm_xml"
     raise SiegeInputError(
         str(source),
@@ -59,14 +60,13 @@ def load_network(
         "speeds": speeds,
         "capacities": capacities,
     }
-    if kind == "bundled":
-        G = graph_from_osm_xml(bundled.osm_path(), **options)
-        G.graph.update(source=f"bundled {settings.BUNDLED_NETWORK} network ({bundled.osm_path()})", schematic=True)
-        return G
     if kind == "graphml":
+        from siege.network.osm import load_graphml
+
         return load_graphml(source)
-    # OSM files: the prepared graph is cached (siege/network/cache.py), keyed by file and options
-    path = Path(source)
+    # OSM files, the bundled one too: the prepared graph is cached (siege/network/cache.py), keyed by
+    # file and options (a cached load needs neither osmnx nor the XML parser)
+    path = bundled.osm_path() if kind == "bundled" else Path(source)
     key = built = None
     if path.is_file() and cache.cache_dir() is not None:
         plain = {k: (list(v) if k == "road_classes" else v) for k, v in options.items()}
@@ -74,7 +74,11 @@ def load_network(
         cached = cache.load(key, built, where=str(path))
         if cached is not None:
             return cached
-    G = graph_from_pbf(source, **options) if kind == "pbf" else graph_from_osm_xml(source, **options)
+    from siege.network.osm import graph_from_osm_xml, graph_from_pbf
+
+    G = graph_from_pbf(path, **options) if kind == "pbf" else graph_from_osm_xml(path, **options)
+    if kind == "bundled":
+        G.graph.update(source=f"bundled {settings.BUNDLED_NETWORK} network ({path})", schematic=True)
     if key is not None:
         cache.save(key, G, built)
     return G

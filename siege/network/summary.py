@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-import osmnx as ox
 
 from siege import settings
 from siege.network.attributes import road_class
@@ -57,6 +56,8 @@ class NetworkSummary:
 def road_km(G: nx.MultiDiGraph) -> tuple[float, dict[str, float], dict[str, float]]:
     """Total km of road, and km per road class and per ``ref`` (two-way roads counted once; river,
     ferry and air edges are not road: see :func:`mode_km`)."""
+    import osmnx as ox  # heavy to import: only where it is used
+
     U = ox.convert.to_undirected(G)
     by_class: dict[str, float] = defaultdict(float)
     by_ref: dict[str, float] = defaultdict(float)
@@ -74,6 +75,8 @@ def road_km(G: nx.MultiDiGraph) -> tuple[float, dict[str, float], dict[str, floa
 
 def mode_km(G: nx.MultiDiGraph) -> dict[str, float]:
     """Km per mode (two-way edges counted once)."""
+    import osmnx as ox  # heavy to import: only where it is used
+
     U = ox.convert.to_undirected(G)
     out: dict[str, float] = defaultdict(float)
     for _, _, data in U.edges(data=True):

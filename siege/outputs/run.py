@@ -297,11 +297,14 @@ def write_run(
     timeline=None,
     hxl: bool = False,
     gpkg: bool = False,
+    memo=None,
 ) -> Path:
     """Write all output files of a run into ``out`` (created if needed), the map included (with a
     time slider over ``timeline`` if given, else over ``steps``), and for a run through time
     timeline.csv, timeline_summary.csv and stocks.png; ``hxl`` adds the HXL hashtag row to every CSV;
-    ``gpkg`` also writes degradation.gpkg (layer ``segments``). Staged: a failure writes nothing."""
+    ``gpkg`` also writes degradation.gpkg (layer ``segments``, every segment; degradation.geojson holds
+    those that are not open); ``memo`` (the run's :class:`~siege.supply.SimulationMemo`) lets the
+    report's policy table reuse the run's lanes. Staged: a failure writes nothing."""
     from siege.outputs.map import write_map
 
     cercles = admin2_summary(result, timeline)
@@ -329,7 +332,8 @@ def write_run(
         )
         routes.to_file(stage / "routes.geojson", driver="GeoJSON")
         segments = degradation_frame(result)
-        segments.to_file(stage / "degradation.geojson", driver="GeoJSON")
+        # the segments an event or a season touches: a national extract is nearly all open roads
+        segments[segments["state"] != "open"].to_file(stage / "degradation.geojson", driver="GeoJSON")
         if gpkg:
             segments.to_file(stage / "degradation.gpkg", driver="GPKG", layer="segments")
         md = report_markdown(result)
@@ -337,7 +341,7 @@ def write_run(
             from siege.outputs.timeline import timeline_markdown, write_timeline
 
             write_timeline(timeline, stage, hxl=hxl)
-            md += "\n" + timeline_markdown(timeline)
+            md += "\n" + timeline_markdown(timeline, memo=memo)
         md += "\n" + admin2_markdown(cercles)
         (stage / "report.md").write_text(md, encoding="utf-8")
         (stage / "report.json").write_text(

@@ -93,10 +93,11 @@ def write_timeline(timeline: TimelineResult, folder: Path, *, hxl: bool = False)
     plot_stocks(timeline, folder / "stocks.png")
 
 
-def policy_sensitivity(timeline: TimelineResult) -> dict[str, dict[str, object]]:
+def policy_sensitivity(timeline: TimelineResult, *, memo=None) -> dict[str, dict[str, object]]:
     """Per town, the first day short of anything under each allocation policy (the scenario's own
-    run is reused; the others are run again). The priority policy serves the capital first unless the
-    scenario names its own priority list."""
+    run is reused; the others are run again, sharing ``memo``'s lanes: they depend on the roads, not
+    on the policy). The priority policy serves the capital first unless the scenario names its own
+    priority list."""
     from dataclasses import replace
 
     out: dict[str, dict[str, object]] = {}
@@ -108,13 +109,13 @@ def policy_sensitivity(timeline: TimelineResult) -> dict[str, dict[str, object]]
             scenario = s
             if policy == "priority" and not s.allocation.get("priority"):
                 scenario = replace(s, allocation={**s.allocation, "priority": [s.capital] if s.capital else []})
-            result = simulate(scenario, start=timeline.start, end=timeline.end, policy=policy)
+            result = simulate(scenario, start=timeline.start, end=timeline.end, policy=policy, memo=memo)
         for _, r in result.towns.iterrows():
             out.setdefault(r["town"], {})[policy] = r["first_day_short"]
     return out
 
 
-def timeline_markdown(timeline: TimelineResult, *, sensitivity: bool = True) -> str:
+def timeline_markdown(timeline: TimelineResult, *, sensitivity: bool = True, memo=None) -> str:
     """The report section of a run through time."""
     s = timeline.scenario
     stock_text = "; ".join(
@@ -152,7 +153,7 @@ def timeline_markdown(timeline: TimelineResult, *, sensitivity: bool = True) -> 
             lines.append(f"- **{md(town)}**{via}: " + "; ".join(md(r) for r in timeline.reasons[town]) + ".")
         lines.append("")
     if sensitivity:
-        table = policy_sensitivity(timeline)
+        table = policy_sensitivity(timeline, memo=memo)
         lines += [
             "### The answer under each allocation policy",
             "",

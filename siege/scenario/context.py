@@ -14,7 +14,6 @@ from functools import cached_property
 
 import geopandas as gpd
 import networkx as nx
-import osmnx as ox
 from shapely.geometry import LineString, Point, box
 from shapely.geometry.base import BaseGeometry
 
@@ -46,6 +45,8 @@ class NetworkContext:
     @cached_property
     def edges(self) -> gpd.GeoDataFrame:
         """Edges with geometry, indexed by ``(u, v, key)``."""
+        import osmnx as ox  # heavy to import: only where it is used
+
         shared = _shared(self.G)
         if "edges" not in shared:
             shared["edges"] = ox.convert.graph_to_gdfs(self.G, nodes=False)
@@ -156,6 +157,8 @@ class NetworkContext:
         return paths[min(reached, key=dist.__getitem__)] if reached else None
 
     def _near(self, graph: nx.MultiDiGraph, node: int) -> set[int]:
+        import osmnx as ox  # heavy to import: only where it is used
+
         x, y = self.G.nodes[node]["x"], self.G.nodes[node]["y"]
         nodes = list(graph.nodes)
         xs = [self.G.nodes[n]["x"] for n in nodes]

@@ -108,6 +108,34 @@ def fair_throughput(
         result = maximum_flow(M, net.source, net.sink, method="dinic")
         return result.flow_value >= caps.sum(), M, result
 
+    def highest_level(lo: float) -> float:
+        """The highest filling level the active towns can all reach (Newton's method on the minimum
+        cut, as Dinkelbach's for parametric flows): each maximum flow that falls short gives a cut,
+        and the level at which that cut is just enough; a few flows instead of a bisection's twenty.
+        A step that does not move (rounding) hands over to bisection between ``lo`` and it."""
+        t = 1.0
+        a_tot = int(alloc[~active].sum())
+        for _ in range(60):
+            ok, M, result = flow_at(t)
+            if ok:
+                return t
+            cut = net.reachable_in_residual(M, result.flow)[net.virtual]  # a town's sink arc crosses
+            caps = np.floor(t * demand_int).astype(np.int64)
+            fixed = result.flow_value - int(caps[active & cut].sum())
+            left = int(demand_int[active & ~cut].sum())
+            step = (fixed - a_tot) / left if left > 0 else lo
+            if not lo <= step < t - tolerance / 2:
+                break
+            t = step
+        hi = t
+        while hi - lo > tolerance:
+            mid = (lo + hi) / 2
+            if flow_at(mid)[0]:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
     lo = 0.0
     while active.any():
         levels += 1
@@ -115,14 +143,23 @@ def fair_throughput(
         if ok:
             alloc[active] = demand_int[active]
             break
-        hi = 1.0
-        while hi - lo > tolerance:
+        lo = highest_level(lo)
+        # the bottleneck's towns, from a level just out of reach (rounded capacities may reach a
+        # little higher than the level found: step up until a flow falls short)
+        step = tolerance
+        while True:
+            hi = min(1.0, lo + step)
+            ok, M, result = flow_at(hi)
+            if not ok or hi >= 1.0:
+                break
+            lo, step = hi, step * 2
+        while hi - lo > tolerance / 8:  # as close to the level as rounded capacities allow
             mid = (lo + hi) / 2
-            if flow_at(mid)[0]:
+            ok_mid, M_mid, result_mid = flow_at(mid)
+            if ok_mid:
                 lo = mid
             else:
-                hi = mid
-        _, M, result = flow_at(hi)
+                hi, M, result = mid, M_mid, result_mid
         reach = net.reachable_in_residual(M, result.flow)
         blocked = active & ~reach[net.virtual]
         if not blocked.any():  # rounding: the bottleneck is within tolerance of full service

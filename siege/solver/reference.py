@@ -74,16 +74,18 @@ def fair_delivery(
     *,
     tolerance: float = 1e-4,
     flow_graph: Callable[[np.ndarray], nx.DiGraph] | None = None,
+    flow_func: Callable | None = None,
 ) -> np.ndarray:
     """Max-min fair delivery by progressive filling with networkx maximum flows. ``flow_graph`` gives
-    the flow network for the towns' sink capacities (default: built afresh each time)."""
+    the flow network for the towns' sink capacities (default: built afresh each time); ``flow_func``
+    is networkx's maximum-flow algorithm (default: its own, preflow–push)."""
     demand = np.array([d for _, d in towns], dtype=float)
     alloc = np.zeros(len(towns))
     active = demand > 0
     flow_graph = flow_graph or (lambda caps: _flow_graph(H, supplies, towns, caps))
 
     def value(caps):
-        return nx.maximum_flow(flow_graph(caps), "S", "T")
+        return nx.maximum_flow(flow_graph(caps), "S", "T", flow_func=flow_func)
 
     lo = 0.0
     while active.any():
@@ -101,7 +103,7 @@ def fair_delivery(
             else:
                 hi = mid
         caps = np.where(active, hi * demand, alloc)
-        R = nx.algorithms.flow.edmonds_karp(flow_graph(caps), "S", "T")
+        R = (flow_func or nx.algorithms.flow.edmonds_karp)(flow_graph(caps), "S", "T")
         residual = nx.DiGraph((u, v) for u, v, d in R.edges(data=True) if d["capacity"] - d["flow"] > 1e-9)
         residual.add_node("S")
         reach = nx.descendants(residual, "S") | {"S"}

@@ -253,7 +253,8 @@ def _day(s: _Setup, memo: SimulationMemo, day: dt.date, stock, reserve, pulses, 
     # towns' need: a blockade is a quota on trucks, which a backlog of orders does not raise); once a
     # blockade is lifted or a threat ends, a stock refills as fast as roads, gateways and fleets allow
     allowed = np.where(allowed_share < 1.0, np.minimum(allowed_share * day_need, orders), orders).ravel()
-    fkey = (key, tuple(np.round(pair_orders, 6)), tuple(np.round(allowed, 6)), s.policy)
+    # the policy, and for priority its ranking: runs under other policies may share this memo
+    fkey = (key, tuple(np.round(pair_orders, 6)), tuple(np.round(allowed, 6)), s.policy, s.rank.tobytes())
     x = memo.get(
         memo.flows,
         fkey,
