@@ -14,6 +14,7 @@ from functools import cached_property
 
 import geopandas as gpd
 import networkx as nx
+import pandas as pd
 from shapely.geometry import LineString, Point, box
 from shapely.geometry.base import BaseGeometry
 
@@ -44,12 +45,18 @@ class NetworkContext:
 
     @cached_property
     def edges(self) -> gpd.GeoDataFrame:
-        """Edges with geometry, indexed by ``(u, v, key)``."""
-        import osmnx as ox  # heavy to import: only where it is used
-
+        """Edges with geometry, indexed by ``(u, v, key)`` (what ``osmnx.convert.graph_to_gdfs`` gives
+        for the geometry alone, without importing osmnx for it)."""
         shared = _shared(self.G)
         if "edges" not in shared:
-            shared["edges"] = ox.convert.graph_to_gdfs(self.G, nodes=False)
+            keys, geoms = [], []
+            for u, v, k, geom in self.G.edges(keys=True, data="geometry"):
+                keys.append((u, v, k))
+                geoms.append(geom)
+            index = pd.MultiIndex.from_tuples(keys, names=["u", "v", "key"])
+            shared["edges"] = gpd.GeoDataFrame(
+                {"geometry": geoms}, index=index, geometry="geometry", crs=self.G.graph.get("crs", "EPSG:4326")
+            )
         return shared["edges"]
 
     @cached_property
