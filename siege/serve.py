@@ -221,6 +221,7 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
     from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
     from starlette.routing import Route
 
+    from siege.analyses.admin2 import admin2_summary
     from siege.analyses.isolation import run
     from siege.outputs.map import map_html
     from siege.serve_guard import LOOPBACK_NAMES, Guard, Refused, read_json
@@ -265,7 +266,8 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
         timeline = None
         if compare is None and scenario.start is not None and scenario.end is not None:
             timeline = simulate(scenario, memo=memo)
-        return map_html(result, compare=compare, timeline=timeline, workbench=info)
+        cercles = admin2_summary(result, timeline) if compare is None else None  # the cercle layer, as in run
+        return map_html(result, compare=compare, timeline=timeline, workbench=info, cercles=cercles)
 
     # the page holds its session's token and no other page may read it: never cached, never framed,
     # never sent on as a referrer
