@@ -102,6 +102,9 @@ def test_close_the_rn4_near_mourdiah_see_nara_isolated_save_validate_reload(serv
         page.locator(".siege-wb-apply").click()
     page.wait_for_function("window.siegeMap !== undefined && document.querySelector('.siege-workbench')")
     assert _town(page, "Nara") == "isolated"
+    # the page came again with the planner's view kept: the same zoom, centred where it was
+    view = page.evaluate("() => { const m = window.siegeMap.map, c = m.getCenter(); return [m.getZoom(), c.lat]; }")
+    assert view[0] == 9 and abs(view[1] - (14.47361 + 15.16931) / 2) < 0.05
     assert "cut: RN4 near" in page.locator(".siege-wb-edits").inner_text()
     assert "Nara" in page.locator(".siege-wb-results").inner_text()  # the results table updates too
     # save, validate the file, load it again: Nara is still cut off

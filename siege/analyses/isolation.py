@@ -246,7 +246,7 @@ def run(
     gazetteer = gazetteer or gazetteer_for(scenario.G)
     G = scenario.G
     day = day if day is not None else scenario.date
-    base = RoadArrays.from_graph(G)
+    base = _memoised(memo, ("arrays", G), lambda: RoadArrays.from_graph(G))  # the graph is never mutated
     pos = base.index
     supplies = [SupplyInput(s.name, pos[s.node], s.capacity) for s in scenario.supply]
     towns = scenario.on_network
@@ -257,8 +257,16 @@ def run(
     degradation = degrade(scenario.events, day)
     # the baseline is the normal day of that date: no events but the calendar's (rains, low water)
     seasons = [e for e in scenario.events if e.kind == "season"]
-    normal = base.degraded(degrade(seasons, day)) if seasons and day is not None else base
-    before, _ = solve(normal, supplies, inputs, capital=capital_pos, with_chokepoints=False)
+
+    def baseline_solve():
+        normal = base.degraded(degrade(seasons, day)) if seasons and day is not None else base
+        return solve(normal, supplies, inputs, capital=capital_pos, with_chokepoints=False)[0]
+
+    # the baseline depends on the network, the supply points, the towns, the day and the calendar's
+    # events, never on the scenario's own: a workbench edit reuses it (memo)
+    season_key = tuple(e for e in seasons if e.active_on(day)) if day is not None else ()
+    base_key = (G, tuple(supplies), tuple(inputs), capital_pos, day, season_key)
+    before = _memoised(memo, ("roads", base_key), baseline_solve)
     degraded = base.degraded(degradation)
     after, _ = solve(degraded, supplies, inputs, capital=capital_pos, progress=progress, with_chokepoints=False)
 
@@ -280,7 +288,11 @@ def run(
         frame = on_day.frame
         basis = "one steady day of the supply model (stocks at their targets, no convoy pulse)"
     supplied = frame.groupby("town")
-    no_events = supply_on(replace(scenario, events=seasons if day is not None else []), day).frame.groupby("town")
+    no_events = _memoised(
+        memo,
+        ("supply", base_key, scenario.allocation["policy"], tuple(scenario.allocation.get("priority", ()))),
+        lambda: supply_on(replace(scenario, events=seasons if day is not None else []), day),
+    ).frame.groupby("town")
     active = [e for e in scenario.events if e.active_on(day) and e.DEGRADES]
     labels = node_labels(G, gazetteer, scenario)
     keys = base.keys
@@ -310,6 +322,17 @@ def run(
         assumptions=assumptions(scenario),
         basis=basis,
     )
+
+
+def _memoised(memo, key, make):
+    """``make()``, kept in ``memo.baselines`` when a memo is given and the key can be hashed."""
+    if memo is None:
+        return make()
+    try:
+        hash(key)
+    except TypeError:
+        return make()
+    return memo.get(memo.baselines, key, make)
 
 
 def _decisive(rows) -> str:

@@ -79,6 +79,9 @@ class SimulationMemo:
     flows: dict = field(default_factory=dict)
     convoys: dict = field(default_factory=dict)
     routes: dict = field(default_factory=dict)  # events on a commodity -> (origin, town) -> its route
+    #: a run's baseline (its road solve and steady supply day, no events but the calendar's): the same
+    #: for every edit of a workbench session, keyed by what it depends on
+    baselines: dict = field(default_factory=dict)
 
     def get(self, table: dict, key, make: Callable[[], object]):
         if key in table:

@@ -21,7 +21,24 @@
           return res.body;
         });
     }
-    function reload() { window.location.assign("/?s=" + encodeURIComponent(sid) + (wb.compare ? "&compare=" + wb.compare : "")); }
+    // the page comes again after an edit: keep the planner's view (centre and zoom) for this tab
+    var viewKey = "siege-view-" + sid;
+    function keepView() {
+      try {
+        var c = sm.map.getCenter();
+        window.sessionStorage.setItem(viewKey, JSON.stringify({ lat: c.lat, lng: c.lng, zoom: sm.map.getZoom() }));
+      } catch (e) { /* storage refused (private mode): the page opens on the whole network */ }
+    }
+    try {
+      var kept = JSON.parse(window.sessionStorage.getItem(viewKey) || "null");
+      if (kept && isFinite(kept.lat) && isFinite(kept.lng) && isFinite(kept.zoom)) {
+        sm.map.setView([kept.lat, kept.lng], kept.zoom, { animate: false });
+      }
+    } catch (e) { /* nothing kept */ }
+    function reload() {
+      keepView();
+      window.location.assign("/?s=" + encodeURIComponent(sid) + (wb.compare ? "&compare=" + wb.compare : ""));
+    }
     function field(label, input) {
       var row = el("label", null, "siege-wb-field"); row.appendChild(document.createTextNode(label + " ")); row.appendChild(input); return row;
     }
@@ -111,6 +128,7 @@
       var cmp = select([["", "no comparison"], ["loaded", "compare with the scenario as loaded"], ["baseline", "compare with the baseline"]], "siege-wb-compare");
       cmp.value = wb.compare;
       cmp.addEventListener("change", function () {
+        keepView();
         window.location.assign("/?s=" + encodeURIComponent(sid) + (cmp.value ? "&compare=" + cmp.value : ""));
       });
       var r2 = el("div"); r2.appendChild(undo); r2.appendChild(cmp); div.appendChild(r2);
