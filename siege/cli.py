@@ -643,6 +643,23 @@ def import_group() -> None:
     """Read planners' files into scenarios: ACLED exports, road-status layers."""
 
 
+def _import_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """What every ``siege import`` command takes: the scenario to write, the network its events must
+    fall on, and supply points to add."""
+    func = click.option(
+        "--supply",
+        multiple=True,
+        metavar="PLACE=TRUCKS",
+        help="A supply point to add (repeatable); needed on an extract none of Mali's gateways is on.",
+    )(func)
+    func = click.option("--network", default="mali", show_default=True, help="The network the events must fall on.")(
+        func
+    )
+    return click.option(
+        "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Scenario TOML to write."
+    )(func)
+
+
 def _day(value: str | None, where: str):
     from siege.scenario.dates import parse_date
 
@@ -651,7 +668,7 @@ def _day(value: str | None, where: str):
 
 @import_group.command("acled", context_settings=CONTEXT)
 @click.argument("export", type=click.Path(path_type=Path))
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Scenario TOML to write.")
+@_import_options
 @click.option("--actor", help="Keep rows whose actor1/actor2 (or associated actors) contain this text, e.g. JNIM.")
 @click.option("--since", help="Keep rows on or after this day (YYYY-MM-DD).")
 @click.option("--until", help="Keep rows on or before this day (YYYY-MM-DD).")
@@ -664,14 +681,7 @@ def _day(value: str | None, where: str):
     help="Rows located only to a larger area (geo_precision 3): leave out, or keep with a 50 km radius.",
 )
 @click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How long an attack acts.")
-@click.option("--network", default="mali", show_default=True, help="The network the events must fall on.")
 @click.option("--name", help="The scenario's name (default: 'ACLED import of EXPORT').")
-@click.option(
-    "--supply",
-    multiple=True,
-    metavar="PLACE=TRUCKS",
-    help="A supply point to add (repeatable); needed on an extract none of Mali's gateways is on.",
-)
 @_fail_cleanly
 def import_acled_cmd(export, out, actor, since, until, types, area_level, days, network, name, supply) -> None:
     """An ACLED export (CSV) → a scenario of attacks that siege validate accepts, with a summary of the
@@ -700,7 +710,7 @@ def import_acled_cmd(export, out, actor, since, until, types, area_level, days, 
 
 @import_group.command("road-status", context_settings=CONTEXT)
 @click.argument("layer", type=click.Path(path_type=Path))
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Scenario TOML to write.")
+@_import_options
 @click.option("--date", "day", help="The layer's day, for features without a date of their own (YYYY-MM-DD).")
 @click.option("--days", type=click.IntRange(1, 3650), default=7, show_default=True, help="How long a status holds.")
 @click.option(
@@ -708,14 +718,7 @@ def import_acled_cmd(export, out, actor, since, until, types, area_level, days, 
     type=click.FloatRange(min=0.01, max=500),
     help="Match a line to the network's segments within this distance (default 0.5 km; 5 km on the bundled network).",
 )
-@click.option("--network", default="mali", show_default=True, help="The network to match the lines to.")
 @click.option("--name", help="The scenario's name (default: 'Road status from LAYER').")
-@click.option(
-    "--supply",
-    multiple=True,
-    metavar="PLACE=TRUCKS",
-    help="A supply point to add (repeatable); needed on an extract none of Mali's gateways is on.",
-)
 @_fail_cleanly
 def import_road_status_cmd(layer, out, day, days, within_km, network, name, supply) -> None:
     """A Logistics Cluster / WFP road-status layer (GeoJSON or GeoPackage: lines with status Open /

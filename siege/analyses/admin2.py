@@ -79,21 +79,18 @@ def admin2_summary(result, timeline=None) -> Admin2Result:
     s = result.scenario
     areas = s.admin
     status = {t.town: t.status for t in result.towns}
-    per_town: dict[str, dict] = {}
-    frame = timeline.frame if timeline is not None else None
     towns_t = timeline.towns.set_index("town") if timeline is not None else None
+    # per town: the worst status (over the period when there is one), days short and isolated (None on
+    # a steady day: no durations), first day short, population
+    per_town: dict[str, dict] = {}
     for t in s.on_network:
-        row = {"status": status.get(t.name, "open"), "population": t.population or 0}
+        row = {"worst": status.get(t.name, "open"), "days_short": None, "days_isolated": None, "first": None}
         if towns_t is not None and t.name in towns_t.index:
             r = towns_t.loc[t.name]
-            row.update(
-                worst=str(r["worst_status"]),
-                first=r["first_day_short"],
-                days_short=int(r["days_short"]),
-                days_isolated=int(r["days_isolated"]),
-            )
-        per_town[t.name] = row
-    short_days = _short_dates(frame) if frame is not None else {}
+            row.update(worst=str(r["worst_status"]), first=r["first_day_short"], days_short=int(r["days_short"]),
+                       days_isolated=int(r["days_isolated"]))  # fmt: skip
+        per_town[t.name] = {**row, "population": t.population or 0}
+    short_days = _short_dates(timeline.frame) if timeline is not None else {}
     units: dict[tuple, AdminUnit] = {}
     members: dict[tuple, list[str]] = {}
     for u in areas.units if areas is not None else []:
@@ -105,32 +102,25 @@ def admin2_summary(result, timeline=None) -> Admin2Result:
             members.setdefault(_key(t.admin), []).append(t.name)
     rows = []
     for key, unit in units.items():
-        names = members[key]
-        row = {**unit.columns(), "towns": len(names), "town_names": "; ".join(names)}
-        row["population_on_network"] = sum(per_town[n]["population"] for n in names)
-        if not names:
+        towns = [per_town[n] for n in members[key]]
+        row = {**unit.columns(), "towns": len(towns), "town_names": "; ".join(members[key])}
+        row["population_on_network"] = sum(t["population"] for t in towns)
+        if not towns:  # not assessed, never reported as open
             rows.append({**row, "worst_status": "", "first_day_short": None, "days_short": None,
                          "short_person_days": None, "access_severity": None})  # fmt: skip
             continue
+        firsts = [t["first"] for t in towns if t["first"] is not None]
+        row.update(
+            worst_status=max((t["worst"] for t in towns), key=STATUSES.index),
+            first_day_short=min(firsts) if firsts else None,
+            access_severity=max(
+                access_severity(worst_status=t["worst"], days_short=t["days_short"], days_isolated=t["days_isolated"])
+                for t in towns
+            ),
+        )
         if timeline is not None:
-            worst = max((per_town[n].get("worst", per_town[n]["status"]) for n in names), key=STATUSES.index)
-            firsts = [per_town[n].get("first") for n in names if per_town[n].get("first") is not None]
-            dates = set().union(*(short_days.get(n, set()) for n in names))
-            person_days = sum(len(short_days.get(n, ())) * per_town[n]["population"] for n in names)
-            severity = max(
-                access_severity(
-                    worst_status=per_town[n].get("worst", per_town[n]["status"]),
-                    days_short=per_town[n].get("days_short", 0),
-                    days_isolated=per_town[n].get("days_isolated", 0),
-                )
-                for n in names
-            )
-            row.update(worst_status=worst, first_day_short=min(firsts) if firsts else None, days_short=len(dates),
-                       short_person_days=person_days, access_severity=severity)  # fmt: skip
-        else:
-            worst = max((per_town[n]["status"] for n in names), key=STATUSES.index)
-            row.update(worst_status=worst, first_day_short=None, days_short=None, short_person_days=None,
-                       access_severity=_STEADY[worst])  # fmt: skip
+            row["days_short"] = len(set().union(*(short_days.get(n, set()) for n in members[key])))
+            row["short_person_days"] = sum(len(short_days.get(n, ())) * per_town[n]["population"] for n in members[key])
         rows.append(row)
     out = pd.DataFrame(rows, columns=list(COLUMNS)).sort_values(["adm1_pcode", "adm2_pcode", "adm2_name"])
     for col in ("days_short", "short_person_days", "access_severity"):

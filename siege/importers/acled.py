@@ -40,7 +40,7 @@ import networkx as nx
 
 from siege import validation
 from siege.errors import SiegeInputError
-from siege.importers.common import ImportResult, complete, keep_events_on_network, network_entry, period
+from siege.importers.common import ImportResult, build_scenario
 
 #: the columns an export must have
 REQUIRED = ("event_id_cnty", "event_date", "event_type", "sub_event_type", "latitude", "longitude", "geo_precision")
@@ -99,8 +99,6 @@ class AcledConfig:
 def import_acled(config: AcledConfig, *, G: nx.MultiDiGraph | None = None, out: str | Path = ".") -> ImportResult:
     """Read the export and build the scenario (``G``: the network, else loaded from ``config.network``;
     ``out``: where the scenario will be written, for its relative network path)."""
-    from siege.network.source import load_network
-
     if config.area not in ("drop", "widen"):
         raise SiegeInputError("--area-level", f"expected drop or widen, got {config.area!r}")
     rows = _read(config.export)
@@ -109,7 +107,6 @@ def import_acled(config: AcledConfig, *, G: nx.MultiDiGraph | None = None, out: 
     adjusted: Counter = Counter()
     wanted = {t.strip().lower() for t in config.types if t.strip()}
     events: list[tuple[int, dict[str, Any]]] = []
-    starts, ends = [], []
     for line, row in rows:
         try:
             event = _event(row, config, wanted, dropped, adjusted)
@@ -119,31 +116,24 @@ def import_acled(config: AcledConfig, *, G: nx.MultiDiGraph | None = None, out: 
         if event is None:
             continue
         events.append((line, event))
-    G = G if G is not None else load_network(config.network)
-    kept = keep_events_on_network(events, G, where, dropped)
-    for e in kept:
-        starts.append(e["start"])
-        ends.append(e["end"])
-    if not kept:
-        raise SiegeInputError(where, f"no row became an event ({_counts(dropped) or 'the file has no rows'})")
-    scenario: dict[str, Any] = {
-        "name": config.name or f"ACLED import of {config.export.name}",
-        "description": (
-            f"{len(kept)} event(s) from the ACLED export {config.export.name}, by siege import acled "
+    return build_scenario(
+        events,
+        G=G,
+        network=config.network,
+        out=out,
+        where=where,
+        name=config.name or f"ACLED import of {config.export.name}",
+        description=lambda n: (
+            f"{n} event(s) from the ACLED export {config.export.name}, by siege import acled "
             "(rules: the module siege.importers.acled and the README). ACLED data is under ACLED's terms of use."
         ),
-        "sources": [f"ACLED export {config.export.name} (Armed Conflict Location & Event Data, acleddata.com)"],
-        "network": network_entry(config.network, out),
-        **period(starts, ends),
-        "events": kept,
-    }
-    validation.check_period(scenario["start"], scenario["end"], f"{where}: event_date")
-    complete(scenario, G, where, config.supply)
-    return ImportResult(scenario=scenario, read=len(rows), kept=len(kept), dropped=dropped, adjusted=adjusted)
-
-
-def _counts(c: Counter) -> str:
-    return "; ".join(f"{n} {r}" for r, n in c.most_common(3))
+        source=f"ACLED export {config.export.name} (Armed Conflict Location & Event Data, acleddata.com)",
+        supply=config.supply,
+        read=len(rows),
+        dropped=dropped,
+        adjusted=adjusted,
+        unit="row",
+    )
 
 
 def _read(path: Path) -> list[tuple[int, dict[str, str]]]:

@@ -1,11 +1,11 @@
-"""What the importers share: the result (a scenario dictionary and counts), keeping only events the
-network can carry, and writing the scenario TOML."""
+"""What the importers share: the result (a scenario dictionary and counts), the scenario built from
+the events the network can carry, and writing the scenario TOML."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 import tomli_w
 
+from siege import validation
 from siege.errors import SiegeInputError
 from siege.io import check_writable_target, write_text_atomic
 from siege.places import gazetteer_for
@@ -117,6 +118,43 @@ def network_entry(network: str, out: str | Path) -> str:
     return os.path.relpath(Path(network).resolve(), Path(out).resolve().parent)
 
 
-def period(starts: list[dt.date], ends: list[dt.date]) -> dict[str, dt.date]:
-    """The scenario's period: from the first event to the last one's end, judged on its last event day."""
-    return {"date": max(starts), "start": min(starts), "end": max(ends)}
+def build_scenario(
+    events: list[tuple[int, dict[str, Any]]],
+    *,
+    G: nx.MultiDiGraph | None,
+    network: str,
+    out: str | Path,
+    where: str,
+    name: str,
+    description: Callable[[int], str],
+    source: str,
+    supply: tuple[tuple[str, float], ...],
+    read: int,
+    dropped: Counter,
+    adjusted: Counter,
+    unit: str,
+) -> ImportResult:
+    """The scenario of an importer's events (with their source lines): those the network (``G``, else
+    loaded from ``network``) can carry, over the period from the first event to the last one's end,
+    judged on its last event day, checked whole as ``siege validate`` will."""
+    from siege.network.source import load_network
+
+    G = G if G is not None else load_network(network)
+    kept = keep_events_on_network(events, G, where, dropped)
+    if not kept:
+        why = "; ".join(f"{n} {reason}" for reason, n in dropped.most_common(3)) or f"the file has no {unit}s"
+        raise SiegeInputError(where, f"no {unit} became an event ({why})")
+    starts, ends = [e["start"] for e in kept], [e["end"] for e in kept]
+    scenario: dict[str, Any] = {
+        "name": name,
+        "description": description(len(kept)),  # file names are data: never a format string
+        "sources": [source],
+        "network": network_entry(network, out),
+        "date": max(starts),
+        "start": min(starts),
+        "end": max(ends),
+        "events": kept,
+    }
+    validation.check_period(scenario["start"], scenario["end"], f"{where}: dates")
+    complete(scenario, G, where, supply)
+    return ImportResult(scenario=scenario, read=read, kept=len(kept), dropped=dropped, adjusted=adjusted, unit=unit)

@@ -32,7 +32,7 @@ import networkx as nx
 
 from siege import validation
 from siege.errors import SiegeInputError
-from siege.importers.common import ImportResult, complete, keep_events_on_network, network_entry, period
+from siege.importers.common import ImportResult, build_scenario
 
 #: a layer's status words → siege's road_status status (None: open, no event)
 STATUS_WORDS = {
@@ -84,8 +84,6 @@ def import_road_status(
     config: RoadStatusConfig, *, G: nx.MultiDiGraph | None = None, out: str | Path = "."
 ) -> ImportResult:
     """Read the layer and build the scenario (see the module docstring)."""
-    from siege.network.source import load_network
-
     where = str(config.layer)
     features = _read(config.layer)
     dropped: Counter = Counter()
@@ -95,27 +93,23 @@ def import_road_status(
         at = f"{where}: feature {n}"
         for event in _events(props, geom, n, config, at, dropped, adjusted):
             events.append((n, event))
-    G = G if G is not None else load_network(config.network)
-    kept = keep_events_on_network(events, G, where, dropped)
-    if not kept:
-        raise SiegeInputError(
-            where, f"no feature became an event ({'; '.join(f'{v} {k}' for k, v in dropped.items())})"
-        )
-    scenario: dict[str, Any] = {
-        "name": config.name or f"Road status from {config.layer.name}",
-        "description": (
-            f"{len(kept)} event(s) from the road-status layer {config.layer.name}, by siege import road-status "
+    return build_scenario(
+        events,
+        G=G,
+        network=config.network,
+        out=out,
+        where=where,
+        name=config.name or f"Road status from {config.layer.name}",
+        description=lambda n: (
+            f"{n} event(s) from the road-status layer {config.layer.name}, by siege import road-status "
             "(rules: the module siege.importers.road_status and the README)."
         ),
-        "sources": [f"road-status layer {config.layer.name}"],
-        "network": network_entry(config.network, out),
-        **period([e["start"] for e in kept], [e["end"] for e in kept]),
-        "events": kept,
-    }
-    validation.check_period(scenario["start"], scenario["end"], f"{where}: dates")
-    complete(scenario, G, where, config.supply)
-    return ImportResult(
-        scenario=scenario, read=len(features), kept=len(kept), dropped=dropped, adjusted=adjusted, unit="feature"
+        source=f"road-status layer {config.layer.name}",
+        supply=config.supply,
+        read=len(features),
+        dropped=dropped,
+        adjusted=adjusted,
+        unit="feature",
     )
 
 

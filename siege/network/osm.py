@@ -25,8 +25,6 @@ from siege.network import modes
 from siege.network.attributes import Table, add_siege_attributes, highway_values, keep_road_classes, parse_ref
 from siege.network.validate import check_graph, osm_root
 
-OSM_XML_SUFFIXES = settings.OSM_XML_SUFFIXES
-
 
 @contextlib.contextmanager
 def osm_tags() -> Iterator[None]:

@@ -521,31 +521,30 @@ def cercle_layer(cercles) -> dict[str, Any]:
 
     rows = {(r["adm1_pcode"], r["adm2_pcode"], r["adm2_name"]): r for r in cercles.frame.to_dict("records")}
     features = []
-    for unit, geom in cercles.polygons:
-        r = rows.get((unit.adm1_pcode, unit.adm2_pcode, unit.adm2_name), {})
+    for unit, geom in cercles.polygons:  # every polygon's unit has its row in the table
+        r = rows[(unit.adm1_pcode, unit.adm2_pcode, unit.adm2_name)]
         shape = mapping(geom.simplify(0.01, preserve_topology=True))
         features.append(
             {
                 "type": "Feature",
                 "geometry": {"type": shape["type"], "coordinates": _round_nested(shape["coordinates"], 3)},
-                "properties": {
-                    c: (None if r.get(c) is None or pd.isna(r.get(c)) else _plain(r.get(c)))
-                    for c in COLUMNS
-                    if c != "town_names"
-                }
-                | {"town_names": r.get("town_names", "")},
+                "properties": {c: _plain(r[c]) for c in COLUMNS},
             }
         )
     return {"features": features, "attribution": cercles.attribution, "versions": cercles.versions}
 
 
 def _round_nested(coords, digits: int):
-    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (int, float)):
-        return [round(float(c), digits) for c in coords]
+    """Polygon coordinates (rings at any depth) rounded ring by ring with :func:`_round`."""
+    if len(coords) and isinstance(coords[0][0], (int, float)):
+        return _round(coords, digits)
     return [_round_nested(c, digits) for c in coords]
 
 
 def _plain(value: Any) -> Any:
+    """A table cell as JSON: missing (None, NaN, NA) as null, NumPy numbers as numbers, dates as text."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
     if hasattr(value, "item"):
         return value.item()
     if isinstance(value, (dt.date,)):

@@ -51,15 +51,26 @@ def _route_line(result: RunResult, keys: list[EdgeKey]) -> LineString | None:
 ROAD_STATUS = {"open": "Open", "degraded": "Restricted", "closed": "Closed"}
 
 
-def degradation_frame(result: RunResult) -> gpd.GeoDataFrame:
-    """Every segment with its state (open/degraded/closed), the same in the road-status layers'
-    words (``status``: Open/Restricted/Closed), factors, causes and flow."""
+#: the columns of degradation.geojson / .gpkg
+DEGRADATION_COLUMNS = (
+    "u", "v", "key", "label", "ref", "highway", "mode", "surface", "length_km", "capacity", "state", "status",
+    "closed", "capacity_factor", "delay_factor", "risk", "events", "flow_trucks_per_day", "geometry",
+)  # fmt: skip
+
+
+def degradation_frame(result: RunResult, *, every: bool = False) -> gpd.GeoDataFrame:
+    """The segments an event or the season acts on (``every``: all of them, open ones too) with their
+    state (open/degraded/closed), the same in the road-status layers' words (``status``:
+    Open/Restricted/Closed), factors, causes and flow."""
     G = result.scenario.G
     deg = result.degradation
     rows = []
     for u, v, k, d in G.edges(keys=True, data=True):
         key = (u, v, k)
         e = deg.effects.get(key)
+        if e is None and not every:
+            continue  # naming a segment costs: a national extract is nearly all open road
+        state = deg.state(key)
         rows.append(
             {
                 "u": u,
@@ -72,8 +83,8 @@ def degradation_frame(result: RunResult) -> gpd.GeoDataFrame:
                 "surface": d.get("surface"),
                 "length_km": round(d["length"] / 1000, 2),
                 "capacity": d["capacity"],
-                "state": deg.state(key),
-                "status": ROAD_STATUS[deg.state(key)],
+                "state": state,
+                "status": ROAD_STATUS[state],
                 "closed": bool(e.closed) if e else False,
                 "capacity_factor": e.capacity_factor if e else 1.0,
                 "delay_factor": e.delay_factor if e else 1.0,
@@ -83,7 +94,7 @@ def degradation_frame(result: RunResult) -> gpd.GeoDataFrame:
                 "geometry": d["geometry"],
             }
         )
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    return gpd.GeoDataFrame(rows, columns=list(DEGRADATION_COLUMNS), geometry="geometry", crs="EPSG:4326")
 
 
 def _clean(value: Any) -> Any:
@@ -331,11 +342,11 @@ def write_run(
             crs="EPSG:4326",
         )
         routes.to_file(stage / "routes.geojson", driver="GeoJSON")
-        segments = degradation_frame(result)
-        # the segments an event or a season touches: a national extract is nearly all open roads
-        segments[segments["state"] != "open"].to_file(stage / "degradation.geojson", driver="GeoJSON")
-        if gpkg:
-            segments.to_file(stage / "degradation.gpkg", driver="GPKG", layer="segments")
+        every = degradation_frame(result, every=True) if gpkg else None
+        acted_on = every[every["state"] != "open"] if every is not None else degradation_frame(result)
+        acted_on.to_file(stage / "degradation.geojson", driver="GeoJSON")
+        if every is not None:
+            every.to_file(stage / "degradation.gpkg", driver="GPKG", layer="segments")
         md = report_markdown(result)
         if timeline is not None:
             from siege.outputs.timeline import timeline_markdown, write_timeline

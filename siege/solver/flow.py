@@ -112,7 +112,8 @@ def fair_throughput(
         """The highest filling level the active towns can all reach (Newton's method on the minimum
         cut, as Dinkelbach's for parametric flows): each maximum flow that falls short gives a cut,
         and the level at which that cut is just enough; a few flows instead of a bisection's twenty.
-        A step that does not move (rounding) hands over to bisection between ``lo`` and it."""
+        A step that does not move (rounding) returns ``lo``, a level known to be reachable: the search
+        below then climbs from there."""
         t = 1.0
         a_tot = int(alloc[~active].sum())
         for _ in range(60):
@@ -127,23 +128,15 @@ def fair_throughput(
             if not lo <= step < t - tolerance / 2:
                 break
             t = step
-        hi = t
-        while hi - lo > tolerance:
-            mid = (lo + hi) / 2
-            if flow_at(mid)[0]:
-                lo = mid
-            else:
-                hi = mid
         return lo
 
     lo = 0.0
     while active.any():
         levels += 1
-        ok, _, _ = flow_at(1.0)
-        if ok:
+        lo = highest_level(lo)
+        if lo >= 1.0:  # every active town served whole
             alloc[active] = demand_int[active]
             break
-        lo = highest_level(lo)
         # the bottleneck's towns, from a level just out of reach (rounded capacities may reach a
         # little higher than the level found: step up until a flow falls short)
         step = tolerance
