@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import itertools
 import json
 import re
 import secrets
@@ -38,6 +39,7 @@ from typing import Any
 
 from siege.errors import SiegeInputError
 from siege.io import write_text_exclusive
+from siege.outputs.map import DrawnRoads
 from siege.scenario import Scenario, scenario_from_dict
 from siege.scenario.dates import parse_date
 from siege.scenario.model import read_toml
@@ -76,6 +78,21 @@ class Workbench:
         self.token = secrets.token_urlsafe(24)
         self.sessions: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()  # sessions are read by the render thread too
+        self._drawn: DrawnRoads | None = None  # the roads every tab's page draws first
+
+    def drawn(self, sid: str, result) -> DrawnRoads:
+        """The roads this tab's page draws, in its order: every tab's (from the first run: on a large
+        network the major roads, events' roads and towns' routes), then those its own edits touched
+        since. An edit's answer adds to them, so the page's road positions never change."""
+        from siege.outputs.map import drawn_roads
+
+        with self._lock:
+            if self._drawn is None:
+                self._drawn = drawn_roads(result)
+            state = self.sessions[sid]
+            if "drawn" not in state:
+                state["drawn"] = DrawnRoads([], base=self._drawn)
+            return state["drawn"]
 
     def new_session(self, token: str | None) -> str:
         """A new session for the holder of the server's token (the least recently used is dropped
@@ -218,16 +235,25 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
     from starlette.requests import Request
-    from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+    from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
     from starlette.routing import Route
 
     from siege.analyses.admin2 import admin2_summary
     from siege.analyses.isolation import run
-    from siege.outputs.map import map_html
+    from siege.outputs.map import (
+        _json_for_script,
+        _summary_of_hidden,
+        cercle_layer,
+        map_html,
+        map_state,
+        road_features,
+        touched_groups,
+    )
     from siege.serve_guard import LOOPBACK_NAMES, Guard, Refused, read_json
     from siege.supply import SimulationMemo, simulate
 
     memo = SimulationMemo()
+    answers = itertools.count()
     # one thread solves and renders (the memo is shared by requests); cheap checks use another, so
     # neither ever holds the event loop
     render_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="siege-render")
@@ -236,15 +262,16 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
     async def off_loop(pool: ThreadPoolExecutor, func, *args):
         return await asyncio.get_running_loop().run_in_executor(pool, func, *args)
 
-    def page(sid: str, against: str | None) -> str:
+    def solve(sid: str, against: str | None) -> dict[str, Any]:
+        """The tab's scenario run as ``siege run`` runs it, with what its page shows."""
         state = workbench.state(sid)
         scenario = workbench.scenario(sid)
         result = run(scenario, with_chokepoints=True, memo=memo)  # the evaluation day shares the slider's days
         compare = None
         if against == "baseline":
-            compare = run(workbench.baseline(), with_chokepoints=False)
+            compare = run(workbench.baseline(), with_chokepoints=False, memo=memo)
         elif against == "loaded":
-            compare = run(workbench.loaded, with_chokepoints=False)
+            compare = run(workbench.loaded, with_chokepoints=False, memo=memo)
         info = {
             "session": sid,
             "token": state["token"],
@@ -267,7 +294,32 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
         if compare is None and scenario.start is not None and scenario.end is not None:
             timeline = simulate(scenario, memo=memo)
         cercles = admin2_summary(result, timeline) if compare is None else None  # the cercle layer, as in run
-        return map_html(result, compare=compare, timeline=timeline, workbench=info, cercles=cercles)
+        drawn = workbench.drawn(sid, result)
+        added = drawn.extend(touched_groups(result, drawn))  # a road an edit touches is drawn from now on
+        return {"result": result, "compare": compare, "timeline": timeline, "cercles": cercles, "info": info,
+                "drawn": drawn, "added": added}  # fmt: skip
+
+    def page(sid: str, against: str | None) -> str:
+        r = solve(sid, against)
+        return map_html(
+            r["result"], compare=r["compare"], timeline=r["timeline"], workbench=r["info"], cercles=r["cercles"],
+            drawn=r["drawn"],
+        )  # fmt: skip
+
+    def changes(sid: str, against: str | None) -> dict[str, Any]:
+        """What an edit changed, for the page to lay over itself (never the page again)."""
+        r = solve(sid, against)
+        result, drawn = r["result"], r["drawn"]
+        state = map_state(result, drawn, compare=r["compare"], timeline=r["timeline"])
+        if r["added"]:
+            features = road_features(result, drawn, r["added"], light=drawn.light)
+            state["new_roads"] = [{"index": i, "feature": f} for i, f in zip(r["added"], features, strict=True)]
+            state["hidden_roads"] = _summary_of_hidden(result, drawn.groups)
+        if r["cercles"] is not None:
+            state["cercles"] = [f["properties"] for f in cercle_layer(r["cercles"])["features"]]
+        state["workbench"] = r["info"]
+        state["version"] = next(answers)  # answers are made in order (one render thread): newest last
+        return state
 
     # the page holds its session's token and no other page may read it: never cached, never framed,
     # never sent on as a referrer
@@ -300,6 +352,8 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
         except Refused as refusal:
             return JSONResponse({"error": str(refusal)}, status_code=refusal.status)
         name = request.path_params["name"]
+        against = request.query_params.get("compare")
+        against = against if against in ("baseline", "loaded") else None
         try:
             if name == "edit":
                 await off_loop(check_pool, workbench.add, sid, body)
@@ -315,11 +369,13 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
                 return JSONResponse({"saved": str(path)})
             else:
                 return JSONResponse({"error": f"no action {name[:40]!r}"}, status_code=404)
+            # the answer is what changed (states, rows, steps), laid over the page in place
+            state = await off_loop(render_pool, changes, sid, against)
         except SiegeInputError as err:
             return JSONResponse({"error": str(err)}, status_code=400)
         except KeyError:  # the session was dropped meanwhile
             return JSONResponse({"error": "unknown session or token: reload the page"}, status_code=403)
-        return JSONResponse({"ok": True})
+        return Response(_json_for_script({"ok": True, "state": state}), media_type="application/json")
 
     return Starlette(
         routes=[Route("/", index), Route("/api/{name}", action, methods=["POST"])],

@@ -186,19 +186,18 @@ def test_a_cheap_request_is_answered_while_another_tab_renders(tmp_path):
         url = start.split("/?")[0]
         sid, token = open_session(start)
         other, other_token = open_session(start)
-        # a new edit in one tab makes its next page slow (a new day-by-day simulation)
-        assert _post(url, sid, token, "edit", {"kind": "town_blockade", "fields": {"place": "Kayes"}})[0] == 200
+        # a new edit in one tab is slow to answer: its answer is a new day-by-day simulation and its states
         done = {}
-        heavy = threading.Thread(
-            target=lambda: done.setdefault("page", (httpx.get(f"{url}/?s={sid}", timeout=300), time.monotonic()))
-        )
+        edit = {"kind": "town_blockade", "fields": {"place": "Kayes"}}
+        heavy = threading.Thread(target=lambda: done.setdefault("edit", _post(url, sid, token, "edit", edit)))
         heavy.start()
-        time.sleep(0.5)  # the page request is in the render thread now
-        status, answered = _post(url, other, other_token, "undo", {})
+        time.sleep(0.5)  # the edit is being solved in the render thread now
+        # saving is checked and written off the render thread: it never waits for an edit's answer
+        status, answered = _post(url, other, other_token, "save", {"name": "while-rendering"})
         heavy.join(timeout=300)
-        assert status == 200
-        assert done["page"][0].status_code == 200
-        assert answered < done["page"][1], "the undo waited for the other tab's page"
+        assert status == 200 and (tmp_path / "while-rendering.toml").exists()
+        assert done["edit"][0] == 200
+        assert answered < done["edit"][1], "the save waited for the other tab's edit"
     finally:
         proc.terminate()
         proc.wait(timeout=60)

@@ -78,30 +78,92 @@ def _round(coords, digits: int = 5) -> list[list[float]]:
     return np.round(points[:, :2], digits).tolist() if points.ndim == 2 and len(points) else []
 
 
-def _road_groups(result: RunResult) -> list[list[tuple[int, int, int]]]:
-    """Edges grouped into two-way road segments (both directions of one way drawn once); on a
-    network of more than ``MAP_MAX_ROADS`` segments, only those worth drawing."""
+class DrawnRoads:
+    """The road segments a page draws, by their position in its ``roads`` features, and where each edge
+    is drawn: a step's states are found from the edges something acts on, never by a pass over every
+    road. ``base``: the roads drawn first (shared, never changed), this one's own come after them."""
+
+    def __init__(
+        self, groups: list[list[tuple[int, int, int]]], *, base: DrawnRoads | None = None, light: bool = False
+    ) -> None:
+        #: a large network's page: lines simplified to ~10 m (see :func:`road_features`)
+        self.light = base.light if base is not None else light
+        self.base = base
+        self.start = len(base) if base is not None else 0
+        self.own: list[list[tuple[int, int, int]]] = []
+        self.index: dict[tuple[int, int, int], int] = {}
+        self.extend(groups)
+
+    def __len__(self) -> int:
+        return self.start + len(self.own)
+
+    @property
+    def groups(self) -> list[list[tuple[int, int, int]]]:
+        """Every drawn segment's edges, in drawing order."""
+        return [*(self.base.groups if self.base is not None else ()), *self.own]
+
+    def group(self, i: int) -> list[tuple[int, int, int]]:
+        return self.own[i - self.start] if i >= self.start else self.base.group(i)
+
+    def position(self, key) -> int | None:
+        """Where the segment of edge ``key`` is drawn (None: not drawn)."""
+        i = self.index.get(key)
+        return i if i is not None or self.base is None else self.base.position(key)
+
+    def extend(self, groups) -> list[int]:
+        """Draw the segments of ``groups`` not drawn yet (after the others); returns their positions."""
+        added = []
+        for keys in groups:
+            if self.position(keys[0]) is None:
+                added.append(len(self))
+                self.own.append(keys)
+                self.index.update({key: added[-1] for key in keys})
+        return added
+
+    def states(self, deg) -> dict[str, dict[str, Any]]:
+        """A step's road states, only for roads that are not open (position -> state): a national map
+        would otherwise repeat "open" for every road on every step."""
+        hit = sorted({i for i in map(self.position, deg.effects) if i is not None})
+        out = {}
+        for i in hit:
+            st = _road_state_of(deg, self.group(i))
+            if st["state"] != "open":
+                out[str(i)] = st
+        return out
+
+
+def drawn_roads(result: RunResult) -> DrawnRoads:
+    """The roads a run's page draws: edges grouped into two-way road segments (both directions of one
+    way drawn once); on a network of more than ``MAP_MAX_ROADS`` segments, only those worth drawing
+    (major roads, roads an event touches, every town's route and chokepoints), their lines lighter."""
     groups: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}
     for u, v, k in result.scenario.G.edges(keys=True):
         groups.setdefault((min(u, v), max(u, v), k), []).append((u, v, k))
     out = list(groups.values())
     if len(out) <= settings.MAP_MAX_ROADS:
-        return out
-    # a large network: major roads, roads an event touches, and every town's route and chokepoints
+        return DrawnRoads(out)
     G = result.scenario.G
     kept = {k for e in result.scenario.events for k in e.edges}
     kept |= {k for t in result.towns for k in (*t.route_edges, *t.chokepoint_edges)}
-    return [
+    worth = [
         keys
         for keys in out
         if road_class(G.edges[keys[0]].get("highway")) in settings.MAP_MAJOR_CLASSES or any(k in kept for k in keys)
     ]
+    return DrawnRoads(worth, light=True)
 
 
-def _sparse(states) -> dict[str, dict[str, Any]]:
-    """A step's road states, only for roads that are not open (index -> state): a national map would
-    otherwise repeat "open" for every road on every step."""
-    return {str(i): st for i, st in enumerate(states) if st["state"] != "open"}
+def touched_groups(result: RunResult, drawn: DrawnRoads) -> list[list[tuple[int, int, int]]]:
+    """The segments a run needs drawn that ``drawn`` does not hold: those an event touches and every
+    town's route and chokepoints (on a large network the others may be left undrawn)."""
+    G = result.scenario.G
+    keys = {k for e in result.scenario.events for k in e.edges}
+    keys |= {k for t in result.towns for k in (*t.route_edges, *t.chokepoint_edges)}
+    out: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}
+    for u, v, k in sorted(keys):
+        if drawn.position((u, v, k)) is None:
+            out.setdefault((min(u, v), max(u, v), k), [e for e in ((u, v, k), (v, u, k)) if G.has_edge(*e)])
+    return list(out.values())
 
 
 def _summary_of_hidden(result: RunResult, groups) -> str:
@@ -117,10 +179,6 @@ def _summary_of_hidden(result: RunResult, groups) -> str:
         f"{len(hidden):,} minor road segments ({km:,.0f} km: secondary and below, untouched by any event and on no "
         "town's route) are not drawn, to keep the map light; they are in the run's tables."
     )
-
-
-def _road_state(result: RunResult, keys) -> dict[str, Any]:
-    return _road_state_of(result.degradation, keys)
 
 
 def _map_state(deg, key) -> str:
@@ -215,7 +273,7 @@ def _event_data(result: RunResult, event) -> dict[str, Any]:
     }
 
 
-def _timeline_steps(timeline, result: RunResult, groups, *, max_steps: int = 60) -> list[dict[str, Any]]:
+def _timeline_steps(timeline, result: RunResult, drawn: DrawnRoads, *, max_steps: int = 60) -> list[dict[str, Any]]:
     """Slider steps from a run through time: every day the events change, weekly days, the last day."""
     from siege.scenario import degrade
 
@@ -273,33 +331,24 @@ def _timeline_steps(timeline, result: RunResult, groups, *, max_steps: int = 60)
                     ],
                 }
             )
-        steps.append({"date": str(day), "roads": _sparse(_road_state_of(deg, keys) for keys in groups), "towns": towns})
+        steps.append({"date": str(day), "roads": drawn.states(deg), "towns": towns})
     return steps
 
 
-def map_data(
-    result: RunResult,
-    *,
-    steps: list[RunResult] | None = None,
-    compare: RunResult | None = None,
-    timeline=None,
-) -> dict[str, Any]:
-    """Everything the page draws, as JSON-ready data. The slider's steps come from ``timeline`` (a run
-    through time) if given, else from ``steps`` (runs on several days), else the one state of ``result``."""
-    s = result.scenario
-    G = s.G
-    steps = [*(steps or []), result] if not steps or steps[-1] is not result else steps
-    groups = _road_groups(result)
-    hidden = _summary_of_hidden(result, groups)
-    roads = []
-    for keys in groups:
+def road_features(result: RunResult, drawn: DrawnRoads, positions=None, *, light: bool) -> list[dict[str, Any]]:
+    """The drawn roads as GeoJSON features (those at ``positions``, else all), with their state on the
+    evaluated day; ``light`` (a large network) simplifies their lines to ~10 m."""
+    G = result.scenario.G
+    states = drawn.states(result.degradation)
+    out = []
+    for i in range(len(drawn)) if positions is None else positions:
+        keys = drawn.group(i)
         d = G.edges[keys[0]]
-        line = d["geometry"].simplify(settings.MAP_SIMPLIFY_DEG) if hidden else d["geometry"]
-        coords = _round(line.coords, 4 if hidden else 5)  # ~10 m is enough on a national map
-        roads.append(
+        line = d["geometry"].simplify(settings.MAP_SIMPLIFY_DEG) if light else d["geometry"]
+        out.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": coords},
+                "geometry": {"type": "LineString", "coordinates": _round(line.coords, 4 if light else 5)},
                 "properties": {
                     "label": result.edge_label(keys[0]),
                     "ref": ";".join(d.get("ref", [])),
@@ -309,7 +358,7 @@ def map_data(
                     "length_km": round(d["length"] / 1000, 1),
                     # no published distance: the length is the documented estimate (drawn dashed)
                     "estimated": is_estimated(d),
-                    "state": _road_state(result, keys)["state"],
+                    "state": states.get(str(i), {"state": "open"})["state"],
                     # road, ferry, river (a reach of the Niger), air (a flight leg); a road may cross by ferry
                     "mode": d.get("mode", "road"),
                     "ferry": modes.crosses_by_ferry(d) or d.get("mode") == "ferry",
@@ -317,29 +366,45 @@ def map_data(
                 },
             }
         )
-    airports = _airports(G, roads)
-    towns = []
+    return out
+
+
+def map_state(
+    result: RunResult,
+    drawn: DrawnRoads,
+    *,
+    steps: list[RunResult] | None = None,
+    compare: RunResult | None = None,
+    timeline=None,
+) -> dict[str, Any]:
+    """What a run changes on a page whose roads are ``drawn``: the towns (states, routes,
+    chokepoints), the events, the slider's steps (road states by position, only those not open), the
+    step it opens on, the town shown first and the comparison. ``siege serve`` sends this alone after
+    an edit; :func:`map_data` adds what never changes (roads' lines, borders, supply points)."""
+    s = result.scenario
+    G = s.G
+    steps = [*(steps or []), result] if not steps or steps[-1] is not result else steps
     kinds = {t.name: t.kind for t in s.towns}
-    for t in result.towns:
-        towns.append(
-            {
-                "name": t.town,
-                # the capital and regional capitals are always labelled; other towns when zoomed in
-                "major": kinds.get(t.town) in ("capital", "regional_capital") or t.town == s.capital,
-                "lat": t.lat,
-                "lon": t.lon,
-                "population": t.population,
-                "demand": t.demand,
-                "status": t.status,
-                "baseline_status": t.baseline_status,
-                "baseline_hours_from_imports": t.baseline_hours_from_imports,
-                "supplied_from": t.supplied_from,
-                "chokepoints": t.chokepoints,
-                "route": _line(G, t.route_edges),
-                "chokepoint_lines": [_line(G, [k]) for k in t.chokepoint_edges],
-                "admin": t.admin.columns() if t.admin is not None else None,
-            }
-        )
+    towns = [
+        {
+            "name": t.town,
+            # the capital and regional capitals are always labelled; other towns when zoomed in
+            "major": kinds.get(t.town) in ("capital", "regional_capital") or t.town == s.capital,
+            "lat": t.lat,
+            "lon": t.lon,
+            "population": t.population,
+            "demand": t.demand,
+            "status": t.status,
+            "baseline_status": t.baseline_status,
+            "baseline_hours_from_imports": t.baseline_hours_from_imports,
+            "supplied_from": t.supplied_from,
+            "chokepoints": t.chokepoints,
+            "route": _line(G, t.route_edges),
+            "chokepoint_lines": [_line(G, [k]) for k in t.chokepoint_edges],
+            "admin": t.admin.columns() if t.admin is not None else None,
+        }
+        for t in result.towns
+    ]
     # the town whose route is shown first: the capital if it is hit, else the worst-hit town
     worst = sorted(
         result.towns,
@@ -348,10 +413,67 @@ def map_data(
     when = f"Evaluated on {result.day}" if result.day else "All events at once (no date)"
     if s.start or s.end:
         when += f" · period {s.start or '…'} to {s.end or '…'}"
+    units = {c.name: c.unit for c in s.commodities}
+    state: dict[str, Any] = {
+        "when": when,
+        "focus": worst[0].town if worst else None,
+        "towns": towns,
+        "events": [_event_data(result, e) for e in s.events],
+        "steps": _timeline_steps(timeline, result, drawn)
+        if timeline is not None
+        else [
+            {
+                "date": str(r.day) if r.day else None,
+                "roads": drawn.states(r.degradation),
+                "towns": [_town_state(t, units) for t in r.towns],
+            }
+            for r in steps
+        ],
+        "start_step": None,
+        "compare": None,
+    }
+    # the slider opens on the evaluation date (the day the tables describe), else on the last step
+    dates = [st["date"] for st in state["steps"]]
+    if result.day is not None and str(result.day) in dates:
+        state["start_step"] = dates.index(str(result.day))
+    if compare is not None:
+        before = {t.town: t.status for t in compare.towns}
+        a, b = drawn.states(compare.degradation), drawn.states(result.degradation)
+        state["compare"] = {
+            "a": compare.scenario.name,
+            "b": s.name,
+            "towns": {t.town: [before.get(t.town, "–"), t.status] for t in result.towns},
+            # by road position, only the roads whose state differs
+            "roads": {
+                i: [a.get(i, {"state": "open"})["state"], b.get(i, {"state": "open"})["state"]]
+                for i in sorted({*a, *b}, key=int)
+                if a.get(i, {"state": "open"})["state"] != b.get(i, {"state": "open"})["state"]
+            },
+        }
+    return state
+
+
+def map_data(
+    result: RunResult,
+    *,
+    steps: list[RunResult] | None = None,
+    compare: RunResult | None = None,
+    timeline=None,
+    drawn: DrawnRoads | None = None,
+) -> dict[str, Any]:
+    """Everything the page draws, as JSON-ready data. The slider's steps come from ``timeline`` (a run
+    through time) if given, else from ``steps`` (runs on several days), else the one state of ``result``.
+    ``drawn``: the roads to draw (default: :func:`drawn_roads`)."""
+    s = result.scenario
+    G = s.G
+    drawn = drawn or drawn_roads(result)
+    hidden = _summary_of_hidden(result, drawn.groups)
+    roads = road_features(result, drawn, light=drawn.light)
+    state = map_state(result, drawn, steps=steps, compare=compare, timeline=timeline)
     data: dict[str, Any] = {
         "title": {
-            "name": s.name,
-            "when": when,
+            "name": s.name if compare is None else f"Compare: {compare.scenario.name} → {s.name}",
+            "when": state.pop("when"),
             "network": "bundled schematic Mali network" if s.schematic else s.network_source,
             "schematic": (
                 "Schematic network: built from published facts (town positions, road orders, published "
@@ -366,11 +488,8 @@ def map_data(
         "capital": s.capital,
         "borders": _borders(G),
         "rivers": _borders(G, "rivers.geojson"),
-        "focus": worst[0].town if worst else None,
         "roads": {"type": "FeatureCollection", "features": roads},
-        "airports": airports,
-        "towns": towns,
-        "events": [_event_data(result, e) for e in s.events],
+        "airports": _airports(G, roads),
         "supply": [
             {
                 "name": p.name,
@@ -381,43 +500,14 @@ def map_data(
             }
             for p in s.supply
         ],
-        "steps": _timeline_steps(timeline, result, groups)
-        if timeline is not None
-        else [
-            {
-                "date": str(r.day) if r.day else None,
-                "roads": _sparse(_road_state(r, keys) for keys in groups),
-                "towns": [_town_state(t, {c.name: c.unit for c in s.commodities}) for t in r.towns],
-            }
-            for r in steps
-        ],
-        "start_step": None,
-        "compare": None,
+        **state,
         "probabilities": None,
         "probability_label": None,
         "extra_layers": [],
         "cercles": None,
     }
-    # the slider opens on the evaluation date (the day the tables describe), else on the last step
-    dates = [st["date"] for st in data["steps"]]
-    if result.day is not None and str(result.day) in dates:
-        data["start_step"] = dates.index(str(result.day))
-    if compare is not None:
-        before = {t.town: t.status for t in compare.towns}
-        data["title"]["name"] = f"Compare: {compare.scenario.name} → {s.name}"  # both scenarios, named
+    if compare is not None:  # both scenarios, named
         data["title"]["compare"] = {"a": compare.scenario.name, "b": s.name}
-        data["compare"] = {
-            "a": compare.scenario.name,
-            "b": s.name,
-            "towns": {t.town: [before.get(t.town, "–"), t.status] for t in result.towns},
-            "roads": [
-                [
-                    _road_state_of(compare.degradation, keys)["state"] if keys else "open",
-                    _road_state(result, keys)["state"],
-                ]
-                for keys in groups
-            ],
-        }
     return data
 
 
@@ -490,15 +580,16 @@ def map_html(
     extra_layers: list[dict[str, Any]] | None = None,
     workbench: dict[str, Any] | None = None,
     cercles=None,
+    drawn: DrawnRoads | None = None,
 ) -> str:
     """The map page of the run (see module docstring) as HTML text; ``probabilities`` (from a sweep)
     colour the towns by their ``p`` instead of their status; ``workbench`` (from ``siege serve``)
     adds the editing panel; ``cercles`` (an :class:`~siege.analyses.admin2.Admin2Result`) adds the
-    cercle layer coloured by access severity (off until ticked).
+    cercle layer coloured by access severity (off until ticked); ``drawn``: the roads to draw.
 
     folium renders its fixed skeleton; siege's stylesheet, data and script are then put in, in one
     pass, as plain text: data is never a template."""
-    content = map_data(result, steps=steps, compare=compare, timeline=timeline)
+    content = map_data(result, steps=steps, compare=compare, timeline=timeline, drawn=drawn)
     content["probabilities"], content["probability_label"] = probabilities, probability_label
     content["extra_layers"] = extra_layers or []
     content["workbench"] = workbench

@@ -106,34 +106,41 @@
     }
 
     // ---- cercles (admin 2) coloured by access severity 0-5: off until ticked -------------------------
+    var cercleLayers = [];
     if (data.cercles && data.cercles.features.length) {
       map.createPane("siegeCercles"); map.getPane("siegeCercles").style.zIndex = 260;
       var cercles = L.geoJSON({ type: "FeatureCollection", features: data.cercles.features }, {
         pane: "siegeCercles",
-        style: function (f) {
-          var v = f.properties.access_severity;
-          return { color: "#555", weight: 0.8, fillColor: v === null ? "#d9d9d9" : SEVERITY_COLORS[v],
-                   fillOpacity: v === null ? 0.25 : 0.55, className: "siege-cercle siege-severity-" + (v === null ? "na" : v) };
-        },
+        style: cercleStyle,
         onEachFeature: function (f, layer) {
-          var p = f.properties;
-          layer.bindTooltip(el("span", (p.adm2_name || p.adm1_name) + " (" + (p.adm2_pcode || p.adm1_pcode) + "): " +
-            (p.access_severity === null ? "not assessed (no town on the network)" : "access severity " + p.access_severity)));
+          cercleLayers.push(layer);
+          var p = function () { return layer.feature.properties; };
+          layer.bindTooltip(function () {
+            var q = p();
+            return el("span", (q.adm2_name || q.adm1_name) + " (" + (q.adm2_pcode || q.adm1_pcode) + "): " +
+              (q.access_severity === null ? "not assessed (no town on the network)" : "access severity " + q.access_severity));
+          });
           layer.bindPopup(function () {
-            return card(p.adm2_name || p.adm1_name, [
-              ["P-code", (p.adm2_pcode || "–") + ", region " + p.adm1_name + " (" + p.adm1_pcode + ")"],
-              ["P-code version", p.cod_version],
-              ["towns on the network", p.towns ? p.town_names : "none"],
-              ["population of those towns", p.population_on_network],
-              ["worst status", p.worst_status || "–"],
-              ["first day short", p.first_day_short || "–"],
-              ["days short", p.days_short === null ? "–" : p.days_short],
-              ["access severity (0-5)", p.access_severity === null ? "not assessed" : p.access_severity],
+            var q = p();
+            return card(q.adm2_name || q.adm1_name, [
+              ["P-code", (q.adm2_pcode || "–") + ", region " + q.adm1_name + " (" + q.adm1_pcode + ")"],
+              ["P-code version", q.cod_version],
+              ["towns on the network", q.towns ? q.town_names : "none"],
+              ["population of those towns", q.population_on_network],
+              ["worst status", q.worst_status || "–"],
+              ["first day short", q.first_day_short || "–"],
+              ["days short", q.days_short === null ? "–" : q.days_short],
+              ["access severity (0-5)", q.access_severity === null ? "not assessed" : q.access_severity],
             ], "siege-cercle-popup");
           });
         },
       });
       overlays["Cercles (access severity)"] = cercles;
+    }
+    function cercleStyle(f) {
+      var v = f.properties.access_severity;
+      return { color: "#555", weight: 0.8, fillColor: v === null ? "#d9d9d9" : SEVERITY_COLORS[v],
+               fillOpacity: v === null ? 0.25 : 0.55, className: "siege-cercle siege-severity-" + (v === null ? "na" : v) };
     }
 
     // ---- roads ----------------------------------------------------------------------------------
@@ -141,8 +148,9 @@
     var reaches = L.featureGroup();  // the navigable river, boats between ports
     var flights = L.featureGroup();  // air legs between airports (off by default: many long lines)
     var roadLayers = [];
+    var roadHooks = [];  // called on every road drawn, now or later (the workbench's click forms)
     function modeColor(p, st) { return st === "open" && MODE_OPEN[p.mode] ? MODE_OPEN[p.mode] : ROAD_COLORS[st]; }
-    data.roads.features.forEach(function (f, i) {
+    function addRoad(f, i) {
       var p = f.properties, mode = p.mode || "road";
       var line = L.polyline(latlngs(f.geometry.coordinates), {
         color: modeColor(p, p.state), weight: MODE_WIDTH[mode] || CLASS_WIDTH[p.road_class] || 1.5, opacity: 0.9,
@@ -162,8 +170,11 @@
         ]);
       }, { sticky: true });
       line.addTo(mode === "air" ? flights : mode === "river" ? reaches : roads);
-      roadLayers.push(line);
-    });
+      roadLayers[i] = line;
+      roadHooks.forEach(function (hook) { hook(line, i); });
+    }
+    data.roads.features.forEach(addRoad);
+    function onRoad(hook) { roadHooks.push(hook); roadLayers.forEach(function (line, i) { hook(line, i); }); }
     roads.addTo(map);
     overlays["Roads (state)"] = roads;
     if (reaches.getLayers().length) { reaches.addTo(map); overlays["River reaches (boats)"] = reaches; }
@@ -216,7 +227,7 @@
       return (data.towns[b].population || 20000) - (data.towns[a].population || 20000);
     });
     order.forEach(function (i) {
-      var t = data.towns[i];
+      var t = data.towns[i];  // where it is and how large: an edit never moves a town
       var radius = 4 + Math.sqrt((t.population || 20000) / 20000) * 2.2;
       var prob = data.probabilities ? data.probabilities[t.name] : null;
       var m = L.circleMarker([t.lat, t.lon], {
@@ -226,7 +237,7 @@
       });
       m.bindTooltip(el("span", t.name));
       m.bindPopup(function () {
-        var s = data.steps[step].towns[i];
+        var s = data.steps[step].towns[i], t = data.towns[i];  // read when opened: an edit replaces them
         var pairs = [
           ["status", s.status + (t.baseline_status !== s.status ? " (baseline: " + t.baseline_status + ")" : "")],
           ["served fraction", pct(s.served_fraction)],
@@ -256,7 +267,7 @@
         }
         return card(t.name, pairs, "siege-town-popup");
       }, { maxWidth: 420 });
-      m.on("click", function () { select(t); });
+      m.on("click", function () { select(data.towns[i]); });
       m.addTo(towns);
       townLayers[i] = m;  // by the town's index in data.towns, whatever the drawing order
     });
@@ -265,31 +276,35 @@
 
     // ---- events ----------------------------------------------------------------------------------
     var events = L.featureGroup();
-    data.events.forEach(function (e) {
-      // on the river, an event (low water, an attack on boats) is drawn in the river's blue-grey
-      var color = e.mode === "river" && e.kind === "season" ? "#6b8fb3" : EVENT_COLORS[e.kind] || "#333";
-      var cls = "siege-event siege-event-" + e.kind + (e.active ? "" : " siege-event-inactive");
-      var popup = function () {
-        return card(e.label, [["kind", e.kind], ["when", e.window], ["active on this date", e.active ? "yes" : "no"],
-          ["effect", e.effect], ["segments hit", e.segments_hit ? e.segment_names : "–"], ["source", e.source], ["note", e.note]], "siege-event-popup");
-      };
-      var style = { color: color, weight: 2, opacity: e.active ? 0.9 : 0.35, fillOpacity: e.active ? 0.12 : 0.04, className: cls, pane: "siegeEvents" };
-      e.circles.forEach(function (c) { L.circle([c.lat, c.lon], Object.assign({ radius: c.radius_m }, style)).bindPopup(popup).addTo(events); });
-      if (e.polygon) { L.geoJSON(e.polygon, { style: function () { return style; } }).bindPopup(popup).addTo(events); }
-      e.segments.forEach(function (s) {
-        L.polyline(latlngs(s), Object.assign({}, style, { weight: 6, dashArray: "6 6", fill: false })).bindPopup(popup).addTo(events);
+    function drawEvents() {
+      events.clearLayers();
+      data.events.forEach(function (e) {
+        // on the river, an event (low water, an attack on boats) is drawn in the river's blue-grey
+        var color = e.mode === "river" && e.kind === "season" ? "#6b8fb3" : EVENT_COLORS[e.kind] || "#333";
+        var cls = "siege-event siege-event-" + e.kind + (e.active ? "" : " siege-event-inactive");
+        var popup = function () {
+          return card(e.label, [["kind", e.kind], ["when", e.window], ["active on this date", e.active ? "yes" : "no"],
+            ["effect", e.effect], ["segments hit", e.segments_hit ? e.segment_names : "–"], ["source", e.source], ["note", e.note]], "siege-event-popup");
+        };
+        var style = { color: color, weight: 2, opacity: e.active ? 0.9 : 0.35, fillOpacity: e.active ? 0.12 : 0.04, className: cls, pane: "siegeEvents" };
+        e.circles.forEach(function (c) { L.circle([c.lat, c.lon], Object.assign({ radius: c.radius_m }, style)).bindPopup(popup).addTo(events); });
+        if (e.polygon) { L.geoJSON(e.polygon, { style: function () { return style; } }).bindPopup(popup).addTo(events); }
+        e.segments.forEach(function (s) {
+          L.polyline(latlngs(s), Object.assign({}, style, { weight: 6, dashArray: "6 6", fill: false })).bindPopup(popup).addTo(events);
+        });
+        var icon = L.divIcon({ className: "siege-event-icon", html: "", iconSize: [22, 22] });
+        // in the events pane, under the towns: a click on a town always opens the town
+        var marker = L.marker([e.anchor[1], e.anchor[0]], { icon: icon, title: e.label, pane: "siegeEvents" });
+        marker.on("add", function () {
+          var node = marker.getElement();
+          node.textContent = EVENT_SYMBOLS[e.kind] || "!";
+          node.style.color = color;
+          node.style.opacity = e.active ? 1 : 0.45;
+        });
+        marker.bindPopup(popup).addTo(events);
       });
-      var icon = L.divIcon({ className: "siege-event-icon", html: "", iconSize: [22, 22] });
-      // in the events pane, under the towns: a click on a town always opens the town
-      var marker = L.marker([e.anchor[1], e.anchor[0]], { icon: icon, title: e.label, pane: "siegeEvents" });
-      marker.on("add", function () {
-        var node = marker.getElement();
-        node.textContent = EVENT_SYMBOLS[e.kind] || "!";
-        node.style.color = color;
-        node.style.opacity = e.active ? 1 : 0.45;
-      });
-      marker.bindPopup(popup).addTo(events);
-    });
+    }
+    drawEvents();
     events.addTo(map);
     overlays["Events"] = events;
 
@@ -321,8 +336,10 @@
     });
 
     // ---- compare: what changed -------------------------------------------------------------------
-    if (data.compare) {
-      var changes = L.featureGroup();
+    var changes = L.featureGroup();
+    function drawCompare() {
+      changes.clearLayers();
+      if (!data.compare) return;
       data.towns.forEach(function (t) {
         var c = data.compare.towns[t.name];
         if (!c || c[0] === c[1]) return;
@@ -335,6 +352,9 @@
         L.polyline(latlngs(f.geometry.coordinates), { color: "#000", weight: 8, opacity: 0.35, className: "siege-change" })
           .bindTooltip(el("span", f.properties.label + ": " + c[0] + " → " + c[1])).addTo(changes);
       });
+    }
+    drawCompare();
+    if (data.compare) {
       changes.addTo(map);
       overlays["Changes: " + data.compare.a + " → " + data.compare.b] = changes;
     }
@@ -365,14 +385,16 @@
     L.control.scale({ metric: true, imperial: false }).addTo(map);
 
     var title = L.control({ position: "topleft" });
-    var selectedName;
+    var selectedName, whenText, hiddenText;
     title.onAdd = function () {
       var div = el("div", null, "siege-title leaflet-control");
       div.appendChild(el("h1", data.title.name));
-      div.appendChild(el("div", data.title.when, "siege-when"));
+      whenText = el("div", data.title.when, "siege-when");
+      div.appendChild(whenText);
       div.appendChild(el("div", "Network: " + data.title.network, "siege-network"));
       if (data.title.schematic) div.appendChild(el("div", data.title.schematic, "siege-schematic"));
-      if (data.title.hidden_roads) div.appendChild(el("div", data.title.hidden_roads, "siege-note siege-hidden-roads"));
+      hiddenText = el("div", data.title.hidden_roads, "siege-note siege-hidden-roads");
+      if (data.title.hidden_roads) div.appendChild(hiddenText);
       if (data.title.sources.length) {
         var details = el("details");
         details.appendChild(el("summary", "Sources (" + data.title.sources.length + ")"));
@@ -487,7 +509,7 @@
       });
       if (stepLabel) stepLabel.textContent = s.date || "all events";
     }
-    var stepLabel = null;
+    var stepLabel = null, stepInput = null;
     if (data.steps.length > 1) {
       var slider = L.control({ position: "bottomleft" });
       slider.onAdd = function () {
@@ -498,6 +520,7 @@
         var input = el("input");
         input.type = "range"; input.min = 0; input.max = data.steps.length - 1; input.step = 1; input.value = step;
         input.setAttribute("aria-label", "date step");
+        stepInput = input;
         input.addEventListener("input", function () { showStep(Number(input.value)); });
         div.appendChild(input);
         L.DomEvent.disableClickPropagation(div);
@@ -532,7 +555,33 @@
       e.popup.options.autoPan = true;
       e.popup.update();
     });
+    // ---- an edit in siege serve: the new states laid over the page in place (no page sent again) ------
+    // ``state`` is siege.outputs.map.map_state's: towns, events, steps, the step to open on, the
+    // focus, the comparison, the cercles' properties and roads drawn for the first time. The slider
+    // stays on the date shown if the new steps have it, and the selected town stays selected.
+    function update(state) {
+      var shown = data.steps[step] ? data.steps[step].date : null;
+      var picked = selectedName ? selectedName.textContent : null;
+      ["towns", "events", "steps", "start_step", "focus", "compare"].forEach(function (k) { if (k in state) data[k] = state[k]; });
+      (state.new_roads || []).forEach(function (r) { data.roads.features[r.index] = r.feature; addRoad(r.feature, r.index); });
+      if (state.when !== undefined) { data.title.when = state.when; if (whenText) whenText.textContent = state.when; }
+      if (state.hidden_roads && hiddenText) hiddenText.textContent = state.hidden_roads;
+      if (state.cercles && cercleLayers.length === state.cercles.length) {
+        cercleLayers.forEach(function (layer, k) { layer.feature.properties = state.cercles[k]; layer.setStyle(cercleStyle(layer.feature)); });
+      }
+      drawEvents();
+      drawCompare();
+      var dates = data.steps.map(function (st) { return st.date; });
+      var k = dates.indexOf(shown);
+      if (k < 0) k = data.start_step === null || data.start_step === undefined ? data.steps.length - 1 : data.start_step;
+      if (stepInput) { stepInput.max = data.steps.length - 1; stepInput.value = k; }
+      showStep(k);
+      var again = data.towns.filter(function (t) { return t.name === picked; })[0] ||
+                  data.towns.filter(function (t) { return t.name === data.focus; })[0];
+      if (again) select(again); else selected.clearLayers();
+      map.closePopup();
+    }
     window.siegeMap = { map: map, data: data, overlays: overlays, select: select, showStep: showStep, townLayers: townLayers,
-                        roadLayers: roadLayers, airportLayers: airportLayers, el: el };
+                        roadLayers: roadLayers, airportLayers: airportLayers, el: el, update: update, onRoad: onRoad };
   };
 })();

@@ -1,6 +1,7 @@
 /* siege serve: the what-if panel over the map. Every change is sent to the server, which checks it
-   as it checks a scenario file, re-runs and sends the page again. All text is set with textContent:
-   nothing from a request or a scenario becomes markup. */
+   as it checks a scenario file, re-runs and answers with what changed (towns, roads' states, steps,
+   results, edits): the page lays it over itself in place, keeping the view. All text is set with
+   textContent: nothing from a request or a scenario becomes markup. */
 (function () {
   "use strict";
 
@@ -10,18 +11,37 @@
     var sid = wb.session;
 
     function post(action, body) {
-      status.textContent = "working…";
+      status.textContent = action === "save" ? "saving…" : "working… (re-running the scenario)";
       status.className = "siege-wb-status siege-wb-busy";
-      return fetch("/api/" + action + "?s=" + encodeURIComponent(sid), {
+      var began = Date.now();
+      return fetch("/api/" + action + "?s=" + encodeURIComponent(sid) + (wb.compare ? "&compare=" + wb.compare : ""), {
         method: "POST", headers: { "Content-Type": "application/json", "X-Siege-Token": wb.token }, body: JSON.stringify(body || {}),
       }).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
         .then(function (res) {
           if (!res.ok) { status.textContent = res.body.error || "refused"; status.className = "siege-wb-status siege-wb-error"; return null; }
-          if (action !== "save") status.textContent = "working… (re-running the scenario)";
+          if (res.body.state) {  // what the change did, laid over the page
+            apply(res.body.state);
+            status.textContent = "done in " + ((Date.now() - began) / 1000).toFixed(1) + " s";
+            status.className = "siege-wb-status siege-wb-done";
+          }
           return res.body;
+        }, function () {
+          status.textContent = "no answer from siege serve (is it still running?)";
+          status.className = "siege-wb-status siege-wb-error";
+          return null;
         });
     }
-    // the page comes again after an edit: keep the planner's view (centre and zoom) for this tab
+    var answers = 0;  // answers laid over the page so far (a script can wait for the next one)
+    var version = -1;  // the newest answer laid over the page: an older one arriving late is dropped
+    function apply(state) {
+      if (state.version <= version) return;
+      version = state.version;
+      sm.update(state);
+      wb = sm.data.workbench = state.workbench;
+      fill();
+      answers += 1;
+    }
+    // a reload or a change of comparison sends the page again: keep the planner's view (centre and zoom)
     var viewKey = "siege-view-" + sid;
     function keepView() {
       try {
@@ -29,16 +49,13 @@
         window.sessionStorage.setItem(viewKey, JSON.stringify({ lat: c.lat, lng: c.lng, zoom: sm.map.getZoom() }));
       } catch (e) { /* storage refused (private mode): the page opens on the whole network */ }
     }
+    window.addEventListener("pagehide", keepView);
     try {
       var kept = JSON.parse(window.sessionStorage.getItem(viewKey) || "null");
       if (kept && isFinite(kept.lat) && isFinite(kept.lng) && isFinite(kept.zoom)) {
         sm.map.setView([kept.lat, kept.lng], kept.zoom, { animate: false });
       }
     } catch (e) { /* nothing kept */ }
-    function reload() {
-      keepView();
-      window.location.assign("/?s=" + encodeURIComponent(sid) + (wb.compare ? "&compare=" + wb.compare : ""));
-    }
     function field(label, input) {
       var row = el("label", null, "siege-wb-field"); row.appendChild(document.createTextNode(label + " ")); row.appendChild(input); return row;
     }
@@ -57,7 +74,27 @@
 
     // ---- the panel ------------------------------------------------------------------------------
     var panel = L.control({ position: "topleft" });
-    var status, form, townSelect;
+    var status, form, townSelect, dateInput, resultsBox, editsTitle, editsList, undo;
+    function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+    function fill() {
+      clear(resultsBox);
+      var hit = wb.results.filter(function (r) { return r.status !== "open"; });
+      resultsBox.appendChild(el("h4", "Results: " + hit.length + " town(s) not open, " + (wb.results.length - hit.length) + " open"));
+      var table = el("table", null, "siege-wb-results");
+      hit.slice(0, 15).forEach(function (r) {
+        var tr = el("tr");
+        [r.town, r.status + (r.was !== r.status ? " (was " + r.was + ")" : ""), Math.round(r.served * 100) + " % served"]
+          .forEach(function (v) { tr.appendChild(el("td", v)); });
+        table.appendChild(tr);
+      });
+      resultsBox.appendChild(table);
+      if (hit.length > 15) resultsBox.appendChild(el("div", (hit.length - 15) + " more in the map", "siege-note"));
+      editsTitle.textContent = "Your edits (" + wb.edits.length + ")";
+      clear(editsList);
+      wb.edits.forEach(function (e) { editsList.appendChild(el("li", e.text)); });
+      undo.disabled = !wb.edits.length;
+      if (dateInput.value !== wb.date) dateInput.value = wb.date;
+    }
     panel.onAdd = function () {
       var div = el("div", null, "siege-workbench leaflet-control");
       L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
@@ -66,7 +103,8 @@
       form = el("div", null, "siege-wb-form");  // a clicked road's form, at the top where it is seen
       div.appendChild(form);
       var date = input("date", wb.date, "siege-wb-date");
-      date.addEventListener("change", function () { post("date", { date: date.value }).then(function (r) { if (r) reload(); }); });
+      dateInput = date;
+      date.addEventListener("change", function () { post("date", { date: date.value }); });
       div.appendChild(field("date", date));
       // town blockade
       var town = select(wb.towns.map(function (t) { return [t, t]; }), "siege-wb-town");
@@ -74,7 +112,7 @@
       var tb = el("button", "blockade town", "siege-wb-blockade");
       tb.addEventListener("click", function () {
         post("edit", { kind: "town_blockade", fields: { place: town.value, effect: "close", start: wb.date || undefined } })
-          .then(function (r) { if (r) reload(); });
+          ;
       });
       var row = el("div"); row.appendChild(town); row.appendChild(tb); div.appendChild(row);
       // convoy and escort
@@ -89,7 +127,7 @@
         var size = parseFloat(cTrucks.value), fields = { from: cFrom.value, to: cTo.value, commodity: cCom.value,
           date: wb.date || undefined, mode: cMode.value === "road" ? undefined : cMode.value };
         if (cMode.value === "air") fields.tonnes = size; else { fields.trucks = size; fields.escorted = true; }
-        post("edit", { kind: "convoy", fields: fields }).then(function (r) { if (r) reload(); });
+        post("edit", { kind: "convoy", fields: fields });
       });
       var crow = el("div", null, "siege-wb-row"); crow.appendChild(document.createTextNode("convoy "));
       [cFrom, cTo, cTrucks, cMode, cCom, cb].forEach(function (x) { crow.appendChild(x); });
@@ -100,31 +138,20 @@
       var eb = el("button", "add escort", "siege-wb-escort");
       eb.addEventListener("click", function () {
         post("edit", { kind: "escort", fields: { ref: eRef.value, from: eFrom.value, to: eTo.value,
-          capacity_trucks_per_day: 50, start: wb.date || undefined } }).then(function (r) { if (r) reload(); });
+          capacity_trucks_per_day: 50, start: wb.date || undefined } });
       });
       var erow = el("div", null, "siege-wb-row"); erow.appendChild(document.createTextNode("escort "));
       [eRef, eFrom, eTo, eb].forEach(function (x) { erow.appendChild(x); });
       div.appendChild(erow);
-      // results: the towns hit, worst first
-      var hit = wb.results.filter(function (r) { return r.status !== "open"; });
-      div.appendChild(el("h4", "Results: " + hit.length + " town(s) not open, " + (wb.results.length - hit.length) + " open"));
-      var table = el("table", null, "siege-wb-results");
-      hit.slice(0, 15).forEach(function (r) {
-        var tr = el("tr");
-        [r.town, r.status + (r.was !== r.status ? " (was " + r.was + ")" : ""), Math.round(r.served * 100) + " % served"]
-          .forEach(function (v) { tr.appendChild(el("td", v)); });
-        table.appendChild(tr);
-      });
-      div.appendChild(table);
-      if (hit.length > 15) div.appendChild(el("div", (hit.length - 15) + " more in the map", "siege-note"));
-      // edits, undo, compare, save
-      div.appendChild(el("h4", "Your edits (" + wb.edits.length + ")"));
-      var list = el("ol", null, "siege-wb-edits");
-      wb.edits.forEach(function (e) { list.appendChild(el("li", e.text)); });
-      div.appendChild(list);
-      var undo = el("button", "undo", "siege-wb-undo");
-      undo.disabled = !wb.edits.length;
-      undo.addEventListener("click", function () { post("undo").then(function (r) { if (r) reload(); }); });
+      // results (the towns hit, worst first) and the edits: filled by fill(), again after every answer
+      resultsBox = el("div", null, "siege-wb-results-box");
+      div.appendChild(resultsBox);
+      editsTitle = el("h4");
+      div.appendChild(editsTitle);
+      editsList = el("ol", null, "siege-wb-edits");
+      div.appendChild(editsList);
+      undo = el("button", "undo", "siege-wb-undo");
+      undo.addEventListener("click", function () { post("undo"); });
       var cmp = select([["", "no comparison"], ["loaded", "compare with the scenario as loaded"], ["baseline", "compare with the baseline"]], "siege-wb-compare");
       cmp.value = wb.compare;
       cmp.addEventListener("change", function () {
@@ -144,6 +171,9 @@
       return div;
     };
     panel.addTo(sm.map);
+    fill();
+    // the page's own way to send an edit (what a click on "apply" sends), for scripts and benchmarks
+    window.siegeWorkbench = { send: function (edit) { return post("edit", edit); }, answers: function () { return answers; } };
 
     // ---- a click on a town picks it for a blockade (and opens its popup as always) -------------------
     sm.townLayers.forEach(function (layer, i) {
@@ -160,14 +190,14 @@
         var apply = el("button", "close the airport", "siege-wb-apply");
         apply.addEventListener("click", function () {
           post("edit", { kind: "cut", fields: { place: a.name, mode: "air", effect: "close", start: from.value || undefined,
-            end: to.value || undefined } }).then(function (r) { if (r) reload(); });
+            end: to.value || undefined } });
         });
         [field("from", from), field("to", to), apply].forEach(function (x) { form.appendChild(x); });
       });
     });
 
     // ---- a click on a road opens its form ---------------------------------------------------------
-    sm.roadLayers.forEach(function (layer, i) {
+    sm.onRoad(function (layer, i) {
       layer.on("click", function (ev) {
         var p = sm.data.roads.features[i].properties;
         while (form.firstChild) form.removeChild(form.firstChild);
@@ -185,7 +215,7 @@
                          start: from.value || undefined, end: to.value || undefined };
           var kind = what.value === "close" ? "cut" : "attack";
           if (kind === "attack") fields.radius_km = 3;
-          post("edit", { kind: kind, fields: fields }).then(function (r) { if (r) reload(); });
+          post("edit", { kind: kind, fields: fields });
         });
         [field("effect", what), field("level", level), field("on", com), field("from", from), field("to", to), apply]
           .forEach(function (x) { form.appendChild(x); });
