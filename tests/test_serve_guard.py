@@ -175,7 +175,6 @@ def _post(url: str, sid: str, token: str, action: str, body: dict) -> tuple[int,
 
 @pytest.mark.slow
 def test_a_cheap_request_is_answered_while_another_tab_renders(tmp_path):
-    import httpx
 
     # a period scenario: its page simulates 153 days and renders a map with a slider, seconds of work
     proc, lines = start_server(
