@@ -284,17 +284,22 @@ def run(
         frame = on_day.frame[on_day.frame["date"] == day]
         basis = f"the timeline on {day} (simulated from {scenario.start}: stocks, refills and convoys included)"
     else:
-        on_day = supply_on(scenario, day)
+        on_day = supply_on(scenario, day, memo=memo)
         frame = on_day.frame
         basis = "one steady day of the supply model (stocks at their targets, no convoy pulse)"
     supplied = frame.groupby("town")
     no_events = _memoised(
         memo,
         ("supply", base_key, scenario.allocation["policy"], tuple(scenario.allocation.get("priority", ()))),
-        lambda: supply_on(replace(scenario, events=seasons if day is not None else []), day),
+        lambda: supply_on(replace(scenario, events=seasons if day is not None else []), day, memo=memo),
     ).frame.groupby("town")
     active = [e for e in scenario.events if e.active_on(day) and e.DEGRADES]
-    labels = node_labels(G, gazetteer, scenario)
+    # names of nodes depend on the network and the scenario's places, never on its events
+    # (the gazetteer is kept with them, so its id in the key is never another's)
+    places = tuple((p.name, p.node) for p in [*scenario.on_network, *scenario.supply, *scenario.producers])
+    _, labels = _memoised(
+        memo, ("labels", G, id(gazetteer), places), lambda: (gazetteer, node_labels(G, gazetteer, scenario))
+    )
     keys = base.keys
     results = []
     for t, b, a in zip(towns, before, after, strict=True):

@@ -569,10 +569,11 @@ def _binding_limits(roads: DayRoads, used, points, commodity: str, dests: set[in
     return out
 
 
-def supply_on(scenario: Scenario, day: dt.date | None) -> TimelineResult:
+def supply_on(scenario: Scenario, day: dt.date | None, *, memo: SimulationMemo | None = None) -> TimelineResult:
     """One steady day of the supply model: the events acting on ``day`` (every event when ``None``),
-    every stock at its target, no convoy pulse."""
-    return simulate(scenario, start=day, end=day, snapshot=True)
+    every stock at its target, no convoy pulse. ``memo``: as :func:`simulate`'s (the network's arrays,
+    the chain and solved days shared with other runs of the scenario's variants)."""
+    return simulate(scenario, start=day, end=day, snapshot=True, memo=memo)
 
 
 def simulate_period(scenario: Scenario, *, memo: SimulationMemo | None = None) -> TimelineResult | None:

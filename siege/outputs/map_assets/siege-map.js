@@ -149,6 +149,7 @@
     var flights = L.featureGroup();  // air legs between airports (off by default: many long lines)
     var roadLayers = [];
     var roadHooks = [];  // called on every road drawn, now or later (the workbench's click forms)
+    var drawnState = {};  // position -> the state a road not open is drawn in (see showStep)
     function modeColor(p, st) { return st === "open" && MODE_OPEN[p.mode] ? MODE_OPEN[p.mode] : ROAD_COLORS[st]; }
     function addRoad(f, i) {
       var p = f.properties, mode = p.mode || "road";
@@ -171,6 +172,7 @@
       }, { sticky: true });
       line.addTo(mode === "air" ? flights : mode === "river" ? reaches : roads);
       roadLayers[i] = line;
+      if (p.state !== "open") drawnState[i] = p.state;
       roadHooks.forEach(function (hook) { hook(line, i); });
     }
     data.roads.features.forEach(addRoad);
@@ -493,15 +495,21 @@
     legend.addTo(map);
 
     // ---- time: one state per date step -----------------------------------------------------------
+    // the state each road is drawn in: a step restyles only the roads whose state it changes (a
+    // national map has 100,000 roads, of which a few hundred are ever not open)
+    function restyle(i, st) {
+      var layer = roadLayers[i];
+      if (!layer || (drawnState[i] || "open") === st) return;
+      layer.setStyle({ color: modeColor(data.roads.features[i].properties, st) });
+      var path = layer.getElement && layer.getElement();
+      if (path) path.setAttribute("class", path.getAttribute("class").replace(/siege-road-(open|degraded|attacked|closed)\b/, "siege-road-" + st));
+      if (st === "open") delete drawnState[i]; else drawnState[i] = st;
+    }
     function showStep(k) {
       step = k;
       var s = data.steps[k];
-      roadLayers.forEach(function (layer, i) {
-        var st = (s.roads[i] || OPEN_ROAD).state;
-        layer.setStyle({ color: modeColor(data.roads.features[i].properties, st) });
-        var path = layer.getElement && layer.getElement();
-        if (path) path.setAttribute("class", path.getAttribute("class").replace(/siege-road-(open|degraded|attacked|closed)\b/, "siege-road-" + st));
-      });
+      Object.keys(drawnState).forEach(function (i) { if (!s.roads[i]) restyle(Number(i), "open"); });
+      Object.keys(s.roads).forEach(function (i) { restyle(Number(i), s.roads[i].state); });
       townLayers.forEach(function (layer, i) {
         if (data.probabilities) return;
         var st = s.towns[i].status;
