@@ -217,3 +217,7 @@ FALLBACK_GATEWAYS: int = 2
 #: Ways of sharing scarce supply among towns (``[allocation] policy``), and the default: see README.
 ALLOCATION_POLICIES: tuple[str, ...] = ("max-min", "proportional", "priority")
 DEFAULT_ALLOCATION: str = "max-min"
+
+#: chokepoints listed per town, nearest the town first (the segments its lanes all need; see
+#: :func:`siege.solver.flow.chain_chokepoints`)
+MAX_CHOKEPOINTS: int = 6

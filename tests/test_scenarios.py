@@ -80,6 +80,12 @@ def test_routes_and_chokepoints_follow_the_supply_chain(fuel):
     assert kita.supplied_from.endswith(" depot") or kita.supplied_from.endswith(("(SN)", "(MR)", "(GN)"))
     assert kita.route[0] == kita.supplied_from.removesuffix(" depot") and kita.route[-1] == "Kita"
     assert kita.chokepoints
+    # every town's chokepoints come nearest the town first, each with its distance from it; Bla's
+    # lanes (from Tema by Koutiala, from Dakar by Ségou) reach it apart: its two roads in, not the RN3
+    for t in fuel.towns:
+        assert len(t.chokepoint_km) == len(t.chokepoints) and t.chokepoint_km == sorted(t.chokepoint_km), t.town
+    bla = fuel.town("Bla")
+    assert bla.chokepoint_km and max(bla.chokepoint_km) < 1 and all("Bla" in c for c in bla.chokepoints)
     # the road flows written to degradation.geojson are that day's deliveries
     assert sum(fuel.edge_flow.values()) > 0
 

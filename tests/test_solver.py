@@ -192,3 +192,55 @@ def test_fair_sharing_of_a_shared_road():
 def test_run_uses_the_solver_on_the_bundled_network():
     result = run(REPO / "scenarios" / "baseline.toml")
     assert all(t.status == "open" for t in result.towns)
+
+
+def _lanes_graph(pairs):
+    """A two-way road graph from (a, b, km) legs, nodes along a line (positions do not matter here)."""
+    G = nx.MultiDiGraph()
+    for a, b, km in pairs:
+        for n in (a, b):
+            G.add_node(ord(n), x=-8.0 + 0.01 * len(G), y=13.0)  # node ids are integers, as OSM's
+        for u, v in ((a, b), (b, a)):
+            G.add_edge(ord(u), ord(v), length=km * 1000.0, travel_time=km * 60.0, capacity=500.0)
+    return G
+
+
+def _lane(arrays, *nodes):
+    """Edge positions along ``nodes`` (the graph has one edge each way between two nodes)."""
+    return [arrays.keys.index((ord(u), ord(v), 0)) for u, v in itertools.pairwise(nodes)]
+
+
+@pytest.mark.parametrize(
+    ("lanes", "expected"),
+    [
+        # one lane O - A - B - T: every segment of it cuts the town; nearest first, km from the town
+        ([("O", "A", "B", "T")], [(("B", "T"), 0.0), (("A", "B"), 30.0), (("O", "A"), 60.0)]),
+        # two lanes merging at B: only the road B - T into the town is shared by both
+        ([("O", "A", "B", "T"), ("P", "C", "B", "T")], [(("B", "T"), 0.0)]),
+        # two lanes apart to the town's gate: the fewest segments cutting both, the pair at the town
+        ([("O", "A", "T"), ("P", "C", "T")], [(("A", "T"), 0.0), (("C", "T"), 0.0)]),
+    ],
+)
+def test_a_towns_chokepoints_lie_on_its_own_lanes_nearest_first(lanes, expected):
+    """Hand-checked: the segments that decide a town's supply are those of its own lanes that every
+    lane needs, listed from the town outwards with their distance; never a segment off its lanes."""
+    from siege.solver.flow import chain_chokepoints
+
+    legs = [("O", "A", 20), ("A", "B", 30), ("B", "T", 30), ("P", "C", 40), ("C", "B", 25), ("A", "T", 60),
+            ("C", "T", 70), ("O", "X", 5), ("X", "T", 200)]  # fmt: skip
+    G = _lanes_graph(legs)
+    arrays = RoadArrays.from_graph(G)
+    edge_lanes = [_lane(arrays, *lane) for lane in lanes]
+    # the supply model's lanes are the only roads open for the cut (O - X - T is another road, off them)
+    off = np.ones(len(arrays.closed), dtype=bool)
+    off[[e for lane in edge_lanes for e in lane]] = False
+    from dataclasses import replace
+
+    on_lanes = replace(arrays, closed=arrays.closed | off)
+    origins = sorted({arrays.index[ord(lane[0])] for lane in lanes})
+    town = arrays.index[ord("T")]
+    edges, km = chain_chokepoints(on_lanes, edge_lanes, origins, town, limit=6)
+    got = [((chr(arrays.keys[e][0]), chr(arrays.keys[e][1])), d) for e, d in zip(edges, km, strict=True)]
+    assert sorted(got) == sorted(expected)
+    assert km == sorted(km)
+    assert chain_chokepoints(on_lanes, edge_lanes, origins, town, limit=1)[0] == edges[:1]

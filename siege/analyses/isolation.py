@@ -23,7 +23,7 @@ from siege.places import Gazetteer, SphereTree, gazetteer_for, snap_places
 from siege.scenario import Degradation, Scenario, degrade, load_scenario
 from siege.scenario.context import EdgeKey
 from siege.solver.arrays import RoadArrays
-from siege.solver.flow import chokepoints
+from siege.solver.flow import chain_chokepoints, chokepoints
 from siege.solver.isolation import SupplyInput, TownInput, TownState, solve
 from siege.solver.status import severity
 
@@ -51,20 +51,34 @@ class TownResult:
     route_survival: float
     supplied_from: str | None
     route: list[str]
-    chokepoints: list[str]
+    chokepoints: list[str]  # nearest the town first
     chokepoint_capacity: float | None
     lat: float | None
     lon: float | None
     route_edges: list[EdgeKey] = field(default_factory=list, repr=False)
     chokepoint_edges: list[EdgeKey] = field(default_factory=list, repr=False)
+    #: each chokepoint's distance from the town (km along its lane), in the order of ``chokepoints``
+    chokepoint_km: list[float] = field(default_factory=list)
     #: its region and cercle with P-codes and their COD version (``None`` outside every admin polygon)
     admin: AdminUnit | None = None
+
+    def chokepoints_at(self) -> list[str]:
+        """The chokepoints with their distance from the town, as a planner reads them, nearest first."""
+        kms = self.chokepoint_km or [float("nan")] * len(self.chokepoints)  # nan: no distance known
+        return [
+            f"{c} ({'at the town' if km < 0.5 else f'{km:,.0f} km away'})" if km == km else c
+            for c, km in zip(self.chokepoints, kms, strict=True)
+        ]
 
     def row(self) -> dict[str, Any]:
         """A flat dictionary for tables (lists joined by ' > ' or '; '), the admin columns after the name."""
         d = {k: v for k, v in asdict(self).items() if k not in ("route_edges", "chokepoint_edges", "admin")}
         d["route"] = " > ".join(self.route)
         d["chokepoints"] = "; ".join(self.chokepoints)
+        km = "; ".join(f"{v:g}" for v in d.pop("chokepoint_km"))
+        cols = list(d)
+        cols.insert(cols.index("chokepoints") + 1, "chokepoint_km")  # beside the segments it measures
+        d = {k: km if k == "chokepoint_km" else d[k] for k in cols}
         return {"town": d.pop("town"), **columns_of(self.admin), **d}
 
 
@@ -307,9 +321,11 @@ def run(
         a, on_lane = _along_supply_chain(a, rows, on_day.routes, degraded, with_chokepoints)
         if not on_lane:  # the road solver's route from any supply point: count each event once
             a = replace(a, survival=_survival_once(active, {keys[i] for i in a.route_edges}))
-            if with_chokepoints and a.reachable:
-                cut = chokepoints(degraded, [s.node for s in supplies], pos[t.node])
-                a = replace(a, cut_edges=cut.edges.tolist(), cut_capacity=cut.capacity)
+            if with_chokepoints and a.reachable and a.route_edges:  # on the route it would take
+                route = _Lane(a.route[0], tuple(a.route_edges))
+                on_route = np.ones(len(degraded.closed), dtype=bool)
+                on_route[a.route_edges] = False
+                a = _chokepoints(a, replace(degraded, closed=degraded.closed | on_route), [route])
         results.append(_town_result(t, b, a, scenario, keys, labels, base, rows, no_events.get_group(t.name)))
     # trucks on each segment: the supply model's deliveries of that day, all commodities
     flow = np.zeros(len(keys))
@@ -370,10 +386,26 @@ def _along_supply_chain(
         used = [r for r in lanes if r.trucks > 1e-9] or lanes
         on_lanes = np.ones(len(arrays.closed), dtype=bool)
         on_lanes[[e for r in used for e in r.edges]] = False
-        town = nodes[-1]
-        cut = chokepoints(replace(arrays, closed=arrays.closed | on_lanes), sorted({r.origin_node for r in used}), town)
-        state = replace(state, cut_edges=cut.edges.tolist(), cut_capacity=cut.capacity)
+        state = _chokepoints(state, replace(arrays, closed=arrays.closed | on_lanes), used)
     return state, True
+
+
+def _chokepoints(state: TownState, arrays: RoadArrays, lanes) -> TownState:
+    """The town's chokepoints on its own lanes (``arrays`` open only there), nearest first with their
+    distance, and what those lanes can carry at most (their minimum cut's capacity, trucks/day)."""
+    town = state.route[-1]
+    origins = sorted({r.origin_node for r in lanes})
+    cut = chokepoints(arrays, origins, town)
+    edges, km = chain_chokepoints(arrays, [r.edges for r in lanes], origins, town, limit=settings.MAX_CHOKEPOINTS)
+    return replace(state, cut_edges=edges, cut_capacity=cut.capacity, cut_km=km)
+
+
+@dataclass(frozen=True)
+class _Lane:
+    """A route taken as a town's one lane (a town the supply model sends nothing to that day)."""
+
+    origin_node: int
+    edges: tuple[int, ...]
 
 
 def _survival_once(events, route: set) -> float:
@@ -423,6 +455,7 @@ def _town_result(
         supplied_from=after.route_origin,
         route=[labels[n] for n in route_nodes if n in labels.named or n in (route_nodes[0], route_nodes[-1])],
         chokepoints=[edge_label(G, k, labels) for k in cut],
+        chokepoint_km=list(after.cut_km),
         chokepoint_capacity=_finite(after.cut_capacity) if after.reachable else 0.0,
         lat=town.lat,
         lon=town.lon,

@@ -398,7 +398,7 @@ def map_state(
             "baseline_status": t.baseline_status,
             "baseline_hours_from_imports": t.baseline_hours_from_imports,
             "supplied_from": t.supplied_from,
-            "chokepoints": t.chokepoints,
+            "chokepoints": t.chokepoints_at(),  # nearest the town first, with their distance
             "route": _line(G, t.route_edges),
             "chokepoint_lines": [_line(G, [k]) for k in t.chokepoint_edges],
             "admin": t.admin.columns() if t.admin is not None else None,

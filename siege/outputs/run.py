@@ -203,7 +203,7 @@ def report_markdown(result: RunResult) -> str:
             f"| {_md(t.town)} | {_md(_cercle(t.admin))} | {t.status} | {_pct(t.served_fraction)} | "
             f"{_md(t.commodity)}: {t.throughput:.1f} ({t.demand:.1f}) | "
             f"{hours} | {_pct(t.route_survival)} | {cut} | {_md(t.supplied_from or '–')} | "
-            f"{_md('; '.join(t.chokepoints) or '–')} |"
+            f"{_md('; '.join(t.chokepoints_at()) or '–')} |"
         )
     if estimated_routes:
         lines += [
@@ -293,7 +293,7 @@ def format_console(result: RunResult, *, limit: int = 60) -> str:
         lines.append(
             f"{t.town[:19]:<20}{t.status:<10}{t.baseline_status:<10}{_pct(t.served_fraction):>7}"
             f"{_pct(t.route_survival):>9}{_num(t.hours_from_imports, '.0f'):>7}{_num(t.travel_time_ratio, '.2f'):>7}"
-            f"  {'; '.join(t.chokepoints[:2])}{' …' if len(t.chokepoints) > 2 else ''}"
+            f"  {'; '.join(t.chokepoints_at()[:2])}{' …' if len(t.chokepoints) > 2 else ''}"
         )
     if result.scenario.schematic:
         lines.append("(schematic network: see report.md)")

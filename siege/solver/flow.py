@@ -13,7 +13,7 @@ closure would finish the job, weighted by the capacity they carry.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.sparse import csr_array
@@ -200,3 +200,52 @@ def chokepoints(arrays: RoadArrays, supply_nodes: Sequence[int], town: int) -> C
     scaled = np.floor(cap * SCALE)
     cut = np.flatnonzero(~town_side[arrays.src] & town_side[arrays.dst] & (scaled > 0))
     return Cut(cut, result.flow_value / SCALE)
+
+
+def chain_chokepoints(
+    arrays: RoadArrays, lanes: Sequence[Sequence[int]], origins: Sequence[int], town: int, *, limit: int
+) -> tuple[list[int], list[float]]:
+    """The segments of a town's own supply lanes whose closure cuts the town from them, nearest the
+    town first, with their distance from it (km along the lane, from the segment's town-side end).
+
+    Where every lane needs one segment (the road into the town, where the lanes merge, the whole of a
+    single lane), those segments, at most ``limit``; where none is shared (lanes that stay apart to the
+    town's gate), the fewest segments that cut every lane, the set nearest the town. ``lanes``: edge
+    positions from an origin to the town; ``origins``: where the lanes start.
+    """
+    if town in set(origins) or not any(len(lane) for lane in lanes):
+        return [], []
+    km: dict[int, float] = {}
+    for lane in lanes:
+        to_town = np.concatenate([np.cumsum(arrays.length_m[np.asarray(lane[::-1], dtype=np.int64)])[:-1][::-1], [0.0]])
+        for e, d in zip(lane, to_town.tolist(), strict=True):
+            km[int(e)] = min(km.get(int(e), np.inf), d / 1000.0)
+    sub = np.array(sorted(km), dtype=np.int64)
+    shared = set(map(int, lanes[0])).intersection(*(map(int, lane) for lane in lanes[1:]))
+    chosen = [e for e in sorted(shared, key=lambda e: (km[e], e)) if not _reaches(arrays, sub, origins, town, e)]
+    if not chosen:  # the lanes stay apart: the fewest segments cutting all of them, nearest the town
+        only = np.ones(len(arrays.closed), dtype=bool)
+        only[sub] = False
+        ones, m = np.ones(len(arrays.closed)), len(arrays.closed)
+        unit = replace(
+            arrays, closed=arrays.closed | only, capacity=ones, capacity_factor=ones, risk=np.zeros(m), truck_cap=None
+        )
+        chosen = sorted(chokepoints(unit, origins, town).edges.tolist(), key=lambda e: (km.get(e, np.inf), e))
+    chosen = chosen[:limit]
+    return chosen, [round(km.get(e, float("nan")), 1) for e in chosen]
+
+
+def _reaches(arrays: RoadArrays, edges: np.ndarray, origins: Sequence[int], town: int, without: int) -> bool:
+    """Whether ``town`` can be reached from ``origins`` over ``edges`` once edge ``without`` is closed."""
+    keep = edges[edges != without]
+    nodes, local = np.unique(
+        np.concatenate([arrays.src[keep], arrays.dst[keep], list(origins), [town]]), return_inverse=True
+    )
+    k = len(keep)
+    src, dst = local[:k], local[k : 2 * k]
+    start = local[2 * k : 2 * k + len(origins)]
+    root = len(nodes)  # one node before every origin
+    rows = np.concatenate([src, np.full(len(start), root)])
+    cols = np.concatenate([dst, start])
+    graph = csr_array((np.ones(len(rows)), (rows, cols)), shape=(root + 1, root + 1))
+    return bool(np.isin(local[-1], breadth_first_order(graph, root, directed=True, return_predecessors=False)))

@@ -44,6 +44,7 @@ class TownState:
     delivered: float
     cut_edges: list[int] = field(default_factory=list)
     cut_capacity: float = 0.0
+    cut_km: list[float] = field(default_factory=list)  # each chokepoint's distance from the town
 
     @property
     def served_fraction(self) -> float:
