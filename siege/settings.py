@@ -221,3 +221,7 @@ DEFAULT_ALLOCATION: str = "max-min"
 #: chokepoints listed per town, nearest the town first (the segments its lanes all need; see
 #: :func:`siege.solver.flow.chain_chokepoints`)
 MAX_CHOKEPOINTS: int = 6
+
+#: days up to the evaluation day that the attacker's search simulates on a scenario with a period (its
+#: plans are then measured over the whole period): long enough for a cut depot's stocks to run down
+INTERDICTION_SEARCH_DAYS: int = 14

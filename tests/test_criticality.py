@@ -24,10 +24,10 @@ from siege.analyses.interdiction import (
     scenario_interdiction,
     segment_costs,
 )
+from siege.analyses.isolation import run
 from siege.scenario import degrade, load_scenario
 from siege.solver.arrays import RoadArrays
 from siege.solver.routes import fastest_from
-from siege.supply import town_demand
 
 from .conftest import REPO, run_cli
 from .test_solver import random_degradation, road_graph
@@ -168,9 +168,13 @@ def test_attacker_min_cut_for_nara(nara_border_shut):
     nara_pos = base.index[next(t.node for t in nara.on_network if t.name == "Nara")]
     sources = sorted({base.index[s.node] for s in nara.supply})
     assert not _reachable(close_segments(arrays, segments, report.cut.segments), sources)[nara_pos]
-    # all of Nara's demand (every commodity of the supply model) can be denied with one segment
-    nara_demand = town_demand(nara)[[t.name for t in nara.on_network].index("Nara")].sum()
-    assert report.curve[0].denied == pytest.approx(nara_demand, abs=0.01)
+    # measured on the supply model, closing the cut leaves Nara nothing: isolated, as run would say
+    from siege.analyses.interdiction import SupplyDamage
+
+    cut = SupplyDamage(nara, arrays, segments, ["Nara"]).final(frozenset(report.cut.segments))
+    assert cut.served == (0.0,) and cut.status == ("isolated",)
+    # the threat already leaves Nara unserved (truckers refuse the RN4): no closure adds to it
+    assert all(a.damage.score == report.baseline.score for a in report.curve)
 
 
 def small_case(seed):
@@ -244,7 +248,9 @@ def test_cli(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "Attacker's minimum cut" in (tmp_path / "i" / "report.md").read_text()
     # the terminal gets tables with headers; scripts ask for JSON
-    assert "budget  denied/day" in res.stdout and "RN4" in res.stdout and not res.stdout.lstrip().startswith("{")
+    assert (
+        "budget        damage  short" in res.stdout and "RN4" in res.stdout and not res.stdout.lstrip().startswith("{")
+    )
     as_json = run_cli(
         "interdict",
         REPO / "scenarios" / "nara-rn4-2024.toml",
@@ -278,3 +284,106 @@ def test_scenario_prices_segments_itself(tmp_path):
 
     with pytest.raises(SiegeInputError, match=r"interdiction\.cost: expected one of class, length, uniform"):
         load_scenario(bad)
+
+
+# ---- interdiction on the supply model run uses: hand-checked networks (tests/data/corridors.osm) ---
+
+
+@pytest.fixture(scope="module")
+def corridors():
+    return load_scenario(REPO / "tests" / "data" / "corridors.toml")
+
+
+def test_a_two_corridor_town_is_cut_with_two_closures_and_protecting_its_direct_road_saves_it(corridors):
+    """Kati has two corridors from Siby (the direct road, and the road through Bamako): one closure does
+    nothing, two cut it off; protecting the direct road leaves the attacker no plan that hurts it."""
+    report = scenario_interdiction(corridors, targets=["Kati"], budget=2, defend=1)
+    one, two = report.curve
+    assert one.damage.score == report.baseline.score == 0 and one.damage.served == (1.0,)
+    assert two.damage.score > 0 and two.damage.served == (0.0,)
+    assert any("Siby – Kati" in n for n in report.names(two.segments))
+    advice = report.defence
+    assert report.names(advice.secured) == ["RN5 Siby – Kati"] and advice.attack.damage.score == 0
+    assert advice.advice.startswith("protect RN5 Siby – Kati")
+
+
+def test_protect_first_says_why_when_no_single_segment_helps(corridors):
+    """Fana's two corridors have two segments each and no stock between: whichever one segment is
+    protected, the attacker closes the other of that corridor. The advice says so, and that protecting
+    the segments of its plans together does help; a town with nothing to lose gets no advice either."""
+    report = scenario_interdiction(corridors, targets=["Fana"], budget=2, defend=1)
+    assert report.curve[-1].damage.served == (0.0,)
+    d = report.defence
+    assert d.secured == () and d.advice.startswith("no single segment helps")
+    assert d.together and "together" in d.advice and len(d.together) >= 3
+    from siege.analyses.interdiction import SupplyDamage, supply_attacks
+
+    # hand check of the advice: protected together, the attacker's best reply does no harm
+    measure = SupplyDamage(corridors, *_arrays_and_segments(corridors), ["Fana"])
+    allowed = np.ones(len(measure.segments), dtype=bool)
+    assert supply_attacks(measure, 2, allowed=allowed, immune=frozenset(d.together))[-1].damage.score == 0
+    quiet = scenario_interdiction(corridors, targets=["Kati"], budget=1, defend=1)
+    assert quiet.defence.secured == () and quiet.defence.advice.startswith("nothing to protect")
+
+
+def _arrays_and_segments(scenario):
+    arrays = RoadArrays.from_graph(scenario.G).degraded(degrade(scenario.events, scenario.date))
+    return arrays, Segments.of(arrays)
+
+
+def test_interdict_measures_a_plan_as_run_does(corridors):
+    """The damage interdict reports for a plan is run's answer on the same events: served fraction and
+    status on the evaluation day, short town-days over the period."""
+    report = scenario_interdiction(corridors, targets=["Kati", "Banamba"], budget=2, defend=0)
+    plan = report.curve[-1]
+    assert plan.segments
+    from siege.analyses.interdiction import SupplyDamage
+
+    measure = SupplyDamage(corridors, *_arrays_and_segments(corridors), report.targets)
+    attacked = measure.variant(frozenset(plan.segments))
+    result = run(attacked)
+    for name, served, status in zip(report.targets, plan.damage.served, plan.damage.status, strict=True):
+        assert result.town(name).served_fraction == pytest.approx(served, abs=1e-4)
+        assert result.town(name).status == status
+    from siege.supply import simulate
+
+    frame = simulate(attacked).frame
+    short = frame[frame["town"].isin(report.targets) & frame["short"]].groupby("town")["date"].nunique()
+    assert int(short.sum()) == plan.damage.short_town_days
+
+
+def test_the_attacker_acts_only_where_it_is_bounded(tmp_path):
+    """By default the attacker acts in the capital's country (Mali): on the bundled network it never
+    closes a segment lying wholly abroad, though Bamako's supply crosses five countries; bounded to a
+    list of roads, it closes only those; bounded elsewhere, its cut names what it cannot reach."""
+    from siege.analyses.interdiction import reachable
+    from siege.network.borders import country_shapes
+
+    nara = load_scenario(REPO / "scenarios" / "nara-rn4-2024.toml")
+    assert nara.interdiction["reach"].startswith("Mali")
+    report = scenario_interdiction(nara, targets=["Bamako"], budget=2, defend=0)
+    mali = country_shapes()["Mali"]
+    G = nara.G
+    closed = {s for a in report.curve for s in a.segments} | set(report.cut.segments)
+    assert closed
+    for s in closed:
+        assert G.edges[report.segment_keys[s]]["geometry"].intersects(mali), report.labels[s]
+    # on roads only: the RN4
+    text = (REPO / "scenarios" / "nara-rn4-2024.toml").read_text(encoding="utf-8")
+    path = tmp_path / "rn4.toml"
+    path.write_text(text + '\n[interdiction]\nwithin = ["RN4"]\n', encoding="utf-8")
+    rn4 = load_scenario(path)
+    arrays, segments = _arrays_and_segments(rn4)
+    allowed = reachable(rn4, arrays, segments)
+    assert 0 < allowed.sum() < len(segments)
+    on_rn4 = scenario_interdiction(rn4, targets=["Nara"], budget=1, defend=0)
+    assert all(on_rn4.labels[s].startswith("RN4") for a in on_rn4.curve for s in a.segments)
+    assert on_rn4.reach == "the roads RN4"
+    # a country name that is none, and a missing polygon file: one line naming the field
+    from siege.errors import SiegeInputError
+
+    for within, expected in (('"Atlantis"', "no country"), ('"zone.geojson"', "no such file")):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text + f"\n[interdiction]\nwithin = {within}\n", encoding="utf-8")
+        with pytest.raises(SiegeInputError, match=rf"interdiction\.within: .*{expected}"):
+            load_scenario(bad)

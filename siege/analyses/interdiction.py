@@ -14,17 +14,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse.csgraph import maximum_flow
 
+from siege import settings
 from siege.analyses.criticality import Segments, close_segments, max_delivery
 from siege.network.attributes import road_class
 from siege.solver.arrays import RoadArrays
 from siege.solver.flow import SCALE, FlowNetwork
+from siege.solver.status import STATUSES
 
 #: Default cost of closing a segment, by road class: a rough measure of the force an attacker needs
 #: (bigger roads carry more traffic and escorts). A planning assumption; ``cost="length"`` (km) and
@@ -53,9 +57,20 @@ class Cut:
 
 
 def attacker_min_cut(
-    arrays: RoadArrays, segments: Segments, sources: Sequence[int], targets: Sequence[int], costs: np.ndarray
+    arrays: RoadArrays,
+    segments: Segments,
+    sources: Sequence[int],
+    targets: Sequence[int],
+    costs: np.ndarray,
+    *,
+    immune: frozenset[int] = frozenset(),
 ) -> Cut:
-    """The cheapest set of open segments whose closure cuts every target off from every source."""
+    """The cheapest set of open segments whose closure cuts every target off from every source;
+    ``immune`` segments cannot be closed (out of the attacker's reach). No such set: an empty cut of
+    infinite cost."""
+    costs = costs.copy()
+    if immune:
+        costs[sorted(immune)] = float(costs.sum()) * 10 + 1e6  # dearer than every other segment together
     cap = np.where(arrays.open, costs[segments.of_edge], 0.0)
     net = FlowNetwork(arrays, cap, [(s, 1.0) for s in sources], [(t, 0.0) for t in targets])
     M = net.matrix(np.full(len(targets), net.big), unlimited_supply=True)
@@ -65,6 +80,8 @@ def attacker_min_cut(
     town_side = net.reachable_in_residual(M, result.flow, to_sink=True)
     crossing = np.flatnonzero(~town_side[arrays.src] & town_side[arrays.dst] & (np.floor(cap * SCALE) > 0))
     chosen = tuple(sorted({int(segments.of_edge[i]) for i in crossing}))
+    if set(chosen) & immune:  # only a segment out of reach would do it
+        return Cut((), float("inf"))
     return Cut(chosen, float(sum(costs[s] for s in chosen)))
 
 
@@ -196,21 +213,278 @@ def best_defence(arrays, segments, supplies, towns, *, attack_budget: int, defen
     return Defence(tuple(secured), reply, unprotected, method)
 
 
+# ---- on a scenario: the supply model run uses -------------------------------------------------------
+
+
+def reachable(scenario, arrays: RoadArrays, segments: Segments) -> np.ndarray:
+    """Per segment, whether the attacker can act on it: the scenario's ``[interdiction] within`` (a
+    polygon: any part of the segment in it; a set of roads), by default the capital's country."""
+    import shapely
+
+    within = scenario.interdiction.get("within")
+    if within is None:
+        return np.ones(len(segments), dtype=bool)
+    if isinstance(within, frozenset):
+        return np.array([any(arrays.keys[e] in within for e in edges) for edges in segments.edges], dtype=bool)
+    G = scenario.G
+    lines = [G.edges[arrays.keys[edges[0]]]["geometry"] for edges in segments.edges]
+    return np.asarray(shapely.intersects(np.array(lines, dtype=object), within), dtype=bool)
+
+
+@dataclass(frozen=True)
+class Damage:
+    """What a plan does to the targets, measured as ``siege run`` measures it.
+
+    ``score``: short person-days of the targets over the period (population × days on which a
+    commodity runs short), or on a scenario without a period, people of the targets left unserved
+    that day (population × (1 − served fraction of the worst commodity)). Unknown populations count
+    as ``settings.UNKNOWN_POPULATION``, as demand does."""
+
+    score: float
+    short_town_days: int  # period: town-days short; one day: targets short that day
+    served: tuple[float, ...]  # per target: run's served fraction on the evaluation day
+    status: tuple[str, ...]  # per target: run's status that day
+    lanes: frozenset[int] = frozenset()  # segments the targets' supply used that day (search measure)
+
+
+class SupplyDamage:
+    """Plans (sets of segments closed by the attacker) measured on the supply model, memoised.
+
+    ``search`` measures one day (the evaluation day: a steady day of the supply model), cheap enough
+    to try every candidate segment; ``final`` measures as ``run`` does: over the period when the
+    scenario has one (the plan closing its segments from the period's start), else that day."""
+
+    def __init__(self, scenario, arrays: RoadArrays, segments: Segments, targets: Sequence[str]) -> None:
+        from siege.supply import SimulationMemo
+
+        self.scenario, self.arrays, self.segments, self.targets = scenario, arrays, segments, list(targets)
+        self.memo = SimulationMemo()
+        towns = {t.name: t for t in scenario.on_network}
+        self.people = np.array([towns[n].population or settings.UNKNOWN_POPULATION for n in self.targets], dtype=float)
+        self.node_town = {arrays.index[t.node]: t.name for t in scenario.on_network}
+        self._search: dict[frozenset[int], Damage] = {}
+        self._final: dict[frozenset[int], Damage] = {}
+
+    def variant(self, plan: frozenset[int]):
+        """The scenario with the plan's closures added as one cut event."""
+        from dataclasses import replace
+
+        from siege.scenario.effects import Effect
+        from siege.scenario.events import EVENT_KINDS
+
+        if not plan:
+            return self.scenario
+        keys = frozenset(self.arrays.keys[e] for s in sorted(plan) for e in self.segments.edges[s])
+        s = self.scenario
+        cut = EVENT_KINDS["cut"](
+            index=len(s.events), kind="cut", label=f"attacker's plan ({len(plan)} segments)", start=s.start,
+            end=s.end, effect=Effect(closed=True), source="siege interdict", note="the attacker's plan", edges=keys,
+        )  # fmt: skip
+        return replace(s, events=[*s.events, cut])
+
+    def search(self, plan: frozenset[int]) -> Damage:
+        """The search's measure: on a scenario with a period, the ``INTERDICTION_SEARCH_DAYS`` days up to
+        the evaluation day (stocks run down: a cut depot shows), else that one steady day."""
+        if plan not in self._search:
+            from siege.supply import simulate, supply_on
+
+            s = self.scenario
+            if s.start is not None and s.end is not None:
+                end = s.date if s.date is not None and s.start <= s.date <= s.end else s.end
+                start = max(s.start, end - dt.timedelta(days=settings.INTERDICTION_SEARCH_DAYS - 1))
+                window = simulate(self.variant(plan), start=start, end=end, memo=self.memo)
+                self._search[plan] = self._damage(window, window, with_lanes=True)
+            else:
+                day = supply_on(self.variant(plan), s.date, memo=self.memo)
+                self._search[plan] = self._damage(day, None, with_lanes=True)
+        return self._search[plan]
+
+    def final(self, plan: frozenset[int]) -> Damage:
+        s = self.scenario
+        if s.start is None or s.end is None:
+            return self.search(plan)
+        if plan not in self._final:
+            from siege.supply import simulate
+
+            timeline = simulate(self.variant(plan), memo=self.memo)
+            self._final[plan] = self._damage(timeline, timeline, with_lanes=False)
+        return self._final[plan]
+
+    def _damage(self, day, timeline, *, with_lanes: bool) -> Damage:
+        frame = day.frame
+        if timeline is not None:  # run's answer on the evaluation day is the timeline's that day
+            when = self.scenario.date if self.scenario.date in set(frame["date"]) else frame["date"].max()
+            frame = frame[frame["date"] == when]
+        rows = frame[frame["town"].isin(self.targets)].groupby("town")
+        served = np.array([float(rows.get_group(n)["served_fraction"].min()) for n in self.targets])
+        status = tuple(max(rows.get_group(n)["status"], key=STATUSES.index) for n in self.targets)
+        if timeline is not None:
+            short = timeline.frame[timeline.frame["town"].isin(self.targets) & timeline.frame["short"]]
+            days = short.groupby("town")["date"].nunique()
+            per_town = np.array([float(days.get(n, 0)) for n in self.targets])
+            score, town_days = float(per_town @ self.people), int(per_town.sum())
+        else:
+            score = float(np.clip(1.0 - served, 0.0, 1.0) @ self.people)
+            town_days = int((served < 1.0 - settings.SHORT_TOLERANCE).sum())  # one day: targets not fully served
+        lanes = frozenset(self._lanes(day.routes)) if with_lanes else frozenset()
+        return Damage(round(score, 1), town_days, tuple(np.round(served, 4).tolist()), status, lanes)
+
+    def _lanes(self, routes) -> set[int]:
+        """Segments of the lanes that carried the targets' supply that day, and those of the depots
+        they draw from (their own supply chain, upstream included)."""
+        out: set[int] = set()
+        todo, seen = list(self.targets), set()
+        while todo:
+            town = todo.pop()
+            if town in seen:
+                continue
+            seen.add(town)
+            for (name, _), lanes in routes.items():
+                if name != town:
+                    continue
+                for lane in lanes:
+                    if lane.trucks > 1e-9:
+                        out.update(int(self.segments.of_edge[e]) for e in lane.edges)
+                        if lane.origin_node in self.node_town:  # from a depot: its own supply too
+                            todo.append(self.node_town[lane.origin_node])
+        return out
+
+
+@dataclass(frozen=True)
+class SupplyAttack:
+    """The attacker's plan for a budget, and its damage as run measures it."""
+
+    budget: int
+    segments: tuple[int, ...]
+    damage: Damage  # final measure (over the period when there is one)
+    method: str
+
+
+def supply_attacks(
+    measure: SupplyDamage,
+    budget: int,
+    *,
+    allowed: np.ndarray,
+    immune: frozenset[int] = frozenset(),
+    flow_plan: Callable[[int, frozenset[int]], tuple[int, ...]] | None = None,
+    final: bool = True,
+) -> list[SupplyAttack]:
+    """The attacker's best plan for every budget from 1 to ``budget`` on the supply model (a greedy
+    search: each step closes the segment of the targets' current supply lanes whose closure adds the
+    most damage, so the attacker answers the rerouting its own cuts cause); the flow model's best plan
+    of the same size (``flow_plan(b, immune)``: Wood's interdiction MILP, exact on the flow model) is
+    kept instead when the supply model finds it more damaging (it finds the pairs and triples a
+    step-by-step search misses where no single closure does harm).
+    Only ``allowed`` segments (the attacker's reach) that are not ``immune`` are ever closed. With
+    ``final=False`` the damages are the search's (the evaluation day) and only the last is final."""
+    plan: frozenset[int] = frozenset()
+    out: list[SupplyAttack] = []
+    for b in range(1, budget + 1):
+        here = measure.search(plan)
+        candidates = sorted(s for s in here.lanes - plan - immune if allowed[s])
+        if candidates:
+            best = max(candidates, key=lambda s: (measure.search(plan | {s}).score, -s))
+            if measure.search(plan | {best}).score > here.score:
+                plan = plan | {best}
+        method = "greedy on the supply model"
+        chosen = plan
+        if flow_plan is not None:
+            alt = frozenset(flow_plan(b, immune))
+            usable = alt and not (alt & immune) and all(allowed[s] for s in alt)
+            if usable and measure.search(alt).score > measure.search(chosen).score:
+                chosen, method = alt, "flow-model plan, measured on the supply model"
+        damage = measure.final(chosen) if final or b == budget else measure.search(chosen)
+        out.append(SupplyAttack(b, tuple(sorted(chosen)), damage, method))
+        plan = chosen
+    return out
+
+
+@dataclass(frozen=True)
+class SupplyDefence:
+    """What to protect first, if anything helps, and why not when nothing does."""
+
+    secured: tuple[int, ...]
+    attack: SupplyAttack  # the attacker's best reply to the defence
+    unprotected: SupplyAttack
+    advice: str  # one line
+    together: tuple[int, ...] = ()  # segments that help only protected together
+
+
+def supply_defence(
+    measure: SupplyDamage, budget: int, defend: int, *, allowed: np.ndarray, labels, flow_plan=None
+) -> SupplyDefence:
+    """Protect-first advice under the attacker's best response: a segment is advised only if, once it
+    is protected (the attacker cannot close it), the attacker's best plan does less damage. Only a
+    segment of the unprotected plan can help (any other leaves that plan available), so each is
+    tried; more than one is chosen greedily. When none helps, one line says why, and whether the
+    segments of the attacker's equally damaging plans help when protected together."""
+
+    def best(immune: frozenset[int]) -> SupplyAttack:
+        return supply_attacks(measure, budget, allowed=allowed, immune=immune, flow_plan=flow_plan, final=False)[-1]
+
+    unprotected = best(frozenset())
+    secured: frozenset[int] = frozenset()
+    reply = unprotected
+    tried: list[SupplyAttack] = []
+    for _ in range(defend):
+        options = [(best(secured | {s}), s) for s in reply.segments]
+        tried += [o for o, _ in options]
+        if not options:
+            break
+        answer, s = min(options, key=lambda o: (o[0].damage.score, o[1]))
+        if answer.damage.score >= reply.damage.score:
+            break  # protecting any one more segment changes nothing
+        secured, reply = secured | {s}, answer
+    if secured:
+        advice = (
+            f"protect {'; '.join(labels[s] for s in sorted(secured))}: the attacker's best reply then does "
+            f"{reply.damage.score:,.0f} instead of {unprotected.damage.score:,.0f}"
+        )
+        return SupplyDefence(tuple(sorted(secured)), reply, unprotected, advice)
+    if not unprotected.segments:
+        return SupplyDefence(
+            (), unprotected, unprotected,
+            "nothing to protect: no cut within the attacker's reach adds to what the scenario's own events do "
+            f"(damage {unprotected.damage.score:,.0f} without any); lifting those events is what would help",
+        )  # fmt: skip
+    # nothing helps alone: for each segment protected the attacker has another plan as damaging;
+    # whether the segments of all those plans help protected together
+    plans = {unprotected.segments, *(o.segments for o in tried)}
+    union = frozenset(s for p in plans for s in p)
+    together = best(union)
+    head = (
+        f"no single segment helps: for each of the {len(unprotected.segments)} segments of its plan protected, the "
+        f"attacker has another as damaging ({len(plans) - 1} other plan(s) found)"
+    )
+    if together.damage.score < unprotected.damage.score:
+        advice = (
+            f"{head}; protect these {len(union)} together: {'; '.join(labels[s] for s in sorted(union))} "
+            f"(the attacker's best reply then does {together.damage.score:,.0f} instead of "
+            f"{unprotected.damage.score:,.0f})"
+        )
+        return SupplyDefence((), unprotected, unprotected, advice, tuple(sorted(union)))
+    advice = f"{head}; protecting all {len(union)} of their segments together does not lower it either"
+    return SupplyDefence((), unprotected, unprotected, advice)
+
+
 # ---- on a scenario ---------------------------------------------------------------------------------
 
 
 @dataclass
 class InterdictionReport:
-    """Attacker's cut, damage curve and defence for named targets of a scenario."""
+    """Attacker's cut, damage curve and protect-first advice for named targets of a scenario."""
 
     scenario: object
     targets: list[str]
     cost: str
     cut: Cut
-    curve: list[Attack]
-    defence: Defence | None
+    curve: list[SupplyAttack]
+    defence: SupplyDefence | None
     segment_keys: list[tuple[int, int, int]]
     labels: list[str]
+    reach: str = "anywhere"  # where the attacker acts, in words
+    measure: str = ""  # what a plan's damage counts, in words
+    baseline: Damage | None = None  # the scenario's own damage to the targets, no plan
 
     def names(self, ids) -> list[str]:
         return [self.labels[s] for s in ids]
@@ -225,15 +499,20 @@ def scenario_interdiction(
     cost: str | None = None,
     gazetteer=None,
 ) -> InterdictionReport:
-    """Interdiction analysis of ``targets`` (town names; default every town) on the degraded network.
+    """Interdiction of ``targets`` (town names; default every town) on the supply model ``run`` uses.
 
-    Segment costs: the ``cost`` basis (default: the scenario's ``[interdiction] cost``, else road class),
-    then the scenario's ``[[interdiction.costs]]`` for the segments it prices itself.
+    The attacker closes at most ``budget`` segments within its reach (``[interdiction] within``,
+    default the capital's country) on top of the scenario's events; a plan's damage is measured as
+    ``run`` measures it (threats, truckers' refusal, escorts, commodities, stocks over the period:
+    :class:`SupplyDamage`). The cheapest cut isolating the targets is the flow model's (segment costs:
+    the ``cost`` basis, default the scenario's ``[interdiction] cost``, else road class, then its
+    ``[[interdiction.costs]]``), within the same reach.
     """
     from siege.analyses.isolation import edge_label, node_labels
     from siege.errors import SiegeInputError
     from siege.places import gazetteer_for
     from siege.scenario import degrade
+    from siege.supply import town_demand
 
     gazetteer = gazetteer or gazetteer_for(scenario.G)
     base = RoadArrays.from_graph(scenario.G)
@@ -250,20 +529,36 @@ def scenario_interdiction(
     for n in names:
         if n not in towns:
             raise SiegeInputError(f"--target {n}", "not one of the scenario's towns on the network")
+    allowed = reachable(scenario, arrays, segments)
+    outside = frozenset(int(s) for s in np.flatnonzero(~allowed))
     sources = sorted({base.index[s.node] for s in scenario.supply})
     supplies = [(base.index[s.node], s.capacity) for s in scenario.supply]
-    from siege.supply import town_demand
-
-    # the supply model's daily demand, all commodities together (trucks and tankers/day)
+    # the flow model: the cheapest isolating cut, and plans offered to the supply model's search
     demand = dict(zip(towns, town_demand(scenario).sum(axis=1).tolist(), strict=True))
     target_flow = [(base.index[towns[n].node], demand[n]) for n in names]
-    cut = attacker_min_cut(arrays, segments, sources, [p for p, _ in target_flow], costs)
-    curve = damage_curve(arrays, segments, supplies, target_flow, budget)
-    defence = (
-        best_defence(arrays, segments, supplies, target_flow, attack_budget=budget, defend=defend) if defend else None
-    )
+    cut = attacker_min_cut(arrays, segments, sources, [p for p, _ in target_flow], costs, immune=outside)
+
+    @functools.cache
+    def flow_plan(b: int, immune: frozenset[int]) -> tuple[int, ...]:
+        return best_attack(arrays, segments, supplies, target_flow, b, immune={*outside, *immune}).segments
+
     labels_by_node = node_labels(scenario.G, gazetteer, scenario)
     keys = [base.keys[e[0]] for e in segments.edges]
-    return InterdictionReport(
-        scenario, names, cost, cut, curve, defence, keys, [edge_label(scenario.G, k, labels_by_node) for k in keys]
+    labels = [edge_label(scenario.G, k, labels_by_node) for k in keys]
+    measure = SupplyDamage(scenario, arrays, segments, names)
+    curve = supply_attacks(measure, budget, allowed=allowed, flow_plan=flow_plan)
+    defence = (
+        supply_defence(measure, budget, defend, allowed=allowed, labels=labels, flow_plan=flow_plan) if defend else None
     )
+    period = scenario.start is not None and scenario.end is not None
+    what = (
+        f"short person-days of the targets over {scenario.start} to {scenario.end} (population × days on which a "
+        "commodity runs short), the plan's closures acting from the period's start"
+        if period
+        else f"people of the targets left unserved on {scenario.date or 'the day all events act'} (population × "
+        "(1 − served fraction of the worst commodity))"
+    )
+    return InterdictionReport(
+        scenario, names, cost, cut, curve, defence, keys, labels,
+        reach=scenario.interdiction.get("reach", "anywhere"), measure=what, baseline=measure.final(frozenset()),
+    )  # fmt: skip

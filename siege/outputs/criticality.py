@@ -95,60 +95,84 @@ def write_criticality(report: CriticalityReport, out: str | Path, *, hxl: bool =
     return write_folder(out, write)
 
 
+def _damage_dict(report: InterdictionReport, damage) -> dict:
+    return {
+        "damage": damage.score,
+        "short_town_days": damage.short_town_days,
+        "served": dict(zip(report.targets, damage.served, strict=True)),
+        "status": dict(zip(report.targets, damage.status, strict=True)),
+    }
+
+
 def interdiction_dict(report: InterdictionReport) -> dict:
+    cut = report.cut
     d = {
         "scenario": report.scenario.name,
         "targets": report.targets,
+        "attacker_reach": report.reach,
+        "damage_measure": report.measure,
         "cost": report.cost,
-        "attacker_min_cut": {"segments": report.names(report.cut.segments), "cost": report.cut.cost},
+        "attacker_min_cut": {
+            "segments": report.names(cut.segments),
+            "cost": cut.cost if cut.cost != float("inf") else None,
+            "within_reach": cut.cost != float("inf"),
+        },
+        "without_attack": _damage_dict(report, report.baseline),
         "damage_curve": [
             {
                 "budget": a.budget,
                 "segments": report.names(a.segments),
-                "denied_trucks_per_day": a.denied,
-                "still_delivered": a.delivered,
+                **_damage_dict(report, a.damage),
                 "method": a.method,
             }
             for a in report.curve
         ],
     }
     if report.defence:
+        f = report.defence
         d["defence"] = {
-            "secure": report.names(report.defence.secured),
-            "method": report.defence.method,
-            "denied_unprotected": report.defence.unprotected.denied,
-            "denied_with_defence": report.defence.attack.denied,
-            "attacker_reply": report.names(report.defence.attack.segments),
+            "secure": report.names(f.secured),
+            "advice": f.advice,
+            "protect_together": report.names(f.together),
+            "damage_unprotected": f.unprotected.damage.score,
+            "damage_with_defence": f.attack.damage.score,
+            "attacker_reply": report.names(f.attack.segments),
         }
     return d
+
+
+def _cut_line(report: InterdictionReport, d: dict) -> str:
+    cut = d["attacker_min_cut"]
+    if not cut["within_reach"]:
+        return f"no set of segments within the attacker's reach ({report.reach}) isolates them"
+    return f"cost {cut['cost']:g}: {'; '.join(cut['segments']) or 'already cut off'}"
+
+
+def _served(x: dict) -> str:
+    return ", ".join(f"{n} {v:.0%}" for n, v in x["served"].items())
 
 
 def format_interdiction(report: InterdictionReport) -> str:
     """The interdiction answer as terminal tables with headers (``--format json`` gives the dict)."""
     d = interdiction_dict(report)
-    cut = d["attacker_min_cut"]
     lines = [
-        f"{report.scenario.name} — interdiction of {', '.join(report.targets)} (cost of a closure: {report.cost})",
-        f"cheapest cut that isolates them (cost {cut['cost']:g}): {'; '.join(cut['segments']) or '(none)'}",
+        f"{report.scenario.name} — interdiction of {', '.join(report.targets)}",
+        f"attacker acts within: {report.reach}",
+        f"damage: {report.measure}",
+        f"cheapest cut that isolates them (flow model, cost of a closure: {report.cost}): {_cut_line(report, d)}",
         "",
-        f"{'budget':>6}  {'denied/day':>10}  {'delivered/day':>13}  {'method':<7} segments closed",
+        f"{'budget':>6}  {'damage':>12}  {'short':>5}  served on the evaluation day · segments closed",
         "-" * 78,
+        f"{0:>6}  {d['without_attack']['damage']:>12,.0f}  {d['without_attack']['short_town_days']:>5}  "
+        f"{_served(d['without_attack'])} · (the scenario's own events)",
     ]
     for a in d["damage_curve"]:
         lines.append(
-            f"{a['budget']:>6}  {a['denied_trucks_per_day']:>10g}  {a['still_delivered']:>13g}  {a['method']:<7} "
-            f"{'; '.join(a['segments'])}"
+            f"{a['budget']:>6}  {a['damage']:>12,.0f}  {a['short_town_days']:>5}  "
+            f"{_served(a)} · {'; '.join(a['segments']) or '(no closure within reach adds damage)'}"
         )
-    lines.append("(denied and delivered in trucks/day of the supply model's demand, all commodities)")
     if "defence" in d:
-        f = d["defence"]
-        lines += [
-            "",
-            f"{'defender secures':<40} {'denied without':>14} {'denied with':>12}  attacker's best reply",
-            "-" * 78,
-            f"{'; '.join(f['secure']):<40} {f['denied_unprotected']:>14g} {f['denied_with_defence']:>12g}  "
-            f"{'; '.join(f['attacker_reply'])}",
-        ]
+        lines += ["", "protect first: " + d["defence"]["advice"]]
     return "\n".join(lines)
 
 
@@ -165,29 +189,28 @@ def write_interdiction(report: InterdictionReport, out: str | Path) -> Path:
             "",
             f"Targets: {_md(targets)}. Segment cost: {report.cost}.",
             "",
-            "## Attacker's minimum cut (exact)",
+            f"Attacker's reach: {_md(report.reach)}. Damage: {_md(report.measure)}. Every plan is measured on the "
+            "supply model `siege run` uses (threats and truckers' refusal, escorts, commodities, stocks): run the "
+            "scenario with the plan's segments closed and its tables give the same figures.",
             "",
-            f"Cost {report.cut.cost:g}: " + (_md("; ".join(d["attacker_min_cut"]["segments"])) or "already cut off"),
+            "## Attacker's minimum cut (flow model, exact)",
             "",
-            "## Budget–damage curve",
+            _md(_cut_line(report, d)),
             "",
-            "| segments closed | denied (trucks/day) | still delivered | segments | method |",
-            "|---|---|---|---|---|",
+            "## Budget–damage curve (supply model)",
+            "",
+            "| segments closed | damage | town-days short | served on the evaluation day | segments | method |",
+            "|---|---|---|---|---|---|",
+            f"| 0 | {d['without_attack']['damage']:,.0f} | {d['without_attack']['short_town_days']} | "
+            f"{_md(_served(d['without_attack']))} | – | the scenario's own events |",
         ]
         lines += [
-            f"| {a['budget']} | {a['denied_trucks_per_day']:g} | {a['still_delivered']:g} | "
+            f"| {a['budget']} | {a['damage']:,.0f} | {a['short_town_days']} | {_md(_served(a))} | "
             f"{_md('; '.join(a['segments']))} | {a['method']} |"
             for a in d["damage_curve"]
         ]
         if report.defence:
-            f = d["defence"]
-            lines += [
-                "",
-                f"## Protect first ({f['method']})",
-                "",
-                f"Secure: {_md('; '.join(f['secure'])) or 'nothing helps'}. The attacker then denies "
-                f"{f['denied_with_defence']:g} trucks/day instead of {f['denied_unprotected']:g} (unprotected).",
-            ]
+            lines += ["", "## Protect first", "", _md(d["defence"]["advice"]) + "."]
         (stage / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         G = report.scenario.G
 
@@ -216,10 +239,10 @@ def write_interdiction(report: InterdictionReport, out: str | Path) -> Path:
                 f"in the cheapest cut isolating {targets} (cost {report.cut.cost:g})",
             )
         ]
-        if report.defence:
-            layers.append(
-                layer("Protect first", report.defence.secured, "#b8860b", "siege-protect", "secure this segment first")
-            )
+        if report.defence and (report.defence.secured or report.defence.together):
+            ids = report.defence.secured or report.defence.together
+            note = "secure this segment first" if report.defence.secured else "protect these together"
+            layers.append(layer("Protect first", ids, "#b8860b", "siege-protect", note))
         write_map(run(report.scenario), stage / "map.html", extra_layers=layers)
 
     return write_folder(out, write)

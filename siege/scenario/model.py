@@ -112,9 +112,12 @@ class Scenario:
     notes: list[str] = field(default_factory=list)
     #: stock of each commodity at the start, in days of demand, per town
     stocks: dict[str, dict[str, float]] = field(default_factory=dict)
-    #: interdiction settings: ``cost`` basis (class, length, uniform) and ``overrides``
+    #: interdiction settings: ``cost`` basis (class, length, uniform), ``overrides``, ``within`` (where
+    #: the attacker acts: a polygon or a set of edge keys, ``None``: anywhere) and ``reach`` (in words)
     #: [(edge keys, cost), ...] for the segments the scenario prices itself
-    interdiction: dict[str, Any] = field(default_factory=lambda: {"cost": "class", "overrides": []})
+    interdiction: dict[str, Any] = field(
+        default_factory=lambda: {"cost": "class", "overrides": [], "within": None, "reach": "anywhere"}
+    )
     #: the TOML as read (sweeps vary it and validate it again)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     #: commodities tracked through time (networks/mali/commodities.csv, [commodities.NAME] overrides)
@@ -270,7 +273,6 @@ def scenario_from_dict(
         )
     thresholds = _thresholds(raw.get("thresholds", {}), where)
     stocks = _stocks(raw.get("stocks", {}), where, towns, ctx.gazetteer)
-    interdiction = _interdiction(raw.get("interdiction", {}), where, ctx)
     events = _events(raw.get("events", []), where, ctx)
     seasons = raw.get("seasons", bool(network.graph.get("schematic")))
     if not isinstance(seasons, bool):
@@ -281,6 +283,8 @@ def scenario_from_dict(
     allocation = _allocation(raw.get("allocation", {}), where, towns, ctx.gazetteer)
     commodity_demand = _commodity_demand(raw.get("demand", {}), where, towns, ctx.gazetteer)
     capital = _capital(raw, where, towns, ctx.gazetteer)
+    capital_node = next((t.node for t in towns if t.name == capital), None)
+    interdiction = _interdiction(raw.get("interdiction", {}), where, ctx, base, capital_node)
     corridor_shares = _corridor_shares(raw.get("corridor_shares", {}), where, supply, ctx.gazetteer)
     chain_rules = parse_rules(
         raw.get("supply_chain"),
@@ -700,15 +704,16 @@ def _stocks(raw: Any, where: str, towns: list[Town], gazetteer: Gazetteer) -> di
 COST_BASES = ("class", "length", "uniform")
 
 
-def _interdiction(raw: Any, where: str, ctx: NetworkContext) -> dict[str, Any]:
-    """``[interdiction]``: ``cost`` basis and ``[[interdiction.costs]]`` with ``ref`` (and optionally
-    ``between = [town, town]``) and ``cost``, pricing those segments for the attacker."""
+def _interdiction(raw: Any, where: str, ctx: NetworkContext, base: Path, capital_node: int | None) -> dict[str, Any]:
+    """``[interdiction]``: ``cost`` basis, ``[[interdiction.costs]]`` with ``ref`` (and optionally
+    ``between = [town, town]``) and ``cost``, pricing those segments for the attacker, and ``within``:
+    where the attacker acts (see :func:`_reach`)."""
     at = f"{where}: interdiction"
     if not isinstance(raw, Mapping):
         raise SiegeInputError(at, "expected an [interdiction] table")
-    unknown = set(raw) - {"cost", "costs"}
+    unknown = set(raw) - {"cost", "costs", "within"}
     if unknown:
-        raise SiegeInputError(f"{at}.{sorted(unknown)[0]}", "unknown field (expected cost, costs)")
+        raise SiegeInputError(f"{at}.{sorted(unknown)[0]}", "unknown field (expected cost, costs, within)")
     basis = raw.get("cost", "class")
     if basis not in COST_BASES:
         raise SiegeInputError(f"{at}.cost", f"expected one of {', '.join(COST_BASES)}, got {validation.show(basis)}")
@@ -730,7 +735,68 @@ def _interdiction(raw: Any, where: str, ctx: NetworkContext) -> dict[str, Any]:
         else:
             keys = set(ctx.road(ref, f"{here}.ref").edges(keys=True))
         overrides.append((frozenset(keys), float(cost)))
-    return {"cost": basis, "overrides": overrides}
+    within, reach = _reach(raw.get("within"), f"{at}.within", ctx, base, capital_node)
+    return {"cost": basis, "overrides": overrides, "within": within, "reach": reach}
+
+
+def _reach(value: Any, at: str, ctx: NetworkContext, base: Path, capital_node: int | None):
+    """Where the attacker can act: a lon/lat polygon or a set of segments (edge keys) it may close
+    (``None``: anywhere), and that in words. Segments are matched to a polygon only when an analysis
+    needs them (:func:`siege.analyses.interdiction.reachable`), so a scenario loads as fast as before.
+
+    ``within`` is a country of the bundled outlines (``"Mali"``), a polygon file (GeoJSON or
+    GeoPackage, a control zone's for instance) or a list of roads (``["RN4", "RN3"]``). A segment is
+    in a country or polygon when any part of it is (a cross-border road is attacked on its own side).
+    Default: the capital's country, else (an extract without a capital) the country most of the
+    network lies in; anywhere when the network lies outside every outline.
+    """
+    from siege.network.borders import country_at, country_shapes
+
+    G = ctx.G
+    if value is None:
+        if capital_node is not None:
+            x, y = G.nodes[capital_node]["x"], G.nodes[capital_node]["y"]
+            name, why = country_at(x, y), "the capital's country"
+        else:
+            import shapely
+
+            step = max(1, len(G) // 2000)  # a sample is enough to find where most of the network lies
+            nodes = list(G.nodes(data=True))[::step]
+            points = shapely.points([d["x"] for _, d in nodes], [d["y"] for _, d in nodes])
+            counts = {c: int(shapely.covers(geom, points).sum()) for c, geom in country_shapes().items()}
+            counts = {c: n for c, n in counts.items() if n}
+            name, why = (max(counts, key=counts.get) if counts else None), "the network's own country"
+        if name is None:
+            return None, "anywhere (the network lies outside the bundled country outlines)"
+        return country_shapes()[name], f"{name} ({why}, the default)"
+    if isinstance(value, list):
+        if not value or not all(isinstance(v, str) for v in value):
+            raise SiegeInputError(at, 'expected a country ("Mali"), a polygon file or a list of road refs ["RN4"]')
+        keys = set()
+        for i, ref in enumerate(value):
+            keys |= set(ctx.road(ref, f"{at}[{i}]").edges(keys=True))
+        return frozenset(keys), "the roads " + ", ".join(value)
+    if not isinstance(value, str) or not value.strip():
+        raise SiegeInputError(at, 'expected a country ("Mali"), a polygon file or a list of road refs ["RN4"]')
+    countries = {n.casefold(): n for n in country_shapes()}
+    if value.casefold() in countries:
+        name = countries[value.casefold()]
+        return country_shapes()[name], name
+    if not value.lower().endswith((".geojson", ".json", ".gpkg")):
+        known = ", ".join(sorted(country_shapes()))
+        raise SiegeInputError(at, f"{value[:60]!r} is no country of the outlines ({known}) and no .geojson/.gpkg file")
+    path = Path(value) if Path(value).is_absolute() else base / value
+    if not path.is_file():
+        raise SiegeInputError(at, f"no such file {path} (expected a GeoJSON or GeoPackage polygon)")
+    try:
+        import geopandas as gpd
+
+        geom = gpd.read_file(path).to_crs(4326).geometry.union_all()
+    except Exception as err:  # pyogrio raises several kinds on a bad file
+        raise SiegeInputError(at, f"not a readable polygon file ({err})") from None
+    if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise SiegeInputError(at, f"{path.name}: expected polygons in lon/lat")
+    return geom, f"the polygon of {path.name}"
 
 
 def _period_for_stock_events(

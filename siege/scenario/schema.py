@@ -202,6 +202,10 @@ def top_field_types() -> dict[str, dict[str, Any]]:
             "properties": {
                 "cost": {"enum": ["class", "length", "uniform"]},
                 "costs": {"type": "array", "items": {"type": "object"}},
+                "within": {
+                    "description": 'where the attacker acts: a country ("Mali"), a polygon file or a list of road refs',
+                    "oneOf": [TEXT, {"type": "array", "items": TEXT, "minItems": 1}],
+                },
             },
             "additionalProperties": False,
         },
