@@ -563,6 +563,57 @@ def interdict_cmd(scenario, targets, budget, defend, cost, out, fmt, road_classe
     click.echo(f"wrote {out}")
 
 
+@main.command("plan-relief", context_settings=CONTEXT)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--escorts", type=click.IntRange(0), default=1, show_default=True, help="Escort windows at most.")
+@click.option("--convoys", type=click.IntRange(0), default=1, show_default=True, help="Convoys at most.")
+@click.option(
+    "--fleet", type=click.FloatRange(0, min_open=True), default=100.0, show_default=True,
+    help="Trucks (tankers for fuel) for all the convoys together.",
+)  # fmt: skip
+@click.option(
+    "--target", "targets", multiple=True, help="A town the plan is for (repeatable; default every town short)."
+)
+@click.option(
+    "--keep-above", type=click.FloatRange(0, 1), default=None,
+    help="Keep the targets' served fraction above this (count the days below it instead of the days short).",
+)  # fmt: skip
+@click.option(
+    "--against-budget", type=click.IntRange(0), default=0, show_default=True,
+    help="Plan against the attacker's best reply closing this many segments (a robust plan).",
+)  # fmt: skip
+@click.option(
+    "--escort-capacity", type=click.FloatRange(0, min_open=True), default=None,
+    help="Trucks a day an escort takes (default: the town's normal day of that commodity).",
+)  # fmt: skip
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@_fail_cleanly
+def plan_relief_cmd(scenario, escorts, convoys, fleet, targets, keep_above, against_budget, escort_capacity, out):
+    """Choose escort windows and convoys, within the means given, that leave the targets fewest short
+    person-days on the supply model. Writes plan.toml (the scenario with the plan, which siege run
+    confirms), plan.md, relief.json and map.html."""
+    from siege.analyses.relief import ReliefConfig, plan_relief
+    from siege.io import check_output_dir
+    from siege.outputs.relief import write_relief
+
+    check_output_dir(out)
+    config = ReliefConfig(
+        escorts=escorts, convoys=convoys, fleet=fleet, targets=tuple(targets), keep_above=keep_above,
+        against_budget=against_budget, escort_capacity=escort_capacity,
+    )  # fmt: skip
+    result = plan_relief(scenario, config)
+    write_relief(result, scenario, out)
+    click.echo(f"{result.scenario.name} — relief plan for {', '.join(result.targets)} ({result.method})")
+    for i, m in enumerate(result.chosen, 1):
+        click.echo(f"{i}. {m.words}")
+    if not result.chosen:
+        click.echo("nothing within these means lowers the shortfall")
+    click.echo(f"{result.measure}: {result.before.score:,.0f} without the plan, {result.after.score:,.0f} with it")
+    for n in result.targets:
+        click.echo(f"  {n}: {result.before.days[n]} days short → {result.after.days[n]}")
+    click.echo(f"wrote {out}")
+
+
 @main.command("map", context_settings=CONTEXT)
 @click.argument("scenario", type=click.Path(path_type=Path), required=False)
 @click.option(

@@ -1,0 +1,363 @@
+"""Relief planning: which escort windows and convoys, within the means given, keep the towns supplied.
+
+The planner's question, answered on the supply model ``siege run`` uses (threats and truckers'
+refusal, escorts, convoys, supply chains, stocks over the period): *what do we escort, when, and which
+convoys do we send?*
+
+1. **Candidates** from the scenario's own shortfalls (a run through its period): for each target short
+   in it, worst first, an *escort window* on each of the (at most 3) busiest lanes its worst-short
+   commodity takes, over the stretch inside the defender's country (the attacker's reach, by default the
+   capital's country), from 3 days before its first short day to its last, for up to the town's normal
+   day of trucks (all commodities; or ``escort_capacity``); and one *convoy* of that commodity from
+   where it draws it (its depot, else its safest lane's gateway, else the capital), escorted, leaving 2
+   days before its first short day, of ``fleet / convoys`` trucks.
+2. **Choice**: every combination of at most ``escorts`` windows and ``convoys`` convoys is run through
+   the period and the one with the fewest short person-days of the targets is kept (exact over the
+   candidates: an enumeration) while there are at most ``exact_limit`` combinations; beyond, greedy
+   (add the candidate that lowers the damage most, while one does). Against an attacker
+   (``against_budget``), a plan is scored by the damage left after the attacker's best reply with that
+   many closures (:mod:`siege.analyses.interdiction`): a robust plan.
+3. **Measure** as ``run`` measures: short person-days (population × days on which a commodity runs
+   short), or with ``keep_above`` the person-days on which a target's worst commodity is served below
+   that fraction.
+
+Every figure of a plan comes from :func:`siege.supply.simulate` on the scenario with the plan's events
+added, which is what ``siege run plan.toml`` runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from siege import settings
+from siege.errors import SiegeInputError
+
+NOTE = "planned by siege plan-relief"
+
+
+@dataclass(frozen=True)
+class ReliefConfig:
+    """The means a relief plan may use, and what it aims at."""
+
+    escorts: int = 1  # escort windows at most
+    convoys: int = 1  # convoys at most
+    fleet: float = 100.0  # trucks for all convoys together
+    targets: tuple[str, ...] = ()  # default: every town short in the scenario
+    keep_above: float | None = None  # count the days a target is served below this fraction instead
+    against_budget: int = 0  # plan against the attacker's best reply with this many closures
+    escort_capacity: float | None = None  # trucks a day an escort takes (default: the town's normal day)
+    exact_limit: int = 64  # combinations tried one by one at most; greedy beyond
+
+
+@dataclass(frozen=True)
+class Means:
+    """One escort window or convoy: the event a plan adds, and the same in a commander's words."""
+
+    kind: str  # "escort" or "convoy"
+    event: tuple[tuple[str, Any], ...]  # the scenario event table (items)
+    words: str
+    town: str  # the town it is for
+
+    def table(self) -> dict[str, Any]:
+        """The event as a scenario table (TOML arrays as lists)."""
+        return {
+            k: ([list(x) if isinstance(x, tuple) else x for x in v] if isinstance(v, tuple) else v)
+            for k, v in self.event
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the targets suffer under a plan."""
+
+    score: float  # person-days short (or below ``keep_above``), after the attacker's reply if any
+    days: dict[str, int]  # per target: days short (or below)
+    attack: tuple[str, ...] = ()  # the attacker's reply (segment names), when planned against one
+
+
+@dataclass
+class ReliefResult:
+    """The chosen plan, what it changes, and how it was found."""
+
+    scenario: Any  # the scenario as loaded
+    planned: Any  # the scenario with the plan's events
+    raw: dict[str, Any]  # the planned scenario's table (for plan.toml)
+    config: ReliefConfig
+    targets: list[str]
+    chosen: list[Means]
+    candidates: list[Means]
+    before: Outcome
+    after: Outcome
+    method: str
+    measure: str
+    population: dict[str, float] = field(default_factory=dict)
+
+
+def plan_relief(path: str | Path, config: ReliefConfig) -> ReliefResult:
+    """The relief plan for the scenario file at ``path`` within ``config``'s means (see module docstring)."""
+    from siege.scenario import scenario_from_dict
+    from siege.scenario.model import read_toml
+    from siege.supply import SimulationMemo, simulate
+
+    path = Path(path)
+    raw = read_toml(path)
+    where = str(path)
+    scenario = scenario_from_dict(raw, where=where, base=path.parent)
+    if scenario.start is None or scenario.end is None:
+        raise SiegeInputError(f"{where}: start", "plan-relief plans over a period: give the scenario start and end")
+    for name, value in (("--escorts", config.escorts), ("--convoys", config.convoys)):
+        if value < 0:
+            raise SiegeInputError(name, "expected 0 or more")
+    if config.convoys and not config.fleet > 0:
+        raise SiegeInputError("--fleet", "expected a number of trucks above 0 for the convoys")
+    memo = SimulationMemo()
+    towns = {t.name: t for t in scenario.on_network}
+    baseline = simulate(scenario, memo=memo)
+    targets = _targets(scenario, baseline, config, towns)
+    population = {n: float(towns[n].population or settings.UNKNOWN_POPULATION) for n in targets}
+
+    def planned(means: Sequence[Means]):
+        table = copy.deepcopy(raw)
+        table["events"] = [*table.get("events", []), *(m.table() for m in means)]
+        return table, scenario_from_dict(table, where=f"{where} with the plan", base=path.parent, network=scenario.G)
+
+    outcomes: dict[tuple[Means, ...], Outcome] = {}
+
+    def outcome(means: Sequence[Means]) -> Outcome:
+        key = tuple(sorted(means, key=lambda m: m.words))
+        if key not in outcomes:
+            s = planned(key)[1] if key else scenario
+            outcomes[key] = _outcome(s, simulate(s, memo=memo), targets, population, config)
+        return outcomes[key]
+
+    before = outcome(())
+    candidates = _candidates(scenario, baseline, targets, config)
+    escorts = [m for m in candidates if m.kind == "escort"]
+    convoys = [m for m in candidates if m.kind == "convoy"]
+    n_e, n_c = min(config.escorts, len(escorts)), min(config.convoys, len(convoys))
+    count = sum(math.comb(len(escorts), i) for i in range(n_e + 1)) * sum(
+        math.comb(len(convoys), j) for j in range(n_c + 1)
+    )
+    if count <= config.exact_limit:
+        plans = [
+            (*e, *c)
+            for i in range(n_e + 1)
+            for e in itertools.combinations(escorts, i)
+            for j in range(n_c + 1)
+            for c in itertools.combinations(convoys, j)
+        ]
+        best = min(plans, key=lambda p: (outcome(p).score, len(p), [m.words for m in p]))
+        method = f"exact over the {len(candidates)} candidates ({count} combinations run through the period)"
+    else:
+        best: tuple[Means, ...] = ()
+        while True:
+            room = [
+                m
+                for m in candidates
+                if m not in best
+                and sum(x.kind == m.kind for x in best) < (config.escorts if m.kind == "escort" else config.convoys)
+            ]
+            if not room:
+                break
+            step = min(room, key=lambda m: (outcome((*best, m)).score, m.words))
+            if outcome((*best, step)).score >= outcome(best).score:
+                break
+            best = (*best, step)
+        method = f"greedy over the {len(candidates)} candidates ({count} combinations: more than {config.exact_limit})"
+    if not best or outcome(best).score >= before.score:
+        best = ()  # nothing helps: the plan adds nothing
+    table, with_plan = planned(best) if best else (copy.deepcopy(raw), scenario)
+    what = (
+        f"person-days on which a target's worst commodity is served below {config.keep_above:.0%}"
+        if config.keep_above is not None
+        else "short person-days (population × days on which a commodity runs short)"
+    )
+    if config.against_budget:
+        what += f", after the attacker's best reply closing {config.against_budget} segment(s)"
+    return ReliefResult(
+        scenario, with_plan, table, config, targets, list(best), candidates, before, outcome(best), method, what,
+        population,
+    )  # fmt: skip
+
+
+def _targets(scenario, baseline, config: ReliefConfig, towns) -> list[str]:
+    if config.targets:
+        from siege.places import gazetteer_for
+
+        gazetteer = gazetteer_for(scenario.G)
+        names = [gazetteer.get(n, f"--target {n}").name for n in config.targets]
+        for n in names:
+            if n not in towns:
+                raise SiegeInputError(f"--target {n}", "not one of the scenario's towns on the network")
+        return names
+    short = baseline.towns[baseline.towns["days_short"] > 0]
+    return [str(n) for n in short["town"]] or [t.name for t in scenario.on_network]
+
+
+def _below(frame, config: ReliefConfig):
+    """Rows (day, town, commodity) that count as a shortfall."""
+    if config.keep_above is None:
+        return frame[frame["short"]]
+    return frame[frame["served_fraction"] < config.keep_above]
+
+
+def _outcome(scenario, timeline, targets, population, config: ReliefConfig) -> Outcome:
+    rows = _below(timeline.frame[timeline.frame["town"].isin(targets)], config)
+    days = rows.groupby("town")["date"].nunique()
+    per = {n: int(days.get(n, 0)) for n in targets}
+    if config.against_budget:
+        return _against_attacker(scenario, targets, population, config, per)
+    return Outcome(round(sum(per[n] * population[n] for n in targets), 1), per)
+
+
+def _against_attacker(scenario, targets, population, config: ReliefConfig, per) -> Outcome:
+    """The plan's damage after the attacker's best reply (its closures acting over the whole period)."""
+    from siege.analyses.criticality import Segments
+    from siege.analyses.interdiction import SupplyDamage, reachable, supply_attacks
+    from siege.scenario import degrade
+    from siege.solver.arrays import RoadArrays
+
+    arrays = RoadArrays.from_graph(scenario.G).degraded(degrade(scenario.events, scenario.date))
+    segments = Segments.of(arrays)
+    measure = SupplyDamage(scenario, arrays, segments, targets)
+    reply = supply_attacks(measure, config.against_budget, allowed=reachable(scenario, arrays, segments))[-1]
+    if not reply.segments:
+        return Outcome(round(sum(per[n] * population[n] for n in targets), 1), per)
+    attacked = measure.variant(frozenset(reply.segments))
+    from siege.supply import simulate
+
+    rows = _below(simulate(attacked, memo=measure.memo).frame, config)
+    days = rows[rows["town"].isin(targets)].groupby("town")["date"].nunique()
+    hit = {n: int(days.get(n, 0)) for n in targets}
+    from siege.analyses.isolation import edge_label, node_labels
+    from siege.places import gazetteer_for
+
+    labels = node_labels(scenario.G, gazetteer_for(scenario.G), scenario)
+    names = tuple(edge_label(scenario.G, arrays.keys[segments.edges[s][0]], labels) for s in reply.segments)
+    return Outcome(round(sum(hit[n] * population[n] for n in targets), 1), hit, names)
+
+
+def _candidates(scenario, baseline, targets: list[str], config: ReliefConfig) -> list[Means]:
+    """Escort windows on each target's lanes and a convoy for it, for each target short in the
+    scenario, worst first."""
+    frame = _below(baseline.frame[baseline.frame["town"].isin(targets)], config)
+    if frame.empty:
+        return []
+    roads = _Roads(scenario)
+    worst = frame.groupby("town")["date"].nunique().sort_values(ascending=False)
+    out: list[Means] = []
+    per_convoy = config.fleet / config.convoys if config.convoys else 0.0
+    for town in worst.index:
+        rows = frame[frame["town"] == town]
+        commodity = str(rows.groupby("commodity")["date"].nunique().idxmax())
+        first, last = min(rows["date"]), max(rows["date"])
+        mine = baseline.frame[baseline.frame["town"] == town]
+        # an escort takes trucks whatever their load: the town's normal day, all commodities together
+        normal_day = float(mine.groupby("commodity")["demand"].max().sum())
+        unit = "tankers" if commodity == "fuel" else "trucks"
+        capacity = float(config.escort_capacity or max(1, math.ceil(normal_day)))
+        start = max(scenario.start, first - dt.timedelta(days=3))
+        for places, ref in roads.escortable(baseline.routes.get((town, commodity), []), town):
+            road = f"{ref} " if ref else ""
+            escort = (
+                ("kind", "escort"),
+                ("name", f"escort {places[0]} – {town}"),
+                ("segments", tuple(itertools.pairwise(places))),
+                ("capacity_trucks_per_day", capacity),
+                ("start", start),
+                ("end", last),
+                ("note", NOTE),
+            )
+            words = (
+                f"escort up to {capacity:g} trucks a day on the {road}road {' – '.join(places)} from "
+                f"{start:%d %b %Y} to {last:%d %b %Y}"
+            )
+            out.append(Means("escort", escort, words, town))
+        origin = _origin(scenario, baseline, town, commodity)
+        if config.convoys and origin is not None:
+            leave = max(scenario.start, first - dt.timedelta(days=2))
+            trucks = max(1, math.floor(per_convoy))
+            convoy = (
+                ("kind", "convoy"),
+                ("name", f"convoy {origin} – {town}"),
+                ("from", origin),
+                ("to", town),
+                ("trucks", trucks),
+                ("commodity", commodity),
+                ("escorted", True),
+                ("date", leave),
+                ("note", NOTE),
+            )
+            words = f"send {trucks} {unit} of {commodity} from {origin} to {town}, escorted, leaving {leave:%d %b %Y}"
+            out.append(Means("convoy", convoy, words, town))
+    return out
+
+
+class _Roads:
+    """The named places along a town's lanes, within the defender's reach (the country the attacker is
+    bounded to, by default the capital's: an escort is the army's, in its own country)."""
+
+    def __init__(self, scenario) -> None:
+        from siege.analyses.isolation import node_labels
+        from siege.places import gazetteer_for
+        from siege.solver.arrays import RoadArrays
+
+        self.scenario = scenario
+        self.arrays = RoadArrays.from_graph(scenario.G)
+        self.labels = node_labels(scenario.G, gazetteer_for(scenario.G), scenario)
+        self.gazetteer = gazetteer_for(scenario.G)
+
+    def _inside(self, node: int) -> bool:
+        import shapely
+
+        within = self.scenario.interdiction.get("within")
+        if within is None:
+            return True
+        if isinstance(within, frozenset):
+            return any(node in key[:2] for key in within)
+        d = self.scenario.G.nodes[node]
+        return bool(within.covers(shapely.Point(d["x"], d["y"])))
+
+    def escortable(self, lanes, town: str, *, at_most: int = 3) -> list[tuple[list[str], str | None]]:
+        """For each of the town's busiest lanes (distinct, at most ``at_most``): the named places along
+        it inside the reach, from where it enters to the town, and the road's ref if it keeps one."""
+        out: list[tuple[list[str], str | None]] = []
+        seen = set()
+        for lane in sorted(lanes, key=lambda r: (-r.trucks, -r.survival, r.origin))[: at_most * 3]:
+            nodes = [int(self.arrays.nodes[lane.origin_node])]
+            nodes += [int(self.arrays.nodes[self.arrays.dst[e]]) for e in lane.edges]
+            places: list[str] = []
+            for n in nodes:
+                name = self.labels.get(n) if n in self.labels.named else None
+                if name and self._inside(n) and name in self.gazetteer and name not in places:
+                    places.append(name)
+            if len(places) < 2 or places[-1] != town or tuple(places) in seen:
+                continue
+            seen.add(tuple(places))
+            refs = [set(self.scenario.G.edges[self.arrays.keys[e]].get("ref") or []) for e in lane.edges]
+            shared = set.intersection(*refs) if refs else set()
+            out.append((places, sorted(shared)[0] if shared else None))
+            if len(out) == at_most:
+                break
+        return out
+
+
+def _origin(scenario, timeline, town: str, commodity: str) -> str | None:
+    """Where a town's supply of ``commodity`` comes from: its depot (another town), else the supply
+    point of its safest lane (as the supply model routes it), else the capital."""
+    depot = timeline.chain.get(town, {}).get(commodity)
+    if depot and depot not in (town, "supply points"):
+        return depot.removesuffix(" depot")
+    lanes = timeline.routes.get((town, commodity), [])
+    if lanes:
+        return max(lanes, key=lambda r: (r.survival, r.trucks)).origin
+    if scenario.capital and scenario.capital != town:
+        return scenario.capital
+    return None

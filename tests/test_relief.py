@@ -1,0 +1,108 @@
+"""siege plan-relief: escort windows and convoys chosen on the supply model, confirmed by siege run.
+
+Hand-checked network (tests/data/corridors.osm, relief-kati.toml): Kati draws on the Bamako depot by the
+RN3 and also lies on a direct road from Siby; both roads are attacked (risk 0.7: truckers refuse) from
+4 January, so Kati runs short after its stock; the rest of the network is untouched.
+"""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from siege.analyses.isolation import run
+from siege.analyses.relief import NOTE, ReliefConfig, plan_relief
+from siege.scenario import load_scenario
+from siege.supply import simulate
+
+from .conftest import REPO, run_cli
+
+KATI = REPO / "tests" / "data" / "relief-kati.toml"
+
+
+def _days_short(scenario, town: str) -> int:
+    frame = simulate(scenario).frame
+    return int(frame[(frame["town"] == town) & frame["short"]]["date"].nunique())
+
+
+def test_a_convoy_before_the_shortfall_keeps_kati_supplied_and_run_confirms_it(tmp_path):
+    res = run_cli("plan-relief", KATI, "--escorts", "1", "--convoys", "1", "--fleet", "40", "--target", "Kati",
+                  "--out", tmp_path / "plan")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / "plan"
+    assert {"plan.toml", "plan.md", "relief.json", "map.html"} <= {p.name for p in out.iterdir()}
+    before = _days_short(load_scenario(KATI), "Kati")
+    assert before > 0
+    # plan.toml is the scenario with the plan's events, each noted as planned; siege run confirms the gain
+    planned = load_scenario(out / "plan.toml")
+    added = [e for e in planned.events if e.note == NOTE]
+    assert added and len(planned.events) == len(load_scenario(KATI).events) + len(added)
+    after = _days_short(planned, "Kati")
+    assert after < before
+    text = (out / "plan.md").read_text(encoding="utf-8")
+    assert f"| Kati | {before} | {after} |" in text
+    # in a commander's words: what, where, when
+    first = text.split("## The plan")[1].splitlines()[2]
+    assert first.startswith("1. ") and ("Send" in first or "Escort" in first) and "Kati" in first and "2024" in first
+    assert f"{before} days short → {after}" in res.stdout
+    # the loaded scenario is never touched
+    assert tomllib.loads(KATI.read_text(encoding="utf-8"))["name"] == load_scenario(KATI).name
+
+
+def test_the_escort_goes_on_kati_s_own_threatened_corridor_in_the_threat_window():
+    """One escort window and no convoy: the candidates are the lanes Kati's supply takes (from the
+    Bamako depot, by the RN3); the plan is the best of them, from before the first short day to the
+    last, and greedy choice finds the same plan as trying every combination."""
+    exact = plan_relief(KATI, ReliefConfig(escorts=1, convoys=0, targets=("Kati",)))
+    assert [m.kind for m in exact.chosen] == ["escort"]
+    escort = exact.chosen[0].table()
+    assert escort["segments"] == [["Bamako", "Kati"]]
+    frame = simulate(load_scenario(KATI)).frame
+    short = frame[(frame["town"] == "Kati") & frame["short"]]["date"]
+    assert escort["start"] < short.min() and escort["end"] >= short.max()  # the window covers the shortfall
+    assert exact.after.score < exact.before.score
+    planned = exact.planned
+    assert _days_short(planned, "Kati") == exact.after.days["Kati"]
+    greedy = plan_relief(KATI, ReliefConfig(escorts=1, convoys=0, targets=("Kati",), exact_limit=0))
+    assert greedy.method.startswith("greedy") and [m.words for m in greedy.chosen] == [m.words for m in exact.chosen]
+
+
+def test_more_means_never_plan_worse_and_a_town_not_short_gets_no_plan():
+    """Exact over the candidates: allowing a convoy as well can only keep or lower the damage; a town
+    that is never short gets nothing (the plan adds no event)."""
+    one = plan_relief(KATI, ReliefConfig(escorts=1, convoys=0, targets=("Kati",)))
+    two = plan_relief(KATI, ReliefConfig(escorts=1, convoys=1, fleet=40, targets=("Kati",)))
+    assert two.after.score <= one.after.score
+    quiet = plan_relief(KATI, ReliefConfig(escorts=1, convoys=1, targets=("Koulikoro",)))
+    assert quiet.chosen == [] and quiet.after.score == quiet.before.score == 0
+
+
+def test_a_robust_plan_is_scored_after_the_attackers_reply():
+    robust = plan_relief(KATI, ReliefConfig(escorts=0, convoys=1, fleet=40, targets=("Kati",), against_budget=1))
+    assert "attacker's best reply" in robust.measure
+    # the damage the attacker's reply leaves is what a run of the plan with that reply closed gives
+    assert robust.after.score <= robust.before.score
+    assert robust.after.days["Kati"] >= 0
+
+
+def test_bad_means_are_one_line_errors(tmp_path):
+    res = run_cli("plan-relief", KATI, "--target", "Narra", "--out", tmp_path / "x")
+    assert res.returncode == 2 and "Narra" in res.stderr and "Traceback" not in res.stderr
+    steady = REPO / "scenarios" / "nara-rn4-2024.toml"  # no period: nothing to plan over
+    res = run_cli("plan-relief", steady, "--out", tmp_path / "y")
+    assert res.returncode == 2 and "period" in res.stderr and not (tmp_path / "y").exists()
+
+
+@pytest.mark.slow
+def test_the_bundled_blockade_plan_is_confirmed_by_run(tmp_path):
+    """On the fuel blockade of Bamako: a convoy of 300 tankers and one escort window for Bamako; siege
+    run of plan.toml gives the days short the plan reports."""
+    scenario = REPO / "scenarios" / "bamako-fuel-blockade-2025.toml"
+    result = plan_relief(scenario, ReliefConfig(escorts=1, convoys=1, fleet=300, targets=("Bamako",)))
+    from siege.outputs.relief import write_relief
+
+    write_relief(result, scenario, tmp_path / "plan")
+    planned = load_scenario(tmp_path / "plan" / "plan.toml")
+    assert _days_short(planned, "Bamako") == result.after.days["Bamako"] <= result.before.days["Bamako"]
+    assert run(planned).town("Bamako") is not None
