@@ -493,6 +493,17 @@
       return div;
     };
     legend.addTo(map);
+    // the legend (bottom right) never runs under the layer list (top right): it scrolls in the room left
+    function fitLegend() {
+      var box = document.querySelector(".siege-legend"), layers = document.querySelector(".leaflet-control-layers");
+      if (!box || !layers) return;
+      var frame = map.getContainer().getBoundingClientRect();
+      var room = frame.bottom - layers.getBoundingClientRect().bottom - 30;
+      box.style.maxHeight = Math.max(120, room) + "px";
+      box.style.overflowY = "auto";
+    }
+    fitLegend();
+    map.on("resize", fitLegend);
 
     // ---- time: one state per date step -----------------------------------------------------------
     // the state each road is drawn in: a step restyles only the roads whose state it changes (a
