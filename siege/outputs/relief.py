@@ -131,10 +131,11 @@ def plan_markdown(result: ReliefResult) -> str:
         "",
         "## How it was chosen",
         "",
-        f"{md(result.method)}. Candidates, from the scenario's own shortfalls (for each target short, worst "
-        "first: an escort window on the lane its worst-short commodity takes, from 3 days before its first short "
-        "day to its last, for its normal day's trucks; and an escorted convoy from the same origin leaving 2 days "
-        "before its first short day, of the fleet shared between the convoys):",
+        f"{md(result.method[0].upper() + result.method[1:])}. Candidates, from the scenario's own shortfalls (for "
+        "each target short, worst first: an escort window on each of the busiest lanes its worst-short commodity "
+        "takes, over the stretch inside the defender's country, from 3 days before its first short day to its "
+        "last, for the town's normal day of trucks; and an escorted convoy from where it draws that commodity, "
+        "leaving 2 days before its first short day, of the fleet shared between the convoys):",
         "",
         *[f"- {md(w)}" for w in (m.words for m in result.candidates)],
         "",
