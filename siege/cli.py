@@ -482,11 +482,15 @@ def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out, road
     show_default=True,
     help="Also find the worst sets of k segments (exact for few combinations, greedy beyond).",
 )
+@click.option(
+    "--supply-top", type=click.IntRange(0), default=10, show_default=True,
+    help="Measure the segments ranked first on the supply model run uses (threats, refusal, stocks); 0: none.",
+)  # fmt: skip
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @_network_options
 @_hxl_option
 @_fail_cleanly
-def criticality_cmd(scenario, k, out, road_classes, tables, hxl) -> None:
+def criticality_cmd(scenario, k, supply_top, out, road_classes, tables, hxl) -> None:
     """What closing each segment alone costs (towns isolated, population, supply lost, added hours), on the
     scenario's network with its events applied. Writes criticality.csv/.geojson, worst_sets.csv, report.md,
     map.html."""
@@ -496,7 +500,8 @@ def criticality_cmd(scenario, k, out, road_classes, tables, hxl) -> None:
     from siege.scenario import load_scenario
 
     check_output_dir(out)
-    report = scenario_criticality(load_scenario(scenario, network_options=_scenario_options(road_classes, tables)), k=k)
+    loaded = load_scenario(scenario, network_options=_scenario_options(road_classes, tables))
+    report = scenario_criticality(loaded, k=k, supply_top=supply_top)
     write_criticality(report, out, hxl=hxl)
     click.echo(f"{'rank':>4}  {'segment':<45} {'cut off':>17}  {'supply lost':>18}  {'hours':>9}  towns isolated")
     click.echo("-" * 110)

@@ -387,3 +387,17 @@ def test_the_attacker_acts_only_where_it_is_bounded(tmp_path):
         bad.write_text(text + f"\n[interdiction]\nwithin = {within}\n", encoding="utf-8")
         with pytest.raises(SiegeInputError, match=rf"interdiction\.within: .*{expected}"):
             load_scenario(bad)
+
+
+def test_the_top_segments_are_measured_on_the_supply_model_too(corridors):
+    """Criticality's ranking is structural; its first segments are also measured on the supply model:
+    closing the road Banamba hangs on (Koulikoro – Banamba) leaves Banamba short, which the flow model
+    calls "isolated" and the supply model counts in person-days."""
+    report = scenario_criticality(corridors, supply_top=3)
+    rows = report.rows()
+    measured = [r for r in rows if r["supply_damage_added"] is not None]
+    assert len(measured) == 3 and [r["rank"] for r in measured] == [1, 2, 3]
+    banamba = next(r for r in rows if r["towns_isolated"] == "Banamba")
+    assert banamba["supply_damage_added"] is not None and banamba["supply_damage_added"] > 0
+    assert "person-days" in report.supply_measure
+    assert all(r["supply_damage_added"] is None for r in scenario_criticality(corridors, supply_top=0).rows())

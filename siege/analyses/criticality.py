@@ -25,12 +25,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import breadth_first_order, depth_first_order, dijkstra, maximum_flow
 
+from siege import settings
 from siege.solver.arrays import RoadArrays
 from siege.solver.flow import SCALE, FlowNetwork, fair_throughput
 from siege.solver.routes import fastest_from
@@ -367,6 +368,11 @@ class CriticalityReport:
     towns: list[str]
     segment_keys: list[tuple[int, int, int]]  # one edge key per segment
     labels: list[str]
+    #: the top-ranked segments measured on the supply model run uses (segment -> damage to all towns:
+    #: short person-days over the search window, or people unserved that day), and that in words
+    supply_damage: dict[int, float] = field(default_factory=dict)
+    supply_measure: str = ""
+    supply_baseline: float = 0.0  # the same measure with no segment closed
 
     def rows(self) -> list[dict]:
         """The ranked table: one row per open segment."""
@@ -388,6 +394,10 @@ class CriticalityReport:
                     if self.result.total_demand
                     else 0.0,
                     "added_hours": float(c.added_hours),
+                    # on the supply model (threats, refusal, stocks): what closing it adds, top segments only
+                    "supply_damage_added": round(self.supply_damage[c.segment] - self.supply_baseline, 1)
+                    if c.segment in self.supply_damage
+                    else None,
                 }
             )
         return rows
@@ -398,8 +408,14 @@ class CriticalityReport:
         return [self.labels[c.segment] for c in self.result.table if j in c.towns_isolated]
 
 
-def scenario_criticality(scenario, *, k: int = 1, exact_limit: int = 20_000, gazetteer=None) -> CriticalityReport:
-    """Criticality of every segment of the scenario's network, its events (on its date) applied first."""
+def scenario_criticality(
+    scenario, *, k: int = 1, exact_limit: int = 20_000, gazetteer=None, supply_top: int = 10
+) -> CriticalityReport:
+    """Criticality of every segment of the scenario's network, its events (on its date) applied first.
+    The ``supply_top`` segments ranked first are also measured on the supply model ``run`` uses
+    (threats and truckers' refusal, escorts, stocks): what closing each adds to all towns' damage, as
+    ``siege interdict`` measures a plan (short person-days over the 14 days up to the evaluation day on a
+    scenario with a period, else people unserved that day)."""
     from siege.analyses.isolation import edge_label, node_labels
     from siege.places import gazetteer_for
     from siege.scenario import degrade
@@ -421,6 +437,20 @@ def scenario_criticality(scenario, *, k: int = 1, exact_limit: int = 20_000, gaz
     )
     labels_by_node = node_labels(scenario.G, gazetteer or gazetteer_for(scenario.G), scenario)
     keys = [base.keys[e[0]] for e in result.segments.edges]
-    return CriticalityReport(
+    report = CriticalityReport(
         scenario, result, [t.name for t in towns], keys, [edge_label(scenario.G, k_, labels_by_node) for k_ in keys]
     )
+    if supply_top and towns:
+        from siege.analyses.interdiction import SupplyDamage
+
+        measure = SupplyDamage(scenario, arrays, result.segments, [t.name for t in towns])
+        report.supply_baseline = measure.search(frozenset()).score
+        for c in result.ranked()[:supply_top]:
+            report.supply_damage[c.segment] = measure.search(frozenset({c.segment})).score
+        period = scenario.start is not None and scenario.end is not None
+        report.supply_measure = (
+            f"short person-days of all towns over the {settings.INTERDICTION_SEARCH_DAYS} days up to the evaluation day"
+            if period
+            else "people of all towns left unserved on the evaluation day"
+        ) + f", added by closing the segment (the {len(report.supply_damage)} segments ranked first)"
+    return report

@@ -83,6 +83,20 @@ def write_criticality(report: CriticalityReport, out: str | Path, *, hxl: bool =
             f"{r['demand_lost_trucks_per_day']:g} | {r['added_hours']:g} |"
             for r in rows[:40]
         ]
+        measured = sorted((r for r in rows if r["supply_damage_added"] is not None),
+                          key=lambda r: (-r["supply_damage_added"], r["rank"]))  # fmt: skip
+        if measured:
+            lines += [
+                "",
+                "## On the supply model `siege run` uses",
+                "",
+                f"Damage: {_md(report.supply_measure)}; {report.supply_baseline:,.0f} with no segment closed. "
+                "Threats and truckers' refusal, escorts and stocks count here, which the ranking above ignores.",
+                "",
+                "| rank above | segment | damage added |",
+                "|---|---|---|",
+                *(f"| {r['rank']} | {_md(r['segment'])} | {r['supply_damage_added']:,.0f} |" for r in measured),
+            ]
         if sets:
             lines += ["", f"## Worst sets of segments ({_md(report.result.worst_sets_method)})", ""]
             lines += [
