@@ -310,7 +310,14 @@ def test_analysis_maps_have_their_layers(browser, tmp_path):
     assert p.errors == [] and p.outside_requests() == []
     assert p.count("path.siege-cut") == 2  # Nara's cheapest cut: one RN4 segment and the Adel Bagrou crossing
     overlays = p.page.locator(".leaflet-control-layers-overlays").inner_text()
-    assert "Attacker's minimum cut" in overlays and "Protect first" in overlays
+    # on the Nara scenario truckers already refuse the RN4: nothing to protect, so no such layer
+    assert "Attacker's minimum cut" in overlays and "Protect first" not in overlays
+    corridors = REPO / "tests" / "data" / "corridors.toml"
+    args = ("interdict", corridors, "--target", "Kati", "--budget", "2", "--out", tmp_path / "k")
+    assert run_cli(*args).returncode == 0
+    p = Page(browser, tmp_path / "k" / "map.html")
+    assert p.errors == [] and "Protect first" in p.page.locator(".leaflet-control-layers-overlays").inner_text()
+    assert p.count("path.siege-protect") == 1  # Kati's direct road from Siby
     p = Page(browser, tmp_path / "s" / "map.html")
     assert p.errors == [] and p.outside_requests() == []
     assert "probability of running out" in p.page.locator(".siege-legend").inner_text()
