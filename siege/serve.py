@@ -94,6 +94,18 @@ class Workbench:
                 state["drawn"] = DrawnRoads([], base=self._drawn)
             return state["drawn"]
 
+    def remember(self, sid: str, version: int, routes: dict[str, int]) -> dict[str, int] | None:
+        """Keep the routes a tab was just sent (town -> a key of its route and chokepoints) under the
+        answer's ``version``; returns those sent before, with their version, so that an answer to a
+        tab that has them (it says which version it holds) leaves unchanged routes out."""
+        with self._lock:
+            state = self.sessions.get(sid)
+            if state is None:
+                return None
+            before = state.get("sent")
+            state["sent"] = (version, routes)
+            return before
+
     def new_session(self, token: str | None) -> str:
         """A new session for the holder of the server's token (the least recently used is dropped
         when :data:`MAX_SESSIONS` are open)."""
@@ -299,18 +311,33 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
         return {"result": result, "compare": compare, "timeline": timeline, "cercles": cercles, "info": info,
                 "drawn": drawn, "added": added}  # fmt: skip
 
+    def route_keys(result) -> dict[str, int]:
+        return {
+            t.town: hash((tuple(t.route_edges), tuple(t.chokepoint_edges), tuple(t.chokepoints))) for t in result.towns
+        }
+
     def page(sid: str, against: str | None) -> str:
         r = solve(sid, against)
+        r["info"]["version"] = version = next(answers)
+        workbench.remember(sid, version, route_keys(r["result"]))
         return map_html(
             r["result"], compare=r["compare"], timeline=r["timeline"], workbench=r["info"], cercles=r["cercles"],
             drawn=r["drawn"],
         )  # fmt: skip
 
-    def changes(sid: str, against: str | None) -> dict[str, Any]:
-        """What an edit changed, for the page to lay over itself (never the page again)."""
+    def changes(sid: str, against: str | None, known: int | None) -> dict[str, Any]:
+        """What an edit changed, for the page to lay over itself (never the page again). ``known``: the
+        answer the tab holds; routes it has already are left out (``same_route``)."""
         r = solve(sid, against)
         result, drawn = r["result"], r["drawn"]
         state = map_state(result, drawn, compare=r["compare"], timeline=r["timeline"])
+        version = next(answers)  # answers are made in order (one render thread): newest last
+        keys = route_keys(result)
+        before = workbench.remember(sid, version, keys)
+        if before is not None and known is not None and before[0] == known:
+            for town in state["towns"]:
+                if before[1].get(town["name"]) == keys[town["name"]]:
+                    town.update(route=None, chokepoint_lines=None, same_route=True)
         if r["added"]:
             features = road_features(result, drawn, r["added"], light=drawn.light)
             state["new_roads"] = [{"index": i, "feature": f} for i, f in zip(r["added"], features, strict=True)]
@@ -318,7 +345,7 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
         if r["cercles"] is not None:
             state["cercles"] = [f["properties"] for f in cercle_layer(r["cercles"])["features"]]
         state["workbench"] = r["info"]
-        state["version"] = next(answers)  # answers are made in order (one render thread): newest last
+        state["version"] = version
         return state
 
     # the page holds its session's token and no other page may read it: never cached, never framed,
@@ -370,7 +397,8 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
             else:
                 return JSONResponse({"error": f"no action {name[:40]!r}"}, status_code=404)
             # the answer is what changed (states, rows, steps), laid over the page in place
-            state = await off_loop(render_pool, changes, sid, against)
+            known = request.headers.get("x-siege-known", "")
+            state = await off_loop(render_pool, changes, sid, against, int(known) if known.isdigit() else None)
         except SiegeInputError as err:
             return JSONResponse({"error": str(err)}, status_code=400)
         except KeyError:  # the session was dropped meanwhile

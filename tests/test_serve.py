@@ -282,3 +282,40 @@ def test_an_edit_answers_with_what_changed_and_a_reload_draws_the_same(tmp_path,
         again = r.json()["state"]
         assert "new_roads" not in again and not again["workbench"]["edits"]
         assert again["steps"] == before["steps"] and again["towns"] == before["towns"]
+
+
+def test_an_answer_leaves_out_the_routes_the_page_holds(tmp_path):
+    """A tab that says which answer it holds gets only the routes that changed; one that does not (or
+    holds an older answer) gets them all."""
+    from starlette.testclient import TestClient
+
+    from siege.serve import Workbench, create_app
+
+    workbench = Workbench(REPO / "scenarios" / "nara-rn4-2024.toml", tmp_path)
+    base = "http://127.0.0.1:8000"
+    with TestClient(create_app(workbench), base_url=base) as client:
+        first = client.get(f"/?token={workbench.token}", follow_redirects=False)
+        sid = first.headers["location"].split("s=")[1]
+        page = _page_data(client.get(first.headers["location"]).text)
+        headers = {"Content-Type": "application/json", "X-Siege-Token": page["workbench"]["token"], "Origin": base}
+        rn4 = next(
+            f for f in page["roads"]["features"]
+            if all(w in f["properties"]["label"] for w in ("RN4", "Mourdiah", "Nara"))
+        )  # fmt: skip
+        (x0, y0), (x1, y1) = rn4["geometry"]["coordinates"][0], rn4["geometry"]["coordinates"][-1]
+        edit = {"kind": "cut", "fields": {"lat": (y0 + y1) / 2, "lon": (x0 + x1) / 2, "ref": "RN4", "effect": "close"}}
+        known = {**headers, "X-Siege-Known": str(page["workbench"]["version"])}
+        answer = client.post(f"/api/edit?s={sid}", content=json.dumps(edit), headers=known).json()["state"]
+        same = [t for t in answer["towns"] if t.get("same_route")]
+        assert same and all(t["route"] is None for t in same)
+        assert "Nara" not in {t["name"] for t in same}  # its road in is cut: its route is sent
+        # a page holding its routes lays them back: what it draws is the page sent again
+        after = _page_data(client.get(f"/?s={sid}").text)
+        by_name = {t["name"]: t for t in page["towns"]}
+        for t in answer["towns"]:
+            route = by_name[t["name"]]["route"] if t.get("same_route") else t["route"]
+            assert route == next(x for x in after["towns"] if x["name"] == t["name"])["route"]
+        # no version, or a stale one: every route is sent
+        stale = {**headers, "X-Siege-Known": str(page["workbench"]["version"])}
+        again = client.post(f"/api/undo?s={sid}", content="{}", headers=stale).json()["state"]
+        assert not any(t.get("same_route") for t in again["towns"])

@@ -581,6 +581,11 @@
     function update(state) {
       var shown = data.steps[step] ? data.steps[step].date : null;
       var picked = selectedName ? selectedName.textContent : null;
+      if (state.towns) {  // a route the page holds already is not sent again
+        state.towns.forEach(function (t, i) {
+          if (t.same_route && data.towns[i]) { t.route = data.towns[i].route; t.chokepoint_lines = data.towns[i].chokepoint_lines; }
+        });
+      }
       ["towns", "events", "steps", "start_step", "focus", "compare"].forEach(function (k) { if (k in state) data[k] = state[k]; });
       (state.new_roads || []).forEach(function (r) { data.roads.features[r.index] = r.feature; addRoad(r.feature, r.index); });
       if (state.when !== undefined) { data.title.when = state.when; if (whenText) whenText.textContent = state.when; }

@@ -15,7 +15,9 @@
       status.className = "siege-wb-status siege-wb-busy";
       var began = Date.now();
       return fetch("/api/" + action + "?s=" + encodeURIComponent(sid) + (wb.compare ? "&compare=" + wb.compare : ""), {
-        method: "POST", headers: { "Content-Type": "application/json", "X-Siege-Token": wb.token }, body: JSON.stringify(body || {}),
+        method: "POST", body: JSON.stringify(body || {}),
+        // the answer this page holds: the server leaves out the routes it has already
+        headers: { "Content-Type": "application/json", "X-Siege-Token": wb.token, "X-Siege-Known": String(version) },
       }).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
         .then(function (res) {
           if (!res.ok) { status.textContent = res.body.error || "refused"; status.className = "siege-wb-status siege-wb-error"; return null; }
@@ -32,7 +34,7 @@
         });
     }
     var answers = 0;  // answers laid over the page so far (a script can wait for the next one)
-    var version = -1;  // the newest answer laid over the page: an older one arriving late is dropped
+    var version = wb.version === undefined ? -1 : wb.version;  // the newest answer laid over the page
     function apply(state) {
       if (state.version <= version) return;
       version = state.version;
