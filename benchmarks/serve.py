@@ -124,6 +124,9 @@ def main() -> None:
                 figures["page_s"], figures["page_bytes"] = time.perf_counter() - t, len(page.content)
                 token = re.search(r'"token":"([^"]+)"', page.text).group(1)
                 headers = {"Content-Type": "application/json", "X-Siege-Token": token}
+                held = re.search(r'"version":(\d+)', page.text)  # the answer the page holds, as its script says
+                if held:
+                    headers["X-Siege-Known"] = held.group(1)
                 # a cut on a road a quarter of the way across, where a planner would click
                 edit = {
                     "kind": "cut",
@@ -137,6 +140,8 @@ def main() -> None:
                     size = len(r.content)
                     if "state" not in r.json():  # an older server: the page must come again
                         size += len(client.get(f"{base}/?s={sid}").content)
+                    else:
+                        headers["X-Siege-Known"] = str(r.json()["state"]["version"])
                     return time.perf_counter() - t, size
 
                 figures["edit_s"], figures["edit_bytes"] = send("edit", edit)
@@ -180,7 +185,9 @@ def browser_figures(url: str, edit: dict) -> dict[str, float]:
         out = {"browser_page_s": time.perf_counter() - t}
         t = time.perf_counter()
         if page.evaluate("() => typeof window.siegeWorkbench === 'object'"):
-            page.evaluate("(e) => window.siegeWorkbench.send(e)", edit)
+            # the edit is sent as a click sends it; nothing comes back to this script (returning the
+            # answer through Playwright would be timed too)
+            page.evaluate("(e) => { window.siegeWorkbench.send(e); }", edit)
             page.wait_for_function("document.querySelector('.siege-wb-status').textContent.startsWith('done')")
         else:  # an older page: the edit, then the page again
             with page.expect_navigation():
