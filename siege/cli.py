@@ -391,7 +391,7 @@ def run_cmd(scenario, out, day, fmt, road_classes, tables, admin, hxl, gpkg) -> 
     if out is not None:
         timeline = simulate_period(s, memo=memo)
         # a period's map steps through the timeline; otherwise through the days events change
-        steps = run_steps(s, step_days(s)[:-1]) if date is None and timeline is None else []
+        steps = run_steps(s, step_days(s)[:-1], memo=memo) if date is None and timeline is None else []
         write_run(result, out, steps=[*steps, result], timeline=timeline, hxl=hxl, gpkg=gpkg, memo=memo)
     if fmt == "json":
         click.echo(json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str))

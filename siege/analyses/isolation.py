@@ -260,7 +260,12 @@ def run(
     gazetteer = gazetteer or gazetteer_for(scenario.G)
     G = scenario.G
     day = day if day is not None else scenario.date
-    base = _memoised(memo, ("arrays", G), lambda: RoadArrays.from_graph(G))  # the graph is never mutated
+    # the graph is never mutated: its arrays are built once per memo (a memo is one network's), the
+    # supply model's own included
+    if memo is not None and memo.prepared is not None:
+        base = memo.prepared[0]
+    else:
+        base = _memoised(memo, ("arrays", G), lambda: RoadArrays.from_graph(G))
     pos = base.index
     supplies = [SupplyInput(s.name, pos[s.node], s.capacity) for s in scenario.supply]
     towns = scenario.on_network
@@ -478,6 +483,9 @@ def step_days(scenario: Scenario, *, max_steps: int = 8) -> list[dt.date]:
     return [*before[-(max_steps - 1) :], scenario.date] if max_steps > 1 else [scenario.date]
 
 
-def run_steps(scenario: Scenario, days: list[dt.date], *, gazetteer: Gazetteer | None = None) -> list[RunResult]:
-    """Quick runs (no chokepoints) of the scenario on each of ``days``, for the map's time slider."""
-    return [run(scenario, day=d, gazetteer=gazetteer, with_chokepoints=False) for d in days]
+def run_steps(
+    scenario: Scenario, days: list[dt.date], *, gazetteer: Gazetteer | None = None, memo=None
+) -> list[RunResult]:
+    """Quick runs (no chokepoints) of the scenario on each of ``days``, for the map's time slider;
+    ``memo`` shares the network's arrays, the chain and solved days with the run of the evaluation day."""
+    return [run(scenario, day=d, gazetteer=gazetteer, with_chokepoints=False, memo=memo) for d in days]

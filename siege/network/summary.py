@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -111,3 +112,14 @@ def network_summary(
         km_by_mode=mode_km(G),
         airports=sorted({str(a) for _, a in G.nodes(data="airport") if a}),
     )
+
+
+_EDGE_COUNTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def edge_count(G: nx.MultiDiGraph) -> int:
+    """``G.number_of_edges()``, counted once per graph: networkx walks every node's adjacency each
+    time (a second on a national extract), and a loaded network is never changed."""
+    if G not in _EDGE_COUNTS:
+        _EDGE_COUNTS[G] = G.number_of_edges()
+    return _EDGE_COUNTS[G]

@@ -338,17 +338,26 @@ def _timeline_steps(timeline, result: RunResult, drawn: DrawnRoads, *, max_steps
 def road_features(result: RunResult, drawn: DrawnRoads, positions=None, *, light: bool) -> list[dict[str, Any]]:
     """The drawn roads as GeoJSON features (those at ``positions``, else all), with their state on the
     evaluated day; ``light`` (a large network) simplifies their lines to ~10 m."""
+    import shapely
+
     G = result.scenario.G
     states = drawn.states(result.degradation)
+    where = list(range(len(drawn)) if positions is None else positions)
+    data = [G.edges[drawn.group(i)[0]] for i in where]
+    # every line at once (simplified, rounded, split back per road): no shapely call per road
+    lines = np.array([d["geometry"] for d in data], dtype=object)
+    if light and len(lines):
+        lines = shapely.simplify(lines, settings.MAP_SIMPLIFY_DEG)
+    points, owner = shapely.get_coordinates(lines, return_index=True) if len(lines) else (np.empty((0, 2)), [])
+    points = np.round(points, 4 if light else 5)
+    bounds = np.searchsorted(np.asarray(owner), np.arange(len(where) + 1))
     out = []
-    for i in range(len(drawn)) if positions is None else positions:
+    for n, (i, d) in enumerate(zip(where, data, strict=True)):
         keys = drawn.group(i)
-        d = G.edges[keys[0]]
-        line = d["geometry"].simplify(settings.MAP_SIMPLIFY_DEG) if light else d["geometry"]
         out.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": _round(line.coords, 4 if light else 5)},
+                "geometry": {"type": "LineString", "coordinates": points[bounds[n] : bounds[n + 1]].tolist()},
                 "properties": {
                     "label": result.edge_label(keys[0]),
                     "ref": ";".join(d.get("ref", [])),

@@ -20,6 +20,7 @@ from siege.analyses.isolation import RunResult
 from siege.io import write_folder
 from siege.network.attributes import is_estimated
 from siege.network.geometry import path_coords
+from siege.network.summary import edge_count
 from siege.outputs.tables import write_csv
 from siege.outputs.text import md as _md
 from siege.scenario.context import EdgeKey
@@ -121,7 +122,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
             "source": s.network_source,
             "schematic": s.schematic,
             "nodes": s.G.number_of_nodes(),
-            "edges": s.G.number_of_edges(),
+            "edges": edge_count(s.G),
         },
         "supply": [{"place": p.name, "capacity_trucks_per_day": p.capacity, "basis": p.basis} for p in s.supply],
         "assumptions": result.assumptions,
@@ -169,7 +170,7 @@ def report_markdown(result: RunResult) -> str:
         f"- Scenario file: {_md(s.path)}" if s.path else "- Scenario: (in memory)",
         f"- Evaluated on: {result.day or 'all events at once (no date)'}",
         f"- Served fractions and statuses: {_md(result.basis)}",
-        f"- Network: {_md(s.network_source)} ({s.G.number_of_nodes()} nodes, {s.G.number_of_edges()} edges)",
+        f"- Network: {_md(s.network_source)} ({s.G.number_of_nodes()} nodes, {edge_count(s.G)} edges)",
         "",
     ]
     if s.description.strip():

@@ -78,11 +78,12 @@ class NetworkContext:
         """The context of the segments an event's ``mode`` selects (``road``: roads and their ferries;
         ``river``, ``ferry``, ``air``): places snap onto that mode's own network (an airport, a port)."""
         from siege.network import modes
+        from siege.network.summary import edge_count
 
         views = _shared(self.G).setdefault("modes", {})
         if mode not in views:
             keys = [(u, v, k) for u, v, k, d in self.G.edges(keys=True, data=True) if modes.selected(d, mode)]
-            if len(keys) == self.G.number_of_edges():
+            if len(keys) == edge_count(self.G):
                 views[mode] = self
             else:
                 sub = self.G.edge_subgraph(keys)

@@ -132,8 +132,8 @@ def _setup(scenario: Scenario, memo: SimulationMemo, policy: str) -> _Setup:
     names = [t.name for t in towns]
     T, C = len(towns), len(scenario.commodities)
     points = [*scenario.supply, *scenario.producers]
-    if memo.prepared is None:
-        base = RoadArrays.from_graph(scenario.G)
+    if memo.prepared is None:  # the arrays a run built on this memo, else new ones
+        base = memo.baselines.get(("arrays", scenario.G)) or RoadArrays.from_graph(scenario.G)
         memo.prepared = (base, build_chain(scenario, base, points))
     base, chain = memo.prepared
     demand = town_demand(scenario)
