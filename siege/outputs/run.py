@@ -59,6 +59,12 @@ DEGRADATION_COLUMNS = (
 )  # fmt: skip
 
 
+def _order(G):
+    """A sort key giving edges the network's own order (that of ``G.edges``)."""
+    nodes = {n: i for i, n in enumerate(G)}
+    return lambda key: (nodes[key[0]], list(G[key[0]]).index(key[1]), key[2])
+
+
 def degradation_frame(result: RunResult, *, every: bool = False) -> gpd.GeoDataFrame:
     """The segments an event or the season acts on (``every``: all of them, open ones too) with their
     state (open/degraded/closed), the same in the road-status layers' words (``status``:
@@ -66,11 +72,13 @@ def degradation_frame(result: RunResult, *, every: bool = False) -> gpd.GeoDataF
     G = result.scenario.G
     deg = result.degradation
     rows = []
-    for u, v, k, d in G.edges(keys=True, data=True):
+    # only the segments something acts on, in the network's order, unless every one is asked for
+    # (a national extract is nearly all open road: no pass over it then)
+    keys = G.edges(keys=True) if every else sorted(deg.effects, key=_order(G))
+    for u, v, k in keys:
         key = (u, v, k)
+        d = G.edges[key]
         e = deg.effects.get(key)
-        if e is None and not every:
-            continue  # naming a segment costs: a national extract is nearly all open road
         state = deg.state(key)
         rows.append(
             {
