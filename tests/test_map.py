@@ -309,6 +309,7 @@ def test_analysis_maps_have_their_layers(browser, tmp_path):
     p = Page(browser, tmp_path / "i" / "map.html")
     assert p.errors == [] and p.outside_requests() == []
     assert p.count("path.siege-cut") == 2  # Nara's cheapest cut: one RN4 segment and the Adel Bagrou crossing
+    assert p.page.locator(".siege-selected strong").inner_text() == "Nara"  # the map opens on the target
     overlays = p.page.locator(".leaflet-control-layers-overlays").inner_text()
     # on the Nara scenario truckers already refuse the RN4: nothing to protect, so no such layer
     assert "Attacker's minimum cut" in overlays and "Protect first" not in overlays

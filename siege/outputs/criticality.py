@@ -257,6 +257,6 @@ def write_interdiction(report: InterdictionReport, out: str | Path) -> Path:
             ids = report.defence.secured or report.defence.together
             note = "secure this segment first" if report.defence.secured else "protect these together"
             layers.append(layer("Protect first", ids, "#b8860b", "siege-protect", note))
-        write_map(run(report.scenario), stage / "map.html", extra_layers=layers)
+        write_map(run(report.scenario), stage / "map.html", extra_layers=layers, focus=report.targets[0])
 
     return write_folder(out, write)

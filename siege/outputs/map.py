@@ -590,11 +590,13 @@ def map_html(
     workbench: dict[str, Any] | None = None,
     cercles=None,
     drawn: DrawnRoads | None = None,
+    focus: str | None = None,
 ) -> str:
     """The map page of the run (see module docstring) as HTML text; ``probabilities`` (from a sweep)
     colour the towns by their ``p`` instead of their status; ``workbench`` (from ``siege serve``)
     adds the editing panel; ``cercles`` (an :class:`~siege.analyses.admin2.Admin2Result`) adds the
-    cercle layer coloured by access severity (off until ticked); ``drawn``: the roads to draw.
+    cercle layer coloured by access severity (off until ticked); ``drawn``: the roads to draw;
+    ``focus``: the town whose route is shown first (default: the capital if hit, else the worst hit).
 
     folium renders its fixed skeleton; siege's stylesheet, data and script are then put in, in one
     pass, as plain text: data is never a template."""
@@ -603,6 +605,8 @@ def map_html(
     content["extra_layers"] = extra_layers or []
     content["workbench"] = workbench
     content["cercles"] = cercle_layer(cercles) if cercles is not None else None
+    if focus is not None and any(t["name"] == focus for t in content["towns"]):
+        content["focus"] = focus
     page = _stable_ids(_skeleton().get_root().render())
     pieces = {
         _PLACEHOLDER["css"]: _asset("siege-map.css"),

@@ -175,6 +175,7 @@ def write_relief(result: ReliefResult, source: str | Path, out: str | Path) -> P
                 for key in sorted(e.edges)
             ],
         }
-        write_map(run(result.planned), stage / "map.html", extra_layers=[layer] if escorts else [])
+        extra = [layer] if escorts else []
+        write_map(run(result.planned), stage / "map.html", extra_layers=extra, focus=result.targets[0])
 
     return write_folder(out, write)
