@@ -25,7 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from network_load import generate_pbf  # benchmarks/network_load.py: scripts here run as python benchmarks/X.py
+from network_load import (  # benchmarks/network_load.py: scripts here run as python benchmarks/X.py
+    extract_scenario,
+    generate_pbf,
+)
 
 LOAD = r"""
 import json, resource, sys, time
@@ -100,32 +103,9 @@ def main() -> None:
         )
         scenario = tmp / "national.toml"
         scenario.write_text(
-            f"""name = "Generated national extract"
-network = {json.dumps(str(pbf))}
-date = 2025-10-01
-
-[[supply]]
-name = "Western port"
-lat = 10.2
-lon = -11.8
-capacity = 800
-
-[[supply]]
-name = "Eastern border"
-lat = 15.5
-lon = -6.5
-capacity = 400
-
-[[events]]
-kind = "attack"
-name = "attack on the central roads"
-lat = 13.0
-lon = -9.0
-radius_km = 40
-date = 2025-09-20
-end = 2025-10-20
-effect = {{ risk = 0.5 }}
-""",
+            extract_scenario(
+                pbf, name="Generated national extract", east=(15.5, -6.5), attack=(13.0, -9.0), radius_km=40
+            ),
             encoding="utf-8",
         )
         t = time.perf_counter()

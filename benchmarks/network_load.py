@@ -89,16 +89,59 @@ def generate_osm_xml(path: Path, *, ways: int, seed: int = 1) -> int:
     return way_id
 
 
+#: degrees between junctions of the generated grid (from 12° W, 10° N)
+GRID_STEP = 0.02
+
+
+def grid_side(ways: int) -> int:
+    """Junctions along one side of the grid that holds ``ways`` ways."""
+    side = 2
+    while 2 * side * (side - 1) < ways:
+        side += 1
+    return side
+
+
+def extract_scenario(
+    pbf: Path, *, name: str, east: tuple[float, float], attack: tuple[float, float], radius_km: float
+) -> str:
+    """A scenario on a generated extract: its towns, a western port and an eastern border crossing
+    (``east``: lat, lon) as supply points, and an attack at ``attack`` (lat, lon) for a month."""
+    return f"""name = {json.dumps(name)}
+network = {json.dumps(str(pbf))}
+date = 2025-10-01
+
+[[supply]]
+name = "Western port"
+lat = 10.2
+lon = -11.8
+capacity = 800
+
+[[supply]]
+name = "Eastern border"
+lat = {east[0]}
+lon = {east[1]}
+capacity = 400
+
+[[events]]
+kind = "attack"
+name = "attack on the central roads"
+lat = {attack[0]}
+lon = {attack[1]}
+radius_km = {radius_km:g}
+date = 2025-09-20
+end = 2025-10-20
+effect = {{ risk = 0.5 }}
+"""
+
+
 def generate_pbf(path: Path, *, ways: int, per_way: int = 10, seed: int = 2) -> tuple[int, int]:
     """A road-like grid written as OSM PBF with pyosmium: ``ways`` ways of ``per_way`` nodes each
     (shape points between junctions); returns (nodes, ways) written."""
     import osmium
 
     rng = random.Random(seed)
-    side = 2
-    while 2 * side * (side - 1) < ways:
-        side += 1
-    step = 0.02
+    side = grid_side(ways)
+    step = GRID_STEP
     classes = ["trunk", "primary", "secondary", "tertiary", "residential", "residential", "track", "footway"]
     nid = wid = 0
     with osmium.SimpleWriter(str(path), overwrite=True) as writer:

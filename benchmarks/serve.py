@@ -34,34 +34,12 @@ import threading
 import time
 from pathlib import Path
 
-from network_load import generate_pbf  # benchmarks/network_load.py: scripts here run as python benchmarks/X.py
-
-SCENARIO = """name = "Generated extract (workbench benchmark)"
-network = {pbf}
-date = 2025-10-01
-
-[[supply]]
-name = "Western port"
-lat = 10.2
-lon = -11.8
-capacity = 800
-
-[[supply]]
-name = "Eastern border"
-lat = {east_lat}
-lon = {east_lon}
-capacity = 400
-
-[[events]]
-kind = "attack"
-name = "attack on the central roads"
-lat = {mid_lat}
-lon = {mid_lon}
-radius_km = 20
-date = 2025-09-20
-end = 2025-10-20
-effect = {{ risk = 0.5 }}
-"""
+from network_load import (  # benchmarks/network_load.py: scripts here run as python benchmarks/X.py
+    GRID_STEP,
+    extract_scenario,
+    generate_pbf,
+    grid_side,
+)
 
 
 def start_server(scenario: Path, folder: Path, env: dict, deadline_s: float) -> tuple[subprocess.Popen, str]:
@@ -95,21 +73,14 @@ def main() -> None:
         env = {**os.environ, "SIEGE_CACHE_DIR": str(tmp / "cache")}
         pbf = tmp / "extract.osm.pbf"
         nodes, ways = generate_pbf(pbf, ways=args.ways)
-        side = 2
-        while 2 * side * (side - 1) < args.ways:
-            side += 1
-        span = side * 0.02  # the grid's extent in degrees (network_load's step)
+        span = grid_side(args.ways) * GRID_STEP  # the grid's extent in degrees
         scenario = tmp / "bench.toml"
-        scenario.write_text(
-            SCENARIO.format(
-                pbf=json.dumps(str(pbf)),
-                east_lat=10 + span / 2,
-                east_lon=-12 + span,
-                mid_lat=10 + span / 2,
-                mid_lon=-12 + span / 2,
-            ),
-            encoding="utf-8",
-        )
+        middle = 10 + span / 2
+        text = extract_scenario(
+            pbf, name="Generated extract (workbench benchmark)", east=(middle, -12 + span),
+            attack=(middle, -12 + span / 2), radius_km=20,
+        )  # fmt: skip
+        scenario.write_text(text, encoding="utf-8")
         print(f"generated {pbf.name}: {nodes:,} nodes, {ways:,} ways")
         proc, start = start_server(scenario, tmp, env, deadline_s=900)
         base = start.split("/?")[0]

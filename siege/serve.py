@@ -42,7 +42,7 @@ from siege.io import write_text_exclusive
 from siege.outputs.map import DrawnRoads
 from siege.scenario import Scenario, scenario_from_dict
 from siege.scenario.dates import parse_date
-from siege.scenario.model import read_toml
+from siege.scenario.model import read_toml, scenario_toml_text
 
 #: what an edit may set, per kind (anything else in a request is refused)
 EDIT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -193,8 +193,6 @@ class Workbench:
 
     def save(self, sid: str, name: Any) -> Path:
         """Write the scenario with this tab's edits as ``FOLDER/NAME.toml`` (never elsewhere)."""
-        import tomli_w
-
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise SiegeInputError("name", "expected a plain file name: letters, digits, - and _ (at most 60)")
         target = (self.folder / f"{name}.toml").resolve()
@@ -203,10 +201,7 @@ class Workbench:
         exists = SiegeInputError("name", f"{target.name} exists already in the folder (choose another name)")
         if target.exists():
             raise exists
-        raw = self.raw_of(sid)
-        if "network" in raw and not Path(str(raw["network"])).is_absolute() and raw["network"] != "mali":
-            raw["network"] = str((self.path.parent / str(raw["network"])).resolve())
-        text = tomli_w.dumps(_toml_ready(raw))
+        text = scenario_toml_text(self.raw_of(sid), self.path.parent)
         scenario_from_dict(tomllib.loads(text), where=target.name, base=self.folder, network=self.G)
         try:
             write_text_exclusive(target, text)  # created whole, and never over a file made meanwhile
@@ -232,15 +227,6 @@ def make_edit(request: Any) -> dict:
     return edit
 
 
-def _toml_ready(value: Any) -> Any:
-    """TOML has no null: drop empty values; dates stay dates."""
-    if isinstance(value, dict):
-        return {k: _toml_ready(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_toml_ready(v) for v in value if v is not None]
-    return value
-
-
 def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
     """The Starlette application of a workbench, behind :class:`siege.serve_guard.Guard`
     (``hosts``: the Host names it answers to; loopback names by default)."""
@@ -253,12 +239,12 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
     from siege.analyses.admin2 import admin2_summary
     from siege.analyses.isolation import run
     from siege.outputs.map import (
-        _json_for_script,
-        _summary_of_hidden,
         cercle_layer,
+        json_for_script,
         map_html,
         map_state,
         road_features,
+        summary_of_hidden,
         touched_groups,
     )
     from siege.serve_guard import LOOPBACK_NAMES, Guard, Refused, read_json
@@ -341,7 +327,7 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
         if r["added"]:
             features = road_features(result, drawn, r["added"], light=drawn.light)
             state["new_roads"] = [{"index": i, "feature": f} for i, f in zip(r["added"], features, strict=True)]
-            state["hidden_roads"] = _summary_of_hidden(result, drawn.groups)
+            state["hidden_roads"] = summary_of_hidden(result, drawn.groups)
         if r["cercles"] is not None:
             state["cercles"] = [f["properties"] for f in cercle_layer(r["cercles"])["features"]]
         state["workbench"] = r["info"]
@@ -403,7 +389,7 @@ def create_app(workbench: Workbench, *, hosts: set[str] | None = None):
             return JSONResponse({"error": str(err)}, status_code=400)
         except KeyError:  # the session was dropped meanwhile
             return JSONResponse({"error": "unknown session or token: reload the page"}, status_code=403)
-        return Response(_json_for_script({"ok": True, "state": state}), media_type="application/json")
+        return Response(json_for_script({"ok": True, "state": state}), media_type="application/json")
 
     return Starlette(
         routes=[Route("/", index), Route("/api/{name}", action, methods=["POST"])],

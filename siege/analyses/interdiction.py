@@ -1,15 +1,20 @@
 """Interdiction: what an attacker must close, and what a defender should secure first.
 
-- **Attacker's minimum cut** (exact): the cheapest set of segments whose closure isolates a town, a set
-  of towns, or the capital from its imports — a minimum cut with segment costs as capacities.
-- **Budget–damage curve**: for an attack budget of 1, 2, … k segments, the most served demand
-  (trucks/day) that can be denied. Exact with a mixed-integer program (Wood's maximum-flow interdiction
-  model, solved by CBC through PuLP) when the network has at most ``milp_limit`` segments; greedy
-  beyond (close, k times, the segment whose loss costs the most delivery).
-- **Defender**: given an attack budget, which segments to secure (made immune) to keep the most demand
-  served. Securing one segment is exact: only a segment in the attacker's optimal plan can help (any
-  other leaves that plan available), so each of those is tried. More than one is greedy: secure the
-  best one, re-solve the attacker, repeat. Tested against enumeration on small graphs.
+On a scenario (:func:`scenario_interdiction`, ``siege interdict``) every answer is measured on the
+supply model ``siege run`` uses (:class:`SupplyDamage`: threats and truckers' refusal, escorts,
+commodities, stocks over the period), within the attacker's reach (``[interdiction] within``):
+
+- **Budget–damage curve** (:func:`supply_attacks`): for 1, 2, … k closures, a search on the targets'
+  own supply lanes, checked at every budget against the flow model's exact plan below.
+- **Protect first** (:func:`supply_defence`): a segment only if protecting it lowers the attacker's
+  best reply; otherwise one line saying why.
+- **Attacker's minimum cut** (exact, flow model): the cheapest set of segments whose closure isolates
+  the targets from their imports — a minimum cut with segment costs as capacities.
+
+The flow-model building blocks: :func:`attacker_min_cut`; :func:`best_attack` (Wood's maximum-flow
+interdiction MILP, solved by CBC through PuLP, up to ``milp_limit`` segments; greedy beyond) and
+:func:`best_defence` (securing one segment is exact: only a segment of the attacker's optimal plan can
+help), tested against enumeration on small graphs.
 """
 
 from __future__ import annotations
@@ -178,11 +183,6 @@ def best_attack(
         chosen = _greedy_attack(arrays, segments, supplies, towns, budget, immune)
     left = max_delivery(close_segments(arrays, segments, chosen), supplies, towns)
     return Attack(budget, chosen, round(float(left), 3), round(float(base - left), 3), method)
-
-
-def damage_curve(arrays, segments, supplies, towns, max_budget: int, **kwargs) -> list[Attack]:
-    """The best attack for every budget from 1 to ``max_budget``."""
-    return [best_attack(arrays, segments, supplies, towns, b, **kwargs) for b in range(1, max_budget + 1)]
 
 
 @dataclass(frozen=True)

@@ -134,11 +134,13 @@ def plan_relief(path: str | Path, config: ReliefConfig) -> ReliefResult:
         key = tuple(sorted(means, key=lambda m: m.words))
         if key not in outcomes:
             s = planned(key)[1] if key else scenario
-            outcomes[key] = _outcome(s, simulate(s, memo=memo), targets, population, config)
+            outcomes[key] = _outcome(s, simulate(s, memo=memo), targets, population, config, attacker)
         return outcomes[key]
 
+    roads = _Roads(scenario)  # the network's arrays and place names, made once for the whole plan
+    attacker = _Attacker(scenario, roads) if config.against_budget else None
     before = outcome(())
-    candidates = _candidates(scenario, baseline, targets, config)
+    candidates = _candidates(scenario, baseline, targets, config, roads)
     escorts = [m for m in candidates if m.kind == "escort"]
     convoys = [m for m in candidates if m.kind == "convoy"]
     n_e, n_c = min(config.escorts, len(escorts)), min(config.convoys, len(convoys))
@@ -208,49 +210,54 @@ def _below(frame, config: ReliefConfig):
     return frame[frame["served_fraction"] < config.keep_above]
 
 
-def _outcome(scenario, timeline, targets, population, config: ReliefConfig) -> Outcome:
+def _outcome(scenario, timeline, targets, population, config: ReliefConfig, attacker=None) -> Outcome:
     rows = _below(timeline.frame[timeline.frame["town"].isin(targets)], config)
     days = rows.groupby("town")["date"].nunique()
     per = {n: int(days.get(n, 0)) for n in targets}
-    if config.against_budget:
-        return _against_attacker(scenario, targets, population, config, per)
+    if attacker is not None:
+        return attacker.reply(scenario, targets, population, config, per)
     return Outcome(round(sum(per[n] * population[n] for n in targets), 1), per)
 
 
-def _against_attacker(scenario, targets, population, config: ReliefConfig, per) -> Outcome:
-    """The plan's damage after the attacker's best reply (its closures acting over the whole period)."""
-    from siege.analyses.criticality import Segments
-    from siege.analyses.interdiction import SupplyDamage, reachable, supply_attacks
-    from siege.scenario import degrade
-    from siege.solver.arrays import RoadArrays
+class _Attacker:
+    """The attacker a robust plan is scored against. A plan adds escorts and convoys, which degrade no
+    road, so the network's state, its segments, the attacker's reach and their names are the same for
+    every plan: made once."""
 
-    arrays = RoadArrays.from_graph(scenario.G).degraded(degrade(scenario.events, scenario.date))
-    segments = Segments.of(arrays)
-    measure = SupplyDamage(scenario, arrays, segments, targets)
-    reply = supply_attacks(measure, config.against_budget, allowed=reachable(scenario, arrays, segments))[-1]
-    if not reply.segments:
-        return Outcome(round(sum(per[n] * population[n] for n in targets), 1), per)
-    attacked = measure.variant(frozenset(reply.segments))
-    from siege.supply import simulate
+    def __init__(self, scenario, roads: _Roads) -> None:
+        from siege.analyses.criticality import Segments
+        from siege.analyses.interdiction import reachable
+        from siege.scenario import degrade
 
-    rows = _below(simulate(attacked, memo=measure.memo).frame, config)
-    days = rows[rows["town"].isin(targets)].groupby("town")["date"].nunique()
-    hit = {n: int(days.get(n, 0)) for n in targets}
-    from siege.analyses.isolation import edge_label, node_labels
-    from siege.places import gazetteer_for
+        self.arrays = roads.arrays.degraded(degrade(scenario.events, scenario.date))
+        self.segments = Segments.of(self.arrays)
+        self.allowed = reachable(scenario, self.arrays, self.segments)
+        self.roads = roads
 
-    labels = node_labels(scenario.G, gazetteer_for(scenario.G), scenario)
-    names = tuple(edge_label(scenario.G, arrays.keys[segments.edges[s][0]], labels) for s in reply.segments)
-    return Outcome(round(sum(hit[n] * population[n] for n in targets), 1), hit, names)
+    def reply(self, scenario, targets, population, config: ReliefConfig, per) -> Outcome:
+        """The plan's damage after the attacker's best reply (its closures acting over the whole period)."""
+        from siege.analyses.interdiction import SupplyDamage, supply_attacks
+        from siege.analyses.isolation import edge_label
+        from siege.supply import simulate
+
+        measure = SupplyDamage(scenario, self.arrays, self.segments, targets)
+        reply = supply_attacks(measure, config.against_budget, allowed=self.allowed)[-1]
+        if not reply.segments:
+            return Outcome(round(sum(per[n] * population[n] for n in targets), 1), per)
+        rows = _below(simulate(measure.variant(frozenset(reply.segments)), memo=measure.memo).frame, config)
+        days = rows[rows["town"].isin(targets)].groupby("town")["date"].nunique()
+        hit = {n: int(days.get(n, 0)) for n in targets}
+        G, keys = scenario.G, self.arrays.keys
+        names = tuple(edge_label(G, keys[self.segments.edges[s][0]], self.roads.labels) for s in reply.segments)
+        return Outcome(round(sum(hit[n] * population[n] for n in targets), 1), hit, names)
 
 
-def _candidates(scenario, baseline, targets: list[str], config: ReliefConfig) -> list[Means]:
+def _candidates(scenario, baseline, targets: list[str], config: ReliefConfig, roads: _Roads) -> list[Means]:
     """Escort windows on each target's lanes and a convoy for it, for each target short in the
     scenario, worst first."""
     frame = _below(baseline.frame[baseline.frame["town"].isin(targets)], config)
     if frame.empty:
         return []
-    roads = _Roads(scenario)
     worst = frame.groupby("town")["date"].nunique().sort_values(ascending=False)
     out: list[Means] = []
     per_convoy = config.fleet / config.convoys if config.convoys else 0.0
@@ -311,8 +318,8 @@ class _Roads:
 
         self.scenario = scenario
         self.arrays = RoadArrays.from_graph(scenario.G)
-        self.labels = node_labels(scenario.G, gazetteer_for(scenario.G), scenario)
         self.gazetteer = gazetteer_for(scenario.G)
+        self.labels = node_labels(scenario.G, self.gazetteer, scenario)
 
     def _inside(self, node: int) -> bool:
         import shapely

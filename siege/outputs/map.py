@@ -166,7 +166,7 @@ def touched_groups(result: RunResult, drawn: DrawnRoads) -> list[list[tuple[int,
     return list(out.values())
 
 
-def _summary_of_hidden(result: RunResult, groups) -> str:
+def summary_of_hidden(result: RunResult, groups) -> str:
     """In words, the minor roads a large network's map does not draw."""
     G = result.scenario.G
     total = {(min(u, v), max(u, v), k) for u, v, k in G.edges(keys=True)}
@@ -476,7 +476,7 @@ def map_data(
     s = result.scenario
     G = s.G
     drawn = drawn or drawn_roads(result)
-    hidden = _summary_of_hidden(result, drawn.groups)
+    hidden = summary_of_hidden(result, drawn.groups)
     roads = road_features(result, drawn, light=drawn.light)
     state = map_state(result, drawn, steps=steps, compare=compare, timeline=timeline)
     data: dict[str, Any] = {
@@ -538,7 +538,7 @@ def _airports(G, roads: list[dict]) -> list[dict[str, Any]]:
     return sorted(out.values(), key=lambda a: a["name"])
 
 
-def _json_for_script(data: Any) -> str:
+def json_for_script(data: Any) -> str:
     # no "<", ">" or "&" survive, so the data can never close the <script> element it sits in
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -610,7 +610,7 @@ def map_html(
     page = _stable_ids(_skeleton().get_root().render())
     pieces = {
         _PLACEHOLDER["css"]: _asset("siege-map.css"),
-        _PLACEHOLDER["data"]: _json_for_script(content),
+        _PLACEHOLDER["data"]: json_for_script(content),
         _PLACEHOLDER["js"]: _asset("siege-map.js") + ("\n" + _asset("siege-workbench.js") if workbench else ""),
     }
     for marker in pieces:

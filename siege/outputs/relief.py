@@ -9,15 +9,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
 from siege.analyses.relief import NOTE, ReliefResult
 from siege.io import write_folder
 from siege.outputs.map import segment_line, write_map
 from siege.outputs.text import md
-
-#: scenario fields that name files, read relative to the scenario's folder
-_PATH_SUFFIXES = (".geojson", ".json", ".gpkg", ".osm", ".pbf", ".xml", ".gz", ".bz2", ".graphml")
+from siege.scenario.model import scenario_toml_text
 
 
 def relief_dict(result: ReliefResult) -> dict[str, Any]:
@@ -35,59 +31,21 @@ def relief_dict(result: ReliefResult) -> dict[str, Any]:
         },
         "measure": result.measure,
         "method": result.method,
-        "plan": [{"kind": m.kind, "for": m.town, "words": m.words, "event": _plain(m.table())} for m in result.chosen],
+        "plan": [{"kind": m.kind, "for": m.town, "words": m.words, "event": m.table()} for m in result.chosen],
         "candidates": [m.words for m in result.candidates],
         "before": {"damage": result.before.score, "days": result.before.days, "attacker_reply": result.before.attack},
         "after": {"damage": result.after.score, "days": result.after.days, "attacker_reply": result.after.attack},
     }
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
-
-
 def plan_toml(result: ReliefResult, source: Path) -> str:
     """The planned scenario as TOML: the loaded one with the plan's events, its file paths made
     absolute (plan.toml lives in another folder), each planned event noted as planned."""
-    raw = _rebased(result.raw, source.parent)
     header = [
         f"# The relief plan of siege plan-relief for {source.name}: the scenario with the plan's events added",
         f'# (noted "{NOTE}"). Run it with: siege run plan.toml --out DIR',
     ]
-    return "\n".join(header) + "\n\n" + tomli_w.dumps(_toml_ready(raw))
-
-
-def _rebased(raw: dict[str, Any], base: Path) -> dict[str, Any]:
-    def fix(value: Any) -> Any:
-        if isinstance(value, str) and value != "mali" and value.lower().endswith(_PATH_SUFFIXES):
-            path = Path(value)
-            return value if path.is_absolute() else str((base / path).resolve())
-        return value
-
-    out = dict(raw)
-    for key in ("network", "admin"):
-        if key in out:
-            out[key] = fix(out[key])
-    if isinstance(out.get("interdiction"), dict) and "within" in out["interdiction"]:
-        out["interdiction"] = {**out["interdiction"], "within": fix(out["interdiction"]["within"])}
-    out["events"] = [
-        {**e, "polygon_file": fix(e["polygon_file"])} if isinstance(e, dict) and "polygon_file" in e else e
-        for e in out.get("events", [])
-    ]
-    return out
-
-
-def _toml_ready(value: Any) -> Any:
-    """TOML has no null: drop empty values; dates stay dates."""
-    if isinstance(value, dict):
-        return {k: _toml_ready(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_toml_ready(v) for v in value if v is not None]
-    return value
+    return "\n".join(header) + "\n\n" + scenario_toml_text(result.raw, source.parent)
 
 
 def plan_markdown(result: ReliefResult) -> str:
@@ -160,7 +118,7 @@ def write_relief(result: ReliefResult, source: str | Path, out: str | Path) -> P
     def write(stage: Path) -> None:
         (stage / "plan.toml").write_text(text, encoding="utf-8")
         (stage / "plan.md").write_text(plan_markdown(result), encoding="utf-8")
-        plan_json = json.dumps(relief_dict(result), indent=2, ensure_ascii=False)
+        plan_json = json.dumps(relief_dict(result), indent=2, ensure_ascii=False, default=str)  # dates as text
         (stage / "relief.json").write_text(plan_json, encoding="utf-8")
         G = result.planned.G
         escorts = [e for e in result.planned.events if e.kind == "escort" and e.note == NOTE]

@@ -161,6 +161,41 @@ class Scenario:
         return [e for e in self.events if e.active_on(day)]
 
 
+def scenario_toml_text(raw: Mapping[str, Any], base: Path) -> str:
+    """A scenario table as TOML text to be written in another folder than ``base`` (the folder its
+    paths are relative to): the files it names (``network``, ``admin``, an event's ``polygon_file``,
+    an ``[interdiction] within`` polygon) made absolute, empty values dropped (TOML has no null)."""
+    import tomli_w
+
+    def absolute(value: Any) -> Any:
+        if not isinstance(value, str) or Path(value).is_absolute():
+            return value
+        return str((base / value).resolve())
+
+    out = dict(raw)
+    if "network" in out and out["network"] != "mali":
+        out["network"] = absolute(out["network"])
+    if "admin" in out:
+        out["admin"] = absolute(out["admin"])
+    within = out.get("interdiction", {}).get("within") if isinstance(out.get("interdiction"), Mapping) else None
+    if isinstance(within, str) and within.lower().endswith((".geojson", ".json", ".gpkg")):
+        out["interdiction"] = {**out["interdiction"], "within": absolute(within)}
+    out["events"] = [
+        {**e, "polygon_file": absolute(e["polygon_file"])} if isinstance(e, Mapping) and "polygon_file" in e else e
+        for e in out.get("events", [])
+    ]
+    return tomli_w.dumps(_toml_ready(out))
+
+
+def _toml_ready(value: Any) -> Any:
+    """TOML has no null: drop empty values; dates stay dates."""
+    if isinstance(value, Mapping):
+        return {k: _toml_ready(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_toml_ready(v) for v in value if v is not None]
+    return value
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file with one-line errors."""
     if not path.exists():
