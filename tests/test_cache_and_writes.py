@@ -89,6 +89,57 @@ def _plain_options() -> dict:
     }
 
 
+def _same_graph(G, H) -> None:
+    """G and H hold the same nodes, edges, attributes (with their types) and geometries, and iterate
+    successors and predecessors in the same order."""
+    assert list(G.nodes(data=True)) == list(H.nodes(data=True))
+    assert [list(G.pred[n]) for n in G] == [list(H.pred[n]) for n in H]
+    eg, eh = list(G.edges(keys=True, data=True)), list(H.edges(keys=True, data=True))
+    assert [e[:3] for e in eg] == [e[:3] for e in eh]
+    for (*_, a), (*_, b) in zip(eg, eh, strict=True):
+        a, b = dict(a), dict(b)
+        assert a.pop("geometry").equals_exact(b.pop("geometry"), 0)
+        assert a == b and {k: type(x) for k, x in a.items()} == {k: type(x) for k, x in b.items()}
+    assert {k: x for k, x in G.graph.items() if k != "created_date"} == {
+        k: x for k, x in H.graph.items() if k != "created_date"
+    }
+
+
+@pytest.mark.parametrize("name", ["tiny.osm", "modes.osm", "depot.osm", "corridors.osm", "mali"])
+def test_a_cached_network_is_the_network_built(tmp_path, cache_folder, monkeypatch, name):
+    source = name if name == "mali" else tmp_path / name
+    if name != "mali":
+        shutil.copy(DATA / name, source)
+    built = load_network(source)
+    assert _entries(cache_folder)
+    cached = load_network(source)
+    monkeypatch.setenv("SIEGE_CACHE_DIR", "off")
+    _same_graph(cached, load_network(source))
+    _same_graph(cached, built)
+
+
+def test_the_cache_keeps_every_kind_of_attribute(cache_folder):
+    import networkx as nx
+    from shapely.geometry import LineString, Point
+
+    G = nx.MultiDiGraph(crs="epsg:4326", note="a graph")
+    G.add_node(7, x=1.0, y=2.0, name="Kati", population=41_000)
+    G.add_node(3, x=1.5, y=2.5)  # no name: an absent attribute, not an empty one
+    G.add_node(2**40, x=0.5, y=2.0, name="Neguela", population=None)
+    line = LineString([(1, 2), (1.5, 2.5)])
+    G.add_edge(7, 3, 0, geometry=line, length=12, ref=["RN3", "RN1"], osmid=[1, 2], oneway=True, tags={"a": 1})
+    G.add_edge(7, 3, 1, geometry=line, length=12.5, ref=["RN3", "RN1"], osmid=3, oneway=False, big=2**70)
+    G.add_edge(3, 7, 0, geometry=line.reverse(), length=12.5, ref="RN3", osmid=4, oneway=False)
+    G.add_edge(2**40, 7, 0, geometry=Point(0.5, 2.0), length=0.0, oneway=False)  # not a line: stored as WKB
+    cache.save("k", G)
+    H = cache.load("k")
+    _same_graph(H, G)
+    assert H.edges[7, 3, 1]["big"] == 2**70
+    # a list read back belongs to its edge alone: editing one edge's refs edits no other's
+    H.edges[7, 3, 0]["ref"].append("RN4")
+    assert H.edges[7, 3, 1]["ref"] == ["RN3", "RN1"]
+
+
 @pytest.mark.parametrize("damage", ["compression-bit", "truncated", "garbage"])
 def test_a_damaged_cache_file_is_rebuilt_with_one_line(tmp_path, cache_folder, capsys, damage):
     net = tmp_path / "kati.osm"

@@ -7,8 +7,9 @@ file path and loading options. Each entry records what it was built from — the
 network file's content, the options and siege's cache format — and a load checks all three against
 the file as it is now: an edited file (even one whose size and modification time were kept), a
 cache file copied in from another network, or other options give a rebuild, never a wrong graph.
-The format holds data only — JSON for attributes, well-known binary for geometries, numbers in a
-NumPy archive read without pickle — so a cache file can never run code; a damaged, unreadable or
+The format holds data only — attributes column by column (numbers and booleans as NumPy arrays,
+other values as codes into their distinct JSON texts), line geometries as one coordinate array with
+offsets, all read without pickle — so a cache file can never run code; a damaged, unreadable or
 mismatched one is ignored and rebuilt, with one line on stderr saying so.
 
 The folder is capped (``SIEGE_CACHE_MAX_MB``, default :data:`siege.settings.CACHE_MAX_MB`): after a save, the
@@ -21,8 +22,8 @@ see the README for its cost on the national benchmark extract).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
-import io
 import json
 import os
 import sys
@@ -38,7 +39,7 @@ from siege import settings
 from siege.io import atomic_path
 
 #: bump when the stored graph's schema changes: older cache files are then ignored
-FORMAT = 2
+FORMAT = 3
 
 
 def cache_dir() -> Path | None:
@@ -114,15 +115,15 @@ def load(key: str, source: dict[str, Any] | None = None, *, where: str = "networ
     if not file.is_file():
         return None
     try:
-        with zipfile.ZipFile(file) as z:
+        with _no_gc(), zipfile.ZipFile(file) as z:
             meta = json.loads(z.read("meta.json"))
+            if meta.get("format") != FORMAT:
+                _say(where, file, "has another format")
+                return None
             if source is not None and meta.get("built_from") != source:
                 _say(where, file, "was built from other data, options or siege version")
                 return None
-            arrays = np.load(io.BytesIO(z.read("arrays.npz")), allow_pickle=False)
-            nodes = json.loads(z.read("nodes.json"))
-            edges = json.loads(z.read("edges.json"))
-        G = _graph(meta, arrays, nodes, edges)
+            G = _graph(meta, _Arrays(z))
         with contextlib.suppress(OSError):
             os.utime(file)  # used now: the cap removes entries used longest ago first
         return G
@@ -135,20 +136,162 @@ def _say(where: str, file: Path, what: str) -> None:
     print(f"siege: note: the cached network for {where} ({file.name}) {what}; rebuilding it", file=sys.stderr)
 
 
-def _graph(meta: dict, arrays, nodes: list, edges: list) -> nx.MultiDiGraph:
+@contextlib.contextmanager
+def _no_gc():
+    """Python's cycle collector off while hundreds of thousands of dicts are made: none of them can
+    form a cycle, and the collector's passes over them were half of a national load's time."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+class _Arrays:
+    """The entry's NumPy arrays, one ``.npy`` member each, read without pickle."""
+
+    def __init__(self, z: zipfile.ZipFile) -> None:
+        self.z = z
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        with self.z.open(f"{name}.npy") as f:
+            return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _graph(meta: dict, arrays: _Arrays) -> nx.MultiDiGraph:
     G = nx.MultiDiGraph(**meta["graph"])
-    ids, x, y = arrays["node_id"], arrays["x"], arrays["y"]
-    G.add_nodes_from(
-        (n, {"x": xi, "y": yi, **attrs})
-        for n, xi, yi, attrs in zip(ids.tolist(), x.tolist(), y.tolist(), nodes, strict=True)
-    )
-    chunks = np.split(arrays["wkb"], arrays["wkb_end"][:-1]) if len(edges) else []
-    geoms = shapely.from_wkb(np.array([c.tobytes() for c in chunks], dtype=object)) if len(edges) else []
+    ids = arrays["node_id"].tolist()
+    node_attrs = _rows(len(ids), meta["node_columns"], arrays, "n")
     u, v, k = arrays["u"].tolist(), arrays["v"].tolist(), arrays["k"].tolist()
-    G.add_edges_from(
-        (a, b, c, {**attrs, "geometry": g}) for a, b, c, attrs, g in zip(u, v, k, edges, geoms, strict=True)
-    )
+    edge_attrs = _rows(len(u), meta["edge_columns"], arrays, "e")
+    if meta["geometry"] == "linestrings":
+        geoms = shapely.from_ragged_array(
+            shapely.GeometryType.LINESTRING, arrays["coords"], (arrays["line_offsets"],)
+        ).tolist()
+    else:
+        wkb, ends = arrays["wkb"], arrays["wkb_end"].tolist()
+        starts = [0, *ends[:-1]]
+        geoms = shapely.from_wkb(
+            np.array([wkb[a:b].tobytes() for a, b in zip(starts, ends, strict=True)], dtype=object)
+        ).tolist()
+    # The adjacency is filled in directly (networkx's own dict-of-dicts layout, in the order the saved
+    # graph iterated its edges): add_edge's checks and views cost more than the whole rest of a load.
+    node, succ, pred = G._node, G._succ, G._pred
+    for n, attrs in zip(ids, node_attrs, strict=True):
+        node[n] = attrs
+        succ[n] = {}
+        pred[n] = {}
+    for a, b, c, attrs, g in zip(u, v, k, edge_attrs, geoms, strict=True):
+        attrs["geometry"] = g
+        keys = succ[a].get(b)
+        if keys is None:
+            keys = succ[a][b] = {}
+        keys[c] = attrs
+    # each node's predecessors in the saved graph's order, so a cached graph iterates as the built one did
+    for i in arrays["pred_order"].tolist():
+        a, b = u[i], v[i]
+        pred[b][a] = succ[a][b]
+    if sum(map(len, pred.values())) != sum(map(len, succ.values())):
+        raise ValueError("the predecessors stored do not match the edges")
     return G
+
+
+#: stands for "this row has no such attribute" while rows are assembled
+_ABSENT = object()
+
+_SCALARS = (str, int, float, bool, type(None))
+
+#: a column of numbers with at most this share of distinct values is stored as codes, so rows share
+#: one number object (a road class's speed and capacity) instead of holding one each
+_SHARED_NUMBERS = 0.25
+
+
+def _copier(value: Any):
+    """``None`` for a value every row may share (immutable), else how a row makes its own copy."""
+    if value is _ABSENT or isinstance(value, _SCALARS):
+        return None
+    if isinstance(value, list) and all(isinstance(x, _SCALARS) for x in value):
+        return lambda _text, shared: list(shared)  # a ref list: its own list, the names shared
+    return lambda text, _shared: json.loads(text)
+
+
+def _rows(count: int, columns: list[dict], arrays: _Arrays, prefix: str) -> list[dict]:
+    """One attribute dict per row from the stored columns (see :func:`_columns`)."""
+    names, values, gaps = [], [], []
+    for i, column in enumerate(columns):
+        name, kind = column["name"], column["kind"]
+        if kind == "json":
+            codes = arrays[f"{prefix}{i}"].tolist()
+            texts = column["values"]
+            shared = [*(json.loads(t) for t in texts), _ABSENT]
+            # immutable values: one object serves every row that holds it; lists and dicts: each row its
+            # own copy, so editing one edge's never edits another's
+            copy = [_copier(value) for value in shared]
+            col = [shared[c] if copy[c] is None else copy[c](texts[c], shared[c]) for c in codes]
+        else:
+            col = arrays[f"{prefix}{i}"].tolist()
+            if "absent" in column:
+                for r in arrays[f"{prefix}{i}_absent"].tolist():
+                    col[r] = _ABSENT
+        if len(col) != count:
+            raise ValueError(f"column {name!r} has {len(col)} rows, not {count}")
+        names.append(name)
+        values.append(col)
+        if "absent" in column:
+            gaps.append((name, col))
+    rows = (
+        [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+        if names
+        else [{} for _ in range(count)]
+    )
+    for name, col in gaps:
+        for r, value in enumerate(col):
+            if value is _ABSENT:
+                del rows[r][name]
+    return rows
+
+
+def _columns(dicts: list[dict], prefix: str, out: dict[str, np.ndarray]) -> list[dict]:
+    """Store the rows' attributes column by column in ``out``: booleans and numbers of many values as arrays, anything
+    else as codes into its distinct JSON texts (a road class or a ref is stored once, not per edge)."""
+    names: dict[str, None] = {}
+    for d in dicts:
+        names.update(dict.fromkeys(d))
+    columns = []
+    for i, name in enumerate(names):
+        col = [_plain(d[name]) if name in d else _ABSENT for d in dicts]
+        absent = [r for r, value in enumerate(col) if value is _ABSENT]
+        present = [value for value in col if value is not _ABSENT]
+        column: dict[str, Any] = {"name": name}
+        for kind, python, dtype, fill in (
+            ("float", float, np.float64, 0.0),
+            ("int", int, np.int64, 0),
+            ("bool", bool, np.bool_, False),
+        ):
+            if present and all(type(value) is python for value in present):
+                if kind != "bool" and len(set(present)) <= _SHARED_NUMBERS * len(present):
+                    break  # few distinct numbers: codes below
+                try:
+                    out[f"{prefix}{i}"] = np.array([fill if value is _ABSENT else value for value in col], dtype=dtype)
+                except OverflowError:  # an int beyond int64: stored as JSON below
+                    continue
+                column["kind"] = kind
+                break
+        if "kind" not in column:
+            texts: dict[str, int] = {}
+            codes = [
+                -1 if value is _ABSENT else texts.setdefault(json.dumps(value, ensure_ascii=False), len(texts))
+                for value in col
+            ]
+            out[f"{prefix}{i}"] = np.array(codes, dtype=np.int32)
+            column.update(kind="json", values=list(texts))
+        if absent:
+            out[f"{prefix}{i}_absent"] = np.array(absent, dtype=np.int64)
+            column["absent"] = True
+        columns.append(column)
+    return columns
 
 
 def save(key: str, G: nx.MultiDiGraph, source: dict[str, Any] | None = None) -> None:
@@ -159,30 +302,40 @@ def save(key: str, G: nx.MultiDiGraph, source: dict[str, Any] | None = None) -> 
         return
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        node_ids = list(G.nodes)
-        nodes = [{a: _plain(b) for a, b in d.items() if a not in ("x", "y")} for _, d in G.nodes(data=True)]
-        keys = list(G.edges(keys=True, data=True))
-        edges = [{a: _plain(b) for a, b in d.items() if a != "geometry"} for *_, d in keys]
-        wkb = [shapely.to_wkb(d["geometry"]) for *_, d in keys]
-        buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            node_id=np.array(node_ids, dtype=np.int64),
-            x=np.array([G.nodes[n]["x"] for n in node_ids], dtype=float),
-            y=np.array([G.nodes[n]["y"] for n in node_ids], dtype=float),
-            u=np.array([e[0] for e in keys], dtype=np.int64),
-            v=np.array([e[1] for e in keys], dtype=np.int64),
-            k=np.array([e[2] for e in keys], dtype=np.int64),
-            wkb=np.frombuffer(b"".join(wkb), dtype=np.uint8),
-            wkb_end=np.cumsum([len(b) for b in wkb], dtype=np.int64),
-        )
-        graph = {a: _plain(b) for a, b in G.graph.items()}
+        arrays: dict[str, np.ndarray] = {"node_id": np.array(list(G.nodes), dtype=np.int64)}
+        node_columns = _columns([d for _, d in G.nodes(data=True)], "n", arrays)
+        edges = list(G.edges(keys=True, data=True))
+        arrays["u"] = np.array([e[0] for e in edges], dtype=np.int64)
+        arrays["v"] = np.array([e[1] for e in edges], dtype=np.int64)
+        arrays["k"] = np.array([e[2] for e in edges], dtype=np.int64)
+        first = {}
+        for i, (a, b, *_) in enumerate(edges):
+            first.setdefault((a, b), i)
+        arrays["pred_order"] = np.array([first[a, b] for b in G for a in G.pred[b]], dtype=np.int64)
+        edge_columns = _columns([{a: b for a, b in d.items() if a != "geometry"} for *_, d in edges], "e", arrays)
+        geoms = np.array([d["geometry"] for *_, d in edges], dtype=object)
+        if len(geoms) and (shapely.get_type_id(geoms) == shapely.GeometryType.LINESTRING).all():
+            _, coords, (offsets,) = shapely.to_ragged_array(geoms)
+            arrays["coords"], arrays["line_offsets"], geometry = coords, offsets, "linestrings"
+        else:
+            wkb = [shapely.to_wkb(g) for g in geoms]
+            arrays["wkb"] = np.frombuffer(b"".join(wkb), dtype=np.uint8)
+            arrays["wkb_end"] = np.cumsum([len(b) for b in wkb], dtype=np.int64)
+            geometry = "wkb"
+        meta = {
+            "format": FORMAT,
+            "graph": {a: _plain(b) for a, b in G.graph.items()},
+            "built_from": source,
+            "node_columns": node_columns,
+            "edge_columns": edge_columns,
+            "geometry": geometry,
+        }
         entry = folder / f"{key}.siege-graph.zip"
         with atomic_path(entry) as tmp, zipfile.ZipFile(tmp, "w") as z:
-            z.writestr("meta.json", json.dumps({"format": FORMAT, "graph": graph, "built_from": source}))
-            z.writestr("arrays.npz", buffer.getvalue())
-            z.writestr("nodes.json", json.dumps(nodes, ensure_ascii=False))
-            z.writestr("edges.json", json.dumps(edges, ensure_ascii=False))
+            z.writestr("meta.json", json.dumps(meta, ensure_ascii=False))
+            for name, array in arrays.items():
+                with z.open(f"{name}.npy", "w", force_zip64=True) as f:
+                    np.lib.format.write_array(f, np.ascontiguousarray(array), allow_pickle=False)
         prune(folder, keep=entry)
     except (OSError, TypeError, ValueError):
         return
