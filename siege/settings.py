@@ -93,6 +93,26 @@ OSM_XML_SUFFIXES: tuple[str, ...] = (".osm", ".osm.gz", ".osm.bz2", ".xml")
 #: entry is a few hundred MB, so 2 GB keeps several networks and never fills a laptop's disk
 CACHE_MAX_MB: float = 2048.0
 
+#: osmnx's default ``settings.useful_tags_way`` (osmnx 2): the way tags its XML path keeps, which the
+#: PBF builder keeps too without importing osmnx (tests/test_pbf_and_download.py checks it is osmnx's)
+OSMNX_WAY_TAGS: tuple[str, ...] = (
+    "access",
+    "area",
+    "bridge",
+    "est_width",
+    "highway",
+    "junction",
+    "landuse",
+    "lanes",
+    "maxspeed",
+    "name",
+    "oneway",
+    "ref",
+    "service",
+    "tunnel",
+    "width",
+)
+
 #: OSM way tags kept as edge attributes in addition to osmnx's defaults (the mode tags: a ferry route,
 #: a navigable waterway, the bundled network's own ``siege:mode`` and airport payload).
 EXTRA_WAY_TAGS: tuple[str, ...] = (

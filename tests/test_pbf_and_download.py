@@ -131,3 +131,48 @@ def test_pbf_gives_the_ferry_the_river_and_the_airports(tmp_path):
     assert set(kms(G)) == {"road", "ferry", "river", "air"}
     assert G.graph["river_ports"] == 2
     assert {a for _, a in G.nodes(data="airport") if a} == {"Mopti Ambodédjo", "Tombouctou"}
+
+
+def test_siege_measures_great_circles_as_osmnx_does_to_the_bit():
+    import numpy as np
+
+    from siege.network.geometry import great_circle_m
+
+    rng = np.random.default_rng(7)
+    lat1, lat2 = rng.uniform(-89, 89, 1000), rng.uniform(-89, 89, 1000)
+    lon1, lon2 = rng.uniform(-180, 180, 1000), rng.uniform(-180, 180, 1000)
+    assert np.array_equal(great_circle_m(lat1, lon1, lat2, lon2), ox.distance.great_circle(lat1, lon1, lat2, lon2))
+    assert great_circle_m(12.65, -8.0, 14.5, -4.2) == ox.distance.great_circle(12.65, -8.0, 14.5, -4.2)
+    assert great_circle_m(0.0, 0.0, 0.0, 180.0) == ox.distance.great_circle(0.0, 0.0, 0.0, 180.0)  # antipodes
+
+
+def test_the_pbf_builder_keeps_the_way_tags_osmnx_keeps():
+    from siege import settings
+
+    # osmnx's own default, read from a fresh process (a test or session may have changed the live one)
+    out = run_cli_python("import osmnx as ox, json; print(json.dumps(ox.settings.useful_tags_way))")
+    assert tuple(json.loads(out)) == settings.OSMNX_WAY_TAGS
+
+
+def test_a_pbf_loads_without_importing_osmnx(tmp_path):
+    # osmnx (and the scikit-learn and scipy.stats it imports) costs seconds: the PBF path does not need it
+    pbf = make_pbf(tmp_path / "tiny.osm.pbf")
+    out = run_cli_python(
+        "import sys; from siege.network.source import load_network; "
+        f"G = load_network({str(pbf)!r}); print(G.number_of_edges(), 'osmnx' in sys.modules)",
+        env={"SIEGE_CACHE_DIR": "off"},
+    )
+    edges, imported = out.split()
+    assert int(edges) > 0 and imported == "False"
+
+
+def run_cli_python(code: str, env: dict | None = None) -> str:
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()

@@ -148,11 +148,9 @@ def add_siege_attributes(
 
     ``ref`` becomes a list, ``surface_class``, ``speed_kph`` (class × surface table, lowered to
     the way's ``maxspeed`` and never above :data:`~siege.settings.TRUCK_MAX_SPEED_KPH`),
-    ``travel_time`` (seconds, via osmnx) and ``capacity`` (trucks/day). Edges need ``length``
+    ``travel_time`` (seconds, as osmnx's ``add_edge_travel_times``) and ``capacity`` (trucks/day). Edges need ``length``
     (see :func:`siege.network.validate.check_graph`, which also gives them a ``geometry``).
     """
-    import osmnx as ox  # heavy to import: only where it is used
-
     speeds = speeds or settings.SPEED_KPH
     capacities = capacities or settings.CAPACITY_TRUCKS_PER_DAY
     for _, _, data in G.edges(data=True):
@@ -180,8 +178,11 @@ def add_siege_attributes(
             data["capacity"] = data.get("payload_t", modes.AIR_PAYLOAD_T_PER_DAY["other"]) / (
                 modes.TONNES_PER_TRUCK_EQUIVALENT
             )
-    G = ox.routing.add_edge_travel_times(G)
-    for _, _, data in G.edges(data=True):
+        # osmnx's add_edge_travel_times, the same float operations, without a GeoDataFrame of the edges
+        length = data["length"]
+        if length is None or speed != speed or length != length:
+            raise ValueError("Edge 'length' and 'speed_kph' values must be non-null.")
+        data["travel_time"] = (length / 1000) / (speed / (60 * 60))
         _mode_time(data)
     return G
 

@@ -30,6 +30,7 @@ from xml.sax.saxutils import quoteattr
 from siege import settings
 from siege.errors import SiegeInputError
 from siege.io import atomic_path
+from siege.network.geometry import great_circle_m
 from siege.places import Gazetteer, read_gazetteer
 
 #: Road length / straight-line length for legs without any published distance. Published legs of
@@ -175,10 +176,8 @@ def read_airports(path: Path) -> list[AirportRow]:
 
 
 def _straight_km(gaz: Gazetteer, a: str, b: str) -> float:
-    import osmnx as ox  # heavy to import: only where it is used
-
     pa, pb = gaz.get(a), gaz.get(b)
-    return float(ox.distance.great_circle(pa.lat, pa.lon, pb.lat, pb.lon)) / 1000.0
+    return float(great_circle_m(pa.lat, pa.lon, pb.lat, pb.lon)) / 1000.0
 
 
 #: River length / straight-line length for a reach no published total covers (none on the bundled
@@ -320,8 +319,6 @@ def build_osm_xml(directory: Path | None = None) -> tuple[str, list[CalibratedLe
 def _air_ways(airports: list[AirportRow], gaz: Gazetteer, node_of: dict[str, int], directory: Path, *, first_id: int):
     """Air legs: every airport to each hub (both ways on one way), at the towns' nodes; the payload of
     a leg is the smaller of its airports'."""
-    import osmnx as ox  # heavy to import: only where it is used
-
     for ap in airports:
         if ap.town not in node_of:
             raise SiegeInputError(f"{directory / 'airports.csv'}", f"airport town {ap.town!r} is not on the network")
@@ -334,7 +331,7 @@ def _air_ways(airports: list[AirportRow], gaz: Gazetteer, node_of: dict[str, int
                 continue
             seen.add(pair)
             a, b = gaz.get(hub.town), gaz.get(ap.town)
-            km = float(ox.distance.great_circle(a.lat, a.lon, b.lat, b.lon)) / 1000.0
+            km = float(great_circle_m(a.lat, a.lon, b.lat, b.lon)) / 1000.0
             tags = {
                 "aeroway": "air_leg",
                 "siege:mode": "air",

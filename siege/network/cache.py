@@ -115,7 +115,7 @@ def load(key: str, source: dict[str, Any] | None = None, *, where: str = "networ
     if not file.is_file():
         return None
     try:
-        with _no_gc(), zipfile.ZipFile(file) as z:
+        with collector_paused(), zipfile.ZipFile(file) as z:
             meta = json.loads(z.read("meta.json"))
             if meta.get("format") != FORMAT:
                 _say(where, file, "has another format")
@@ -137,9 +137,10 @@ def _say(where: str, file: Path, what: str) -> None:
 
 
 @contextlib.contextmanager
-def _no_gc():
-    """Python's cycle collector off while hundreds of thousands of dicts are made: none of them can
-    form a cycle, and the collector's passes over them were half of a national load's time."""
+def collector_paused():
+    """Python's cycle collector off while a graph's hundreds of thousands of dicts are made: they form
+    no cycles to collect, and the collector's passes over them were half of a national load's time
+    (it is switched back on after)."""
     was_on = gc.isenabled()
     gc.disable()
     try:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
-import osmnx as ox
 
 from siege.errors import SiegeInputError
+from siege.network.geometry import great_circle_m
 from siege.network.modes import ROAD_MODES
 from siege.places import Gazetteer, snap_places
 
@@ -95,7 +95,7 @@ def check_published_distances(
                 quality=row["quality"],
                 via=via,
                 network_km=round(km, 1),
-                straight_km=round(float(ox.distance.great_circle(pa.lat, pa.lon, pb.lat, pb.lon)) / 1000.0, 1),
+                straight_km=round(float(great_circle_m(pa.lat, pa.lon, pb.lat, pb.lon)) / 1000.0, 1),
                 source=row["source"].split(" | ")[0],
             )
         )

@@ -31,6 +31,8 @@ import networkx as nx
 import numpy as np
 from shapely.geometry import LineString
 
+from siege.network.geometry import great_circle_m
+
 #: the modes of an edge
 MODES: tuple[str, ...] = ("road", "ferry", "river", "air")
 #: modes a truck's load moves by (supply lanes): everything but air
@@ -126,8 +128,6 @@ class Airport:
 def link_ports(G: nx.MultiDiGraph, *, max_km: float = PORT_LINK_KM) -> int:
     """Join every town on the roads within ``max_km`` of a river edge's node to the nearest such
     node, both ways, by a port link of mode river (in place). Returns how many towns got a port."""
-    import osmnx as ox  # heavy to import: only where it is used
-
     river_nodes = sorted({n for u, v, m in G.edges(data="mode") if m == "river" for n in (u, v)})
     road_nodes = {n for u, v, m in G.edges(data="mode") if m in ROAD_MODES for n in (u, v)}
     towns = [n for n, d in G.nodes(data=True) if d.get("place") and n in road_nodes and n not in river_nodes]
@@ -138,7 +138,7 @@ def link_ports(G: nx.MultiDiGraph, *, max_km: float = PORT_LINK_KM) -> int:
     linked = 0
     for t in towns:
         x, y = G.nodes[t]["x"], G.nodes[t]["y"]
-        km = ox.distance.great_circle(y, x, ry, rx) / 1000.0
+        km = great_circle_m(y, x, ry, rx) / 1000.0
         i = int(np.argmin(km))
         if km[i] > max_km:
             continue
@@ -164,8 +164,6 @@ def add_air_legs(G: nx.MultiDiGraph, airports: Iterable[Airport], *, max_snap_km
     """Air legs between ``airports`` (in place): each airport is snapped to the nearest road node
     within ``max_snap_km``; every airport gets a leg to each hub, both ways. Returns the names of the
     airports left out (no road node near them)."""
-    import osmnx as ox  # heavy to import: only where it is used
-
     road = sorted({n for u, v, m in G.edges(data="mode") if m in ROAD_MODES or m is None for n in (u, v)})
     xs = np.array([G.nodes[n]["x"] for n in road])
     ys = np.array([G.nodes[n]["y"] for n in road])
@@ -174,7 +172,7 @@ def add_air_legs(G: nx.MultiDiGraph, airports: Iterable[Airport], *, max_snap_km
     for ap in airports:
         if not len(road):
             break
-        km = ox.distance.great_circle(ap.lat, ap.lon, ys, xs) / 1000.0
+        km = great_circle_m(ap.lat, ap.lon, ys, xs) / 1000.0
         i = int(np.argmin(km))
         if km[i] > max_snap_km:
             left_out.append(ap.name)
@@ -190,7 +188,7 @@ def add_air_legs(G: nx.MultiDiGraph, airports: Iterable[Airport], *, max_snap_km
                 continue
             done.add(frozenset((n, h)))
             payload = min(ap.payload_t_per_day, hub.payload_t_per_day)
-            km = float(ox.distance.great_circle(G.nodes[n]["y"], G.nodes[n]["x"], G.nodes[h]["y"], G.nodes[h]["x"]))
+            km = float(great_circle_m(G.nodes[n]["y"], G.nodes[n]["x"], G.nodes[h]["y"], G.nodes[h]["x"]))
             for a, b in ((h, n), (n, h)):
                 line = LineString([(G.nodes[a]["x"], G.nodes[a]["y"]), (G.nodes[b]["x"], G.nodes[b]["y"])])
                 G.add_edge(

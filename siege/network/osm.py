@@ -10,25 +10,26 @@ import json
 import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 from xml.sax import SAXParseException
 
 import networkx as nx
-import osmnx as ox
 
 from siege import settings
 from siege.errors import SiegeInputError
 from siege.io import atomic_path
 from siege.network import modes
 from siege.network.attributes import Table, add_siege_attributes, highway_values, keep_road_classes, parse_ref
+from siege.network.extras import OsmExtras
 from siege.network.validate import check_graph, osm_root
 
 
 @contextlib.contextmanager
 def osm_tags() -> Iterator[None]:
     """Let osmnx keep the extra OSM tags siege needs (``surface``; ``place`` and ``name`` on nodes)."""
+    import osmnx as ox  # heavy to import (seconds): only where it is used
+
     saved = (ox.settings.useful_tags_way, ox.settings.useful_tags_node)
     ox.settings.useful_tags_way = list(dict.fromkeys([*saved[0], *settings.EXTRA_WAY_TAGS]))
     ox.settings.useful_tags_node = list(dict.fromkeys([*saved[1], *settings.EXTRA_NODE_TAGS]))
@@ -80,7 +81,7 @@ def finish_graph(
     """
     road_classes = tuple(road_classes)
     extras = extras or OsmExtras()
-    for _, _, data in G.edges(data=True):
+    for _, _, data in G.edges(data=True) if extras.relation_refs else ():
         osmids = data.get("osmid")
         osmids = osmids if isinstance(osmids, list) else [osmids]
         added = [r for w in osmids if isinstance(w, int) for r in extras.relation_refs.get(w, ())]
@@ -97,6 +98,8 @@ def finish_graph(
             where, f"truncated OSM data: ways refer to {len(missing)} missing node(s), e.g. node {missing[0]}"
         )
     if not simplified:  # the PBF builder cuts ways at graph nodes itself
+        import osmnx as ox  # heavy to import (seconds): only the XML path simplifies
+
         G = ox.simplify_graph(
             G, node_attrs_include=["place"], edge_attrs_differ=["highway", "ref", "route", "waterway", "siege:mode"]
         )
@@ -106,12 +109,13 @@ def finish_graph(
         km = d.pop("siege:road_km", None)
         if km is not None:
             d["length"] = sum(float(k) for k in km) * 1000 if isinstance(km, list) else float(km) * 1000
-    for _, _, d in G.edges(data=True):
         d["mode"] = modes.edge_mode(d)
     ports = modes.link_ports(G)
     left_out = modes.add_air_legs(G, extras.airports, max_snap_km=settings.MAX_SNAP_KM) if extras.airports else []
     if largest_component:
-        G = ox.truncate.largest_component(G, strongly=True)
+        from osmnx.truncate import largest_component
+
+        G = largest_component(G, strongly=True)
     G = add_siege_attributes(check_graph(G, where), speeds=speeds, capacities=capacities)
     for u, v, m in G.edges(data="mode"):
         if m == "air":  # an air leg's ends are airports (the bundled network's are its towns)
@@ -176,22 +180,9 @@ def _same_shape(a: list, b: list) -> bool:
     return a == b
 
 
-@dataclass
-class OsmExtras:
-    """What an extract holds besides its road ways, read with pyosmium."""
-
-    relation_refs: dict[int, list[str]] = field(default_factory=dict)  # way id -> refs of its road routes
-    places: list[dict] = field(default_factory=list)  # place nodes: name, names, kind, population, capital, lat, lon
-    airports: list[modes.Airport] = field(default_factory=list)  # aeroway=aerodrome nodes and areas
-    dropped_refs: int = 0  # node references of ways that point outside a clipped extract
-
-
-#: ``place`` values that name a town a scenario can use
-PLACE_KINDS = ("city", "town", "village")
-
-
 def read_extras(path: Path, where: str, *, expected: str = "OSM data") -> OsmExtras:
-    """Road route relations' refs by member way, and the place nodes of an OSM file (XML or PBF)."""
+    """Road route relations' refs by member way, the place nodes and the aerodromes of an OSM file
+    (XML, or a PBF the one-pass builder cannot read), in passes of their own."""
     import osmium
 
     extras = OsmExtras()
@@ -200,68 +191,17 @@ def read_extras(path: Path, where: str, *, expected: str = "OSM data") -> OsmExt
             osmium.filter.TagFilter(("type", "route"))
         )
         for rel in relations:
-            if rel.tags.get("route") != "road" or not rel.tags.get("ref"):
-                continue
-            refs = parse_ref(rel.tags.get("ref"))
-            for member in rel.members:
-                if member.type == "w":
-                    have = extras.relation_refs.setdefault(member.ref, [])
-                    have.extend(r for r in refs if r not in have)
-        extras.airports = _aerodromes(path)
-        for node in osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(osmium.filter.KeyFilter("place")):
-            tags = node.tags
-            if tags.get("place") not in PLACE_KINDS or not tags.get("name") or not node.location.valid():
-                continue
-            extras.places.append(
-                {
-                    "name": tags.get("name"),
-                    "alt_names": [n for n in (tags.get("name:fr"), tags.get("name:en")) if n],
-                    "kind": tags.get("place"),
-                    "population": tags.get("population"),
-                    "capital": tags.get("capital"),
-                    "lat": node.location.lat,
-                    "lon": node.location.lon,
-                }
-            )
-    return extras
-
-
-def _aerodromes(path: Path) -> list[modes.Airport]:
-    """Named ``aeroway=aerodrome`` nodes and areas (at the mean of their nodes) of an OSM file."""
-    import osmium
-
-    found = []
-    objects = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.TagFilter(("aeroway", "aerodrome")))
-    )
-    for obj in objects:
-        tags = obj.tags
-        if not tags.get("name"):
-            continue
-        if obj.is_node():
-            if not obj.location.valid():
-                continue
-            lon, lat = obj.location.lon, obj.location.lat
-        else:
-            points = [(n.location.lon, n.location.lat) for n in obj.nodes if n.location.valid()]
-            if not points:
-                continue
-            lon, lat = (sum(c) / len(points) for c in zip(*points, strict=True))
-        kind = tags.get("aerodrome") or tags.get("aerodrome:type") or ""
-        hub = kind == "international"
-        found.append(
-            modes.Airport(
-                name=tags.get("name"),
-                lon=lon,
-                lat=lat,
-                hub=hub,
-                payload_t_per_day=modes.AIR_PAYLOAD_T_PER_DAY["international" if hub else "other"],
-                code=tags.get("icao") or tags.get("iata") or "",
-            )
+            extras.add_relation(rel)
+        aerodromes = (
+            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations()
+            .with_filter(osmium.filter.TagFilter(("aeroway", "aerodrome")))
         )
-    return found
+        for obj in aerodromes:
+            extras.add_aerodrome(obj)
+        for node in osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(osmium.filter.KeyFilter("place")):
+            extras.add_place(node)
+    return extras
 
 
 def check_osm_nodes(path: Path, where: str) -> None:
@@ -423,6 +363,8 @@ class _Clipped(Exception):
 
 
 def _raw_graph_from_xml(path: Path, *, where: str) -> nx.MultiDiGraph:
+    import osmnx as ox  # heavy to import (seconds): only where it is used
+
     osm_root(path, where)
     with osm_tags(), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -457,14 +399,15 @@ def graph_from_pbf(
     path = Path(path)
     where = str(path)
     _check_file(path, "an OSM PBF file (.osm.pbf)")
-    extras = read_extras(path, where, expected="an OSM PBF file")
     simplified = True
     try:
         with libosmium_errors(where, "an OSM PBF file"):
-            G, extras.dropped_refs = build_graph(path, road_classes, extras.relation_refs)
+            G, extras = build_graph(path, road_classes)
+        extras.relation_refs = {}  # already on the ways' refs
     except NegativeIds:
         # hand-made ids: through OSM XML and osmnx (small files only)
         simplified = False
+        extras = read_extras(path, where, expected="an OSM PBF file")
         with tempfile.TemporaryDirectory(prefix="siege-pbf-") as tmp:
             xml = Path(tmp) / "roads.osm"
             extras.dropped_refs = _write_roads(path, xml, where, road_classes=road_classes, expected="an OSM PBF file")
@@ -486,6 +429,8 @@ def graph_from_pbf(
 
 def save_graphml(G: nx.MultiDiGraph, path: str | Path) -> Path:
     """Save a siege graph as GraphML (``ref`` lists as ``"RN3;RN4"``), atomically."""
+    import osmnx as ox  # heavy to import (seconds): only where it is used
+
     H = G.copy()
     for _, _, data in H.edges(data=True):
         data["ref"] = ";".join(data.get("ref", []))
@@ -497,6 +442,8 @@ def save_graphml(G: nx.MultiDiGraph, path: str | Path) -> Path:
 
 def load_graphml(path: str | Path) -> nx.MultiDiGraph:
     """Load a GraphML file written by :func:`save_graphml` (or by osmnx, then given the siege schema)."""
+    import osmnx as ox  # heavy to import (seconds): only where it is used
+
     path = Path(path)
     _check_file(path, "a GraphML file")
     try:

@@ -18,11 +18,13 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import shapely
 
 from siege import settings
 from siege.network import modes
+from siege.network.attributes import highway_values, parse_ref
+from siege.network.extras import OsmExtras
+from siege.network.geometry import great_circle_m
 
 #: osmnx's one-way rules (``_is_path_one_way``): these ``oneway`` values, and roundabouts
 _ONEWAY = {"yes", "true", "1", "-1", "reverse", "T", "F"}
@@ -33,51 +35,59 @@ class NegativeIds(Exception):
     """Negative OSM ids (files edited by hand): libosmium's location index refuses them."""
 
 
-def build_graph(
-    path: Path, road_classes: Iterable[str], relation_refs: dict[int, list[str]] | None = None
-) -> tuple[nx.MultiDiGraph, int]:
-    """The road graph of an OSM file (``road_classes`` and their ``_link``), and how many node
-    references pointed outside a clipped extract. ``relation_refs`` (way id -> refs of its road
-    routes) are added to the ways' own. Raises :class:`NegativeIds` for hand-made ids."""
-    from siege.network.attributes import highway_values, parse_ref
-
-    relation_refs = relation_refs or {}
+def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGraph, OsmExtras]:
+    """The road graph of an OSM file (``road_classes`` and their ``_link``) and what the file holds
+    besides (:class:`~siege.network.extras.OsmExtras`: road routes' refs, added to their ways' own;
+    places; aerodromes; node references that pointed outside a clipped extract), in one pass over the
+    file: each pass costs as much as reading the whole file. Raises :class:`NegativeIds` for hand-made
+    ids."""
     import osmium
 
+    extras = OsmExtras()
     values = highway_values(road_classes)
-    keep_tags = set(ox.settings.useful_tags_way) | set(settings.EXTRA_WAY_TAGS)
+    roads, waterways = set(values), set(modes.NAVIGABLE_WATERWAYS)
+    keep_tags = set(settings.OSMNX_WAY_TAGS) | set(settings.EXTRA_WAY_TAGS)
     # place-tagged nodes stay graph nodes (towns on the road), as osmnx's simplification keeps them
     places: dict[int, dict[str, str]] = {}
-    for node in osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(osmium.filter.KeyFilter("place")):
-        if node.id < 0:
-            raise NegativeIds
-        places[node.id] = {k: node.tags[k] for k in settings.EXTRA_NODE_TAGS if k in node.tags}
 
     piece_way: list[int] = []
     piece_tags: list[dict[str, str]] = []
     refs, lons, lats = array.array("q"), array.array("d"), array.array("d")
     starts = array.array("q")
     dropped = 0
-    ways = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+    # libosmium filters before Python sees an object; each filter acts on one kind of object
+    objects = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION)
         .with_locations()
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.KeyFilter("place", "aeroway").enable_for(osmium.osm.NODE))
         .with_filter(
             osmium.filter.TagFilter(
                 *[("highway", v) for v in values],
                 ("route", "ferry"),
-                *[("waterway", w) for w in sorted(modes.NAVIGABLE_WATERWAYS)],
-            )
+                *[("waterway", w) for w in sorted(waterways)],
+                ("aeroway", "aerodrome"),
+            ).enable_for(osmium.osm.WAY)
         )
+        .with_filter(osmium.filter.TagFilter(("type", "route")).enable_for(osmium.osm.RELATION))
     )
-    for way in ways:
-        if way.id < 0:
+    for obj in objects:
+        if obj.id < 0:
             raise NegativeIds
+        if obj.is_relation():
+            extras.add_relation(obj)
+            continue
+        extras.add_aerodrome(obj)
+        if obj.is_node():
+            if "place" in obj.tags:
+                places[obj.id] = {k: obj.tags[k] for k in settings.EXTRA_NODE_TAGS if k in obj.tags}
+                extras.add_place(obj)
+            continue
+        way, get = obj, obj.tags.get
+        if not (get("highway") in roads or get("route") == "ferry" or get("waterway") in waterways):
+            continue  # an aerodrome's outline
         tags = {t.k: t.v for t in way.tags if t.k in keep_tags}
         if "highway" not in tags and modes.way_mode(tags) is None:
             continue  # a waterway no boat is tagged on
-        if way.id in relation_refs:
-            tags["ref"] = ";".join(dict.fromkeys([*parse_ref(tags.get("ref")), *relation_refs[way.id]]))
         run: list[tuple[int, float, float]] = []
         for nd in [*way.nodes, None]:
             if nd is not None and nd.ref < 0:
@@ -96,9 +106,16 @@ def build_graph(
                     lons.append(x)
                     lats.append(y)
             run = []
+    extras.dropped_refs = dropped
+    # relations come after the ways in a file: their refs are added to the ways' tags now
+    done: set[int] = set()
+    for way_id, tags in zip(piece_way, piece_tags, strict=True):
+        if way_id in extras.relation_refs and way_id not in done:
+            done.add(way_id)
+            tags["ref"] = ";".join(dict.fromkeys([*parse_ref(tags.get("ref")), *extras.relation_refs[way_id]]))
     G = nx.MultiDiGraph(crs="epsg:4326", simplified=True)
     if not piece_way:
-        return G, dropped
+        return G, extras
     ref_a = np.frombuffer(refs, dtype=np.int64)
     lon_a, lat_a = np.frombuffer(lons, dtype=float), np.frombuffer(lats, dtype=float)
     start_a = np.frombuffer(starts, dtype=np.int64)
@@ -122,7 +139,7 @@ def build_graph(
             edge_piece.append(int(piece_of[p0]))
     first, last = np.array(edge_first), np.array(edge_last)
     # lengths: great circle between consecutive points, summed along each edge
-    step = ox.distance.great_circle(lat_a[:-1], lon_a[:-1], lat_a[1:], lon_a[1:])
+    step = great_circle_m(lat_a[:-1], lon_a[:-1], lat_a[1:], lon_a[1:])
     csum = np.r_[0.0, np.cumsum(step)]
     length = csum[last] - csum[first]
     counts_pts = last - first + 1
@@ -153,7 +170,7 @@ def build_graph(
             edges.append((u, v, {**data, "reversed": False, "geometry": line}))
             edges.append((v, u, {**data, "reversed": True, "geometry": shapely.reverse(line)}))
     G.add_edges_from(edges)
-    return G, dropped
+    return G, extras
 
 
 def _key(tags: dict) -> tuple:

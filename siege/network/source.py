@@ -76,7 +76,8 @@ def load_network(
             return cached
     from siege.network.osm import graph_from_osm_xml, graph_from_pbf
 
-    G = graph_from_pbf(path, **options) if kind == "pbf" else graph_from_osm_xml(path, **options)
+    with cache.collector_paused():
+        G = graph_from_pbf(path, **options) if kind == "pbf" else graph_from_osm_xml(path, **options)
     if kind == "bundled":
         G.graph.update(source=f"bundled {settings.BUNDLED_NETWORK} network ({path})", schematic=True)
     if key is not None:

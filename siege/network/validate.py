@@ -17,6 +17,7 @@ import networkx as nx
 from shapely.geometry import LineString
 
 from siege.errors import SiegeInputError
+from siege.network.geometry import great_circle_m
 
 _GEOGRAPHIC_CRS = ("epsg:4326", "wgs84", "wgs 84", "crs84")
 
@@ -57,9 +58,7 @@ def check_graph(G: nx.MultiDiGraph, where: str) -> nx.MultiDiGraph:
         if "geometry" not in d:
             d["geometry"] = LineString([(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])])
         if "length" not in d:
-            from osmnx.distance import great_circle
-
-            d["length"] = float(great_circle(G.nodes[u]["y"], G.nodes[u]["x"], G.nodes[v]["y"], G.nodes[v]["x"]))
+            d["length"] = float(great_circle_m(G.nodes[u]["y"], G.nodes[u]["x"], G.nodes[v]["y"], G.nodes[v]["x"]))
         length = d["length"]
         if not _finite(length) or float(length) < 0:
             raise SiegeInputError(where, f"edge {u}–{v}: expected a length in metres (0 or more), got {length!r}")

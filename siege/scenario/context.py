@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from siege import settings
 from siege.errors import SiegeInputError
 from siege.network.attributes import has_ref
+from siege.network.geometry import great_circle_m
 from siege.places import Gazetteer, snap_places
 from siege.validation import show
 
@@ -165,13 +166,11 @@ class NetworkContext:
         return paths[min(reached, key=dist.__getitem__)] if reached else None
 
     def _near(self, graph: nx.MultiDiGraph, node: int) -> set[int]:
-        import osmnx as ox  # heavy to import: only where it is used
-
         x, y = self.G.nodes[node]["x"], self.G.nodes[node]["y"]
         nodes = list(graph.nodes)
         xs = [self.G.nodes[n]["x"] for n in nodes]
         ys = [self.G.nodes[n]["y"] for n in nodes]
-        km = ox.distance.great_circle(y, x, ys, xs) / 1000.0
+        km = great_circle_m(y, x, ys, xs) / 1000.0
         return {n for n, d in zip(nodes, km, strict=True) if d <= settings.CARRIAGEWAY_GAP_KM} | {node}
 
     def both_ways(self, pairs: Iterable[tuple[int, int]]) -> set[EdgeKey]:
