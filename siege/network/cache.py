@@ -262,7 +262,9 @@ def _columns(dicts: list[dict], prefix: str, out: dict[str, np.ndarray]) -> list
         names.update(dict.fromkeys(d))
     columns = []
     for i, name in enumerate(names):
-        col = [_plain(d[name]) if name in d else _ABSENT for d in dicts]
+        col = [
+            (v if type(v) in _PLAIN else _plain(v)) if (v := d.get(name, _ABSENT)) is not _ABSENT else v for d in dicts
+        ]
         absent = [r for r, value in enumerate(col) if value is _ABSENT]
         present = [value for value in col if value is not _ABSENT]
         column: dict[str, Any] = {"name": name}
@@ -281,13 +283,9 @@ def _columns(dicts: list[dict], prefix: str, out: dict[str, np.ndarray]) -> list
                 column["kind"] = kind
                 break
         if "kind" not in column:
-            texts: dict[str, int] = {}
-            codes = [
-                -1 if value is _ABSENT else texts.setdefault(json.dumps(value, ensure_ascii=False), len(texts))
-                for value in col
-            ]
+            codes, texts = _json_codes(col)
             out[f"{prefix}{i}"] = np.array(codes, dtype=np.int32)
-            column.update(kind="json", values=list(texts))
+            column.update(kind="json", values=texts)
         if absent:
             out[f"{prefix}{i}_absent"] = np.array(absent, dtype=np.int64)
             column["absent"] = True
@@ -302,44 +300,88 @@ def save(key: str, G: nx.MultiDiGraph, source: dict[str, Any] | None = None) -> 
     if folder is None:
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        arrays: dict[str, np.ndarray] = {"node_id": np.array(list(G.nodes), dtype=np.int64)}
-        node_columns = _columns([d for _, d in G.nodes(data=True)], "n", arrays)
-        edges = list(G.edges(keys=True, data=True))
-        arrays["u"] = np.array([e[0] for e in edges], dtype=np.int64)
-        arrays["v"] = np.array([e[1] for e in edges], dtype=np.int64)
-        arrays["k"] = np.array([e[2] for e in edges], dtype=np.int64)
-        first = {}
-        for i, (a, b, *_) in enumerate(edges):
-            first.setdefault((a, b), i)
-        arrays["pred_order"] = np.array([first[a, b] for b in G for a in G.pred[b]], dtype=np.int64)
-        edge_columns = _columns([{a: b for a, b in d.items() if a != "geometry"} for *_, d in edges], "e", arrays)
-        geoms = np.array([d["geometry"] for *_, d in edges], dtype=object)
-        if len(geoms) and (shapely.get_type_id(geoms) == shapely.GeometryType.LINESTRING).all():
-            _, coords, (offsets,) = shapely.to_ragged_array(geoms)
-            arrays["coords"], arrays["line_offsets"], geometry = coords, offsets, "linestrings"
-        else:
-            wkb = [shapely.to_wkb(g) for g in geoms]
-            arrays["wkb"] = np.frombuffer(b"".join(wkb), dtype=np.uint8)
-            arrays["wkb_end"] = np.cumsum([len(b) for b in wkb], dtype=np.int64)
-            geometry = "wkb"
-        meta = {
-            "format": FORMAT,
-            "graph": {a: _plain(b) for a, b in G.graph.items()},
-            "built_from": source,
-            "node_columns": node_columns,
-            "edge_columns": edge_columns,
-            "geometry": geometry,
-        }
-        entry = folder / f"{key}.siege-graph.zip"
-        with atomic_path(entry) as tmp, zipfile.ZipFile(tmp, "w") as z:
-            z.writestr("meta.json", json.dumps(meta, ensure_ascii=False))
-            for name, array in arrays.items():
-                with z.open(f"{name}.npy", "w", force_zip64=True) as f:
-                    np.lib.format.write_array(f, np.ascontiguousarray(array), allow_pickle=False)
-        prune(folder, keep=entry)
+        with collector_paused():
+            _save(folder, key, G, source)
     except (OSError, TypeError, ValueError):
         return
+
+
+def _save(folder: Path, key: str, G: nx.MultiDiGraph, source: dict[str, Any] | None) -> None:
+    """Write the entry (see :func:`save`): arrays and JSON members of one zip, written atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {"node_id": np.array(list(G.nodes), dtype=np.int64)}
+    node_columns = _columns([d for _, d in G.nodes(data=True)], "n", arrays)
+    edges = list(G.edges(keys=True, data=True))
+    arrays["u"] = np.array([e[0] for e in edges], dtype=np.int64)
+    arrays["v"] = np.array([e[1] for e in edges], dtype=np.int64)
+    arrays["k"] = np.array([e[2] for e in edges], dtype=np.int64)
+    first = {}
+    for i, (a, b, *_) in enumerate(edges):
+        first.setdefault((a, b), i)
+    arrays["pred_order"] = np.array([first[a, b] for b in G for a in G.pred[b]], dtype=np.int64)
+    edge_columns = _columns([{a: b for a, b in d.items() if a != "geometry"} for *_, d in edges], "e", arrays)
+    geoms = np.array([d["geometry"] for *_, d in edges], dtype=object)
+    if len(geoms) and (shapely.get_type_id(geoms) == shapely.GeometryType.LINESTRING).all():
+        _, coords, (offsets,) = shapely.to_ragged_array(geoms)
+        arrays["coords"], arrays["line_offsets"], geometry = coords, offsets, "linestrings"
+    else:
+        wkb = [shapely.to_wkb(g) for g in geoms]
+        arrays["wkb"] = np.frombuffer(b"".join(wkb), dtype=np.uint8)
+        arrays["wkb_end"] = np.cumsum([len(b) for b in wkb], dtype=np.int64)
+        geometry = "wkb"
+    meta = {
+        "format": FORMAT,
+        "graph": {a: _plain(b) for a, b in G.graph.items()},
+        "built_from": source,
+        "node_columns": node_columns,
+        "edge_columns": edge_columns,
+        "geometry": geometry,
+    }
+    entry = folder / f"{key}.siege-graph.zip"
+    with atomic_path(entry) as tmp, zipfile.ZipFile(tmp, "w") as z:
+        z.writestr("meta.json", json.dumps(meta, ensure_ascii=False))
+        for name, array in arrays.items():
+            with z.open(f"{name}.npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.ascontiguousarray(array), allow_pickle=False)
+    prune(folder, keep=entry)
+
+
+_PLAIN = {str, int, float, bool, type(None)}
+
+
+def _json_codes(col: list) -> tuple[list[int], list[str]]:
+    """Each row's code into the column's distinct JSON texts (-1: absent), and those texts; a value
+    met before takes its code without being written as JSON again."""
+    texts: dict[str, int] = {}
+    seen: dict[tuple, int] = {}
+    codes = []
+    for value in col:
+        if value is _ABSENT:
+            codes.append(-1)
+            continue
+        key = _hashable(value)
+        found = seen.get(key) if key is not None else None
+        if found is None:
+            found = texts.setdefault(json.dumps(value, ensure_ascii=False), len(texts))
+            if key is not None:
+                seen[key] = found
+        codes.append(found)
+    return codes, list(texts)
+
+
+def _hashable(value: Any) -> tuple | None:
+    """A key telling equal JSON values apart by type too (1, 1.0 and True are equal in Python), or
+    ``None`` for a value too nested to key cheaply."""
+    if type(value) in _PLAIN:
+        return _scalar_key(value)
+    if type(value) is list and all(type(v) in _PLAIN for v in value):
+        return (list, *(_scalar_key(v) for v in value))
+    return None
+
+
+def _scalar_key(value: Any) -> tuple:
+    # a float by its text: -0.0 and 0.0 are equal in Python, not in JSON
+    return (float, repr(value)) if type(value) is float else (type(value), value)
 
 
 def _plain(value: Any) -> Any:
