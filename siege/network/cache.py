@@ -254,12 +254,13 @@ def _rows(count: int, columns: list[dict], arrays: _Arrays, prefix: str) -> list
     return rows
 
 
-def _columns(dicts: list[dict], prefix: str, out: dict[str, np.ndarray]) -> list[dict]:
+def _columns(dicts: list[dict], prefix: str, out: dict[str, np.ndarray], *, skip: str = "") -> list[dict]:
     """Store the rows' attributes column by column in ``out``: booleans and numbers of many values as arrays, anything
     else as codes into its distinct JSON texts (a road class or a ref is stored once, not per edge)."""
     names: dict[str, None] = {}
     for d in dicts:
         names.update(dict.fromkeys(d))
+    names.pop(skip, None)
     columns = []
     for i, name in enumerate(names):
         col = [
@@ -319,7 +320,7 @@ def _save(folder: Path, key: str, G: nx.MultiDiGraph, source: dict[str, Any] | N
     for i, (a, b, *_) in enumerate(edges):
         first.setdefault((a, b), i)
     arrays["pred_order"] = np.array([first[a, b] for b in G for a in G.pred[b]], dtype=np.int64)
-    edge_columns = _columns([{a: b for a, b in d.items() if a != "geometry"} for *_, d in edges], "e", arrays)
+    edge_columns = _columns([d for *_, d in edges], "e", arrays, skip="geometry")
     geoms = np.array([d["geometry"] for *_, d in edges], dtype=object)
     if len(geoms) and (shapely.get_type_id(geoms) == shapely.GeometryType.LINESTRING).all():
         _, coords, (offsets,) = shapely.to_ragged_array(geoms)
@@ -353,6 +354,12 @@ def _json_codes(col: list) -> tuple[list[int], list[str]]:
     """Each row's code into the column's distinct JSON texts (-1: absent), and those texts; a value
     met before takes its code without being written as JSON again."""
     texts: dict[str, int] = {}
+    if all(type(value) is str or value is _ABSENT for value in col):  # a road class, a name: keyed by itself
+        strings: dict[str, int] = {}
+        for value in col:
+            if value is not _ABSENT and value not in strings:
+                strings[value] = texts.setdefault(json.dumps(value, ensure_ascii=False), len(texts))
+        return [-1 if value is _ABSENT else strings[value] for value in col], list(texts)
     seen: dict[tuple, int] = {}
     codes = []
     for value in col:
