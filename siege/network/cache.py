@@ -202,7 +202,8 @@ def _graph(meta: dict, arrays: _Arrays) -> nx.MultiDiGraph:
 #: stands for "this row has no such attribute" while rows are assembled
 _ABSENT = object()
 
-_SCALARS = (str, int, float, bool, type(None))
+#: the types JSON gives back as they are: immutable, so rows may share them
+_PLAIN = {str, int, float, bool, type(None)}
 
 #: a column of numbers with at most this share of distinct values is stored as codes, so rows share
 #: one number object (a road class's speed and capacity) instead of holding one each
@@ -211,9 +212,9 @@ _SHARED_NUMBERS = 0.25
 
 def _copier(value: Any):
     """``None`` for a value every row may share (immutable), else how a row makes its own copy."""
-    if value is _ABSENT or isinstance(value, _SCALARS):
+    if value is _ABSENT or type(value) in _PLAIN:
         return None
-    if isinstance(value, list) and all(isinstance(x, _SCALARS) for x in value):
+    if type(value) is list and all(type(x) in _PLAIN for x in value):
         return lambda _text, shared: list(shared)  # a ref list: its own list, the names shared
     return lambda text, _shared: json.loads(text)
 
@@ -288,8 +289,9 @@ def _columns(dicts: list[dict], prefix: str, out: dict[str, np.ndarray], *, skip
             out[f"{prefix}{i}"] = np.array(codes, dtype=np.int32)
             column.update(kind="json", values=texts)
         if absent:
-            out[f"{prefix}{i}_absent"] = np.array(absent, dtype=np.int64)
             column["absent"] = True
+            if column["kind"] != "json":  # a JSON column's absent rows are its code -1
+                out[f"{prefix}{i}_absent"] = np.array(absent, dtype=np.int64)
         columns.append(column)
     return columns
 
@@ -345,9 +347,6 @@ def _save(folder: Path, key: str, G: nx.MultiDiGraph, source: dict[str, Any] | N
             with z.open(f"{name}.npy", "w", force_zip64=True) as f:
                 np.lib.format.write_array(f, np.ascontiguousarray(array), allow_pickle=False)
     prune(folder, keep=entry)
-
-
-_PLAIN = {str, int, float, bool, type(None)}
 
 
 def _json_codes(col: list) -> tuple[list[int], list[str]]:

@@ -403,7 +403,6 @@ def graph_from_pbf(
     try:
         with libosmium_errors(where, "an OSM PBF file"):
             G, extras = build_graph(path, road_classes)
-        extras.relation_refs = {}  # already on the ways' refs
     except NegativeIds:
         # hand-made ids: through OSM XML and osmnx (small files only)
         simplified = False

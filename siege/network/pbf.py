@@ -37,10 +37,9 @@ class NegativeIds(Exception):
 
 def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGraph, OsmExtras]:
     """The road graph of an OSM file (``road_classes`` and their ``_link``) and what the file holds
-    besides (:class:`~siege.network.extras.OsmExtras`: road routes' refs, added to their ways' own;
-    places; aerodromes; node references that pointed outside a clipped extract), in one pass over the
-    file: each pass costs as much as reading the whole file. Raises :class:`NegativeIds` for hand-made
-    ids."""
+    besides (:class:`~siege.network.extras.OsmExtras`: places, aerodromes, node references that pointed
+    outside a clipped extract; road routes' refs go on their ways' own), in one pass over the file: each
+    pass costs as much as reading the whole file. Raises :class:`NegativeIds` for hand-made ids."""
     import osmium
 
     extras = OsmExtras()
@@ -107,12 +106,12 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
                     lats.append(y)
             run = []
     extras.dropped_refs = dropped
-    # relations come after the ways in a file: their refs are added to the ways' tags now
-    done: set[int] = set()
-    for way_id, tags in zip(piece_way, piece_tags, strict=True):
-        if way_id in extras.relation_refs and way_id not in done:
-            done.add(way_id)
+    # relations come after the ways in a file: their refs go on the ways' tags now, before ways with the
+    # same refs are joined (a way's pieces share one tags dict); none are left for finish_graph to add
+    for way_id, tags in dict(zip(piece_way, piece_tags, strict=True)).items():
+        if way_id in extras.relation_refs:
             tags["ref"] = ";".join(dict.fromkeys([*parse_ref(tags.get("ref")), *extras.relation_refs[way_id]]))
+    extras.relation_refs = {}
     G = nx.MultiDiGraph(crs="epsg:4326", simplified=True)
     if not piece_way:
         return G, extras
