@@ -232,7 +232,10 @@ def _running_in_group(pgid: int, wait: float = 10.0) -> list[str]:
 @pytest.mark.parametrize("backend", [["--workers", "2"], ["--dask", "local"]])
 def test_ctrl_c_stops_a_sweep_with_one_line(tmp_path, backend):
     out = tmp_path / "sweep"
-    args = ["sweep", str(SCENARIOS / "bamako-fuel-blockade-2025.toml"), "--runs", "400", *backend, "--out", str(out)]
+    # a drawn capacity makes every variant distinct (identical ones are solved once): minutes of work
+    vary = ["--vary", "events.1.effect.capacity_factor=0.2..0.6"]
+    args = ["sweep", str(SCENARIOS / "bamako-fuel-blockade-2025.toml"), "--runs", "400", *vary, *backend]
+    args += ["--out", str(out)]
     done, elapsed = _interrupt(args, after=9.0)
     assert done.returncode == 130, done.stderr
     assert done.stderr.strip().splitlines() == ["siege: interrupted; nothing was written"]
@@ -258,7 +261,10 @@ def test_a_sweep_whose_dask_workers_all_die_stops(tmp_path):
     cluster = LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, silence_logs=50)
     try:
         client = Client(cluster)
-        config = SweepConfig(SCENARIOS / "bamako-fuel-blockade-2025.toml", runs=300)
+        from siege.analyses.sweep import parse_axis
+
+        vary = (parse_axis("events.1.effect.capacity_factor=0.2..0.6"),)  # 300 distinct variants
+        config = SweepConfig(SCENARIOS / "bamako-fuel-blockade-2025.toml", runs=300, vary=vary)
         import threading
 
         def kill_workers():

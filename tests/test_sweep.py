@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
-from siege.analyses.sweep import SweepConfig, parse_axis, sweep
+from siege.analyses.sweep import SweepConfig, _same_draws, parse_axis, run_variant, sweep
 from siege.errors import SiegeInputError
 
 from .conftest import REPO, run_cli
@@ -70,6 +72,28 @@ def test_event_probability_is_drawn(tmp_path):
     seasons = 7  # the bundled network's calendar: 5 rainy-season rules and 2 low-water ones, always drawn
     assert set(drawn) == {3 + seasons, 2 + seasons}
     assert 8 <= (drawn == 2 + seasons).sum() <= 32
+
+
+def test_variants_that_drew_the_same_are_solved_once(tmp_path):
+    # one uncertain event (probability 0.5) and nothing else drawn: 30 variants are two distinct runs,
+    # and each variant's rows are what it gives when run alone
+    text = NARA.read_text(encoding="utf-8").replace('ref = "RN4"\nstart', 'ref = "RN4"\nprobability = 0.5\nstart', 1)
+    path = tmp_path / "nara-uncertain.toml"
+    path.write_text(text, encoding="utf-8")
+    config = SweepConfig(path, runs=30, seed=3)
+    ticks = []
+    result = sweep(config, workers=1, progress=ticks.append)
+    solved = _same_draws(replace(config, scenario=path.resolve(), text=text), config.variants())
+    assert len(solved) == 2
+    assert sum(ticks) == 30 and len(ticks) == 2  # progress counts every variant, once per distinct run
+    for spec in config.variants()[:6]:
+        alone = run_variant(replace(config, scenario=path.resolve(), text=text), spec)
+        rows = result.table[result.table["variant"] == spec["variant"]]
+        assert rows["days_short"].tolist() == [r["days_short"] for r in alone["rows"]]
+        assert rows["events_drawn"].iloc[0] == alone["events"]
+    # a continuous axis draws a new value for every variant: nothing is grouped
+    varied = replace(config, vary=(parse_axis("events.1.radius_km=5..25"),), scenario=path.resolve(), text=text)
+    assert len(_same_draws(varied, varied.variants())) == 30
 
 
 def test_grid_runs_every_combination():

@@ -177,13 +177,24 @@ class SweepResult:
 # ---- one variant ------------------------------------------------------------------------------------
 
 
-@cache
+#: base scenarios loaded in this process, by (path, text, network options); :func:`sweep` puts its own
+#: here, so that local workers (forked) and the parent load it once
+_LOADED: dict[tuple[str, str, str], Scenario] = {}
+
+
 def _load(path: str, text: str, options: str = "") -> Scenario:
     """The base scenario, loaded once per process (worker), from the file's text if given."""
-    network_options = json.loads(options) if options else None
-    if not text:
-        return load_scenario(path, network_options=network_options)
-    return scenario_from_dict(tomllib.loads(text), where=path, base=Path(path).parent, network_options=network_options)
+    key = (path, text, options)
+    if key not in _LOADED:
+        if len(_LOADED) >= 8:  # a long-lived process sweeping many files keeps the last few
+            _LOADED.clear()
+        network_options = json.loads(options) if options else None
+        if not text:
+            _LOADED[key] = load_scenario(path, network_options=network_options)
+        else:
+            raw = tomllib.loads(text)
+            _LOADED[key] = scenario_from_dict(raw, where=path, base=Path(path).parent, network_options=network_options)
+    return _LOADED[key]
 
 
 @cache
@@ -213,6 +224,70 @@ def draw_events(scenario: Scenario, rng: np.random.Generator, start: dt.date, en
     return events
 
 
+def _uncertain(scenario: Scenario) -> bool:
+    """Whether the scenario's events hold anything drawn (else its variants differ only by their axes)."""
+    return any(e.probability < 1 or e.effect_ranges or e.rate_per_week for e in scenario.events)
+
+
+@functools.lru_cache(maxsize=64)
+def _with_params(path: str, text: str, options: str, vary: tuple[Axis, ...], values: tuple) -> Scenario:
+    """The base scenario with the axes set to ``values`` (built once per process for each set of values)."""
+    base = _load(path, text, options)
+    raw = copy.deepcopy(base.raw)
+    for axis, value in zip(vary, values, strict=True):
+        _set(raw, axis.path, value.isoformat() if isinstance(value, dt.date) else value, f"--vary {axis.name}")
+    return scenario_from_dict(raw, where=path, base=Path(path).parent, network=base.G)
+
+
+def _axis_values(config: SweepConfig, spec: dict[str, Any]) -> tuple[dict[str, Any], np.random.Generator]:
+    """Variant ``spec``'s axis values (fixed by the grid or drawn) and its generator, drawn so far."""
+    rng = np.random.default_rng([config.seed, spec["variant"]])
+    params = dict(spec["fixed"])
+    for axis in config.vary:
+        if axis.name not in params:
+            params[axis.name] = axis.draw(rng)
+    return params, rng
+
+
+def draw_variant(config: SweepConfig, spec: dict[str, Any]) -> tuple[dict[str, Any], Scenario, list]:
+    """Variant ``spec``'s axis values, its scenario (axes set) and its drawn events."""
+    base = _load(str(config.scenario), config.text, config.network_options)
+    params, rng = _axis_values(config, spec)
+    scenario = base
+    if params:
+        values = tuple(params[axis.name] for axis in config.vary)
+        scenario = _with_params(str(config.scenario), config.text, config.network_options, config.vary, values)
+    start = scenario.start or scenario.date
+    end = scenario.end or scenario.date
+    return params, scenario, draw_events(scenario, rng, start or dt.date.min, end or dt.date.max)
+
+
+def _same_draws(config: SweepConfig, specs: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """The variants grouped by what they drew, keyed by the first of each group: variants that drew the
+    same axis values and the same events are the same run, solved once. Continuous axes draw a new
+    value for every variant, so their variants are never grouped (and nothing is drawn here for them)."""
+    continuous = config.grid is None and any(not a.values and not isinstance(a.low, dt.date) for a in config.vary)
+    # an axis value is a number, a date or a word: it can make an event uncertain only through these
+    uncertain = _uncertain(_load(str(config.scenario), config.text, config.network_options)) or any(
+        axis.path[-1] in ("probability", "rate_per_week") for axis in config.vary
+    )
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for spec in specs:
+        key: Any = spec["variant"]
+        if not continuous:
+            try:
+                if uncertain:
+                    params, _, events = draw_variant(config, spec)
+                    key = (tuple(params.items()), tuple(events))
+                else:  # the events are the scenario's own: the axis values decide the variant
+                    key = tuple(_axis_values(config, spec)[0].items())
+                hash(key)
+            except Exception:  # an invalid or unhashable variant runs alone (and reports its own error)
+                key = spec["variant"]
+        groups.setdefault(key, []).append(spec)
+    return {group[0]["variant"]: group for group in groups.values()}
+
+
 def run_variant(config: SweepConfig, spec: dict[str, Any]) -> dict[str, Any]:
     """Run one variant; never raises: a failure comes back with its parameters and the error."""
     from siege.analyses.isolation import run
@@ -221,22 +296,8 @@ def run_variant(config: SweepConfig, spec: dict[str, Any]) -> dict[str, Any]:
     i = spec["variant"]
     params: dict[str, Any] = {}
     try:
-        base = _load(str(config.scenario), config.text, config.network_options)
-        rng = np.random.default_rng([config.seed, i])
-        params = dict(spec["fixed"])
-        for axis in config.vary:
-            if axis.name not in params:
-                params[axis.name] = axis.draw(rng)
-        scenario = base
-        if params:
-            raw = copy.deepcopy(base.raw)
-            for axis in config.vary:
-                value = params[axis.name]
-                _set(raw, axis.path, value.isoformat() if isinstance(value, dt.date) else value, f"--vary {axis.name}")
-            scenario = scenario_from_dict(raw, where=str(config.scenario), base=config.scenario.parent, network=base.G)
-        start = scenario.start or scenario.date
-        end = scenario.end or scenario.date
-        events = draw_events(scenario, rng, start or dt.date.min, end or dt.date.max)
+        params, _ = _axis_values(config, spec)
+        params, scenario, events = draw_variant(config, spec)
         variant = replace(scenario, events=events)
         rows = []
         if variant.start and variant.end:
@@ -301,12 +362,13 @@ def _worker_signals() -> None:
 
 
 def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
+    workers = min(workers, len(specs))
     if workers <= 1:
         out = []
         for s in specs:
-            out.append(run_variant(config, s))
+            out.append(r := run_variant(config, s))
             if progress:
-                progress(1)
+                progress(r)
         return out
     results = []
     pool = multiprocessing.Pool(workers, initializer=_worker_signals)
@@ -315,7 +377,7 @@ def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
         for r in pool.imap(functools.partial(run_variant, config), specs, chunksize=chunk):
             results.append(r)
             if progress:
-                progress(1)
+                progress(r)
         pool.close()
     except BaseException:  # Ctrl-C, SIGTERM: the workers stop now, not when their chunks are done
         pool.terminate()
@@ -416,7 +478,7 @@ def _dask(config: SweepConfig, specs, address: str, progress, no_worker_timeout:
                     pending.add(future)
                     continue
                 if progress:
-                    progress(1)
+                    progress(results[-1])
         return results
 
 
@@ -431,15 +493,26 @@ def sweep(
     """Run every variant of ``config`` on this machine (``workers`` processes; default all cores) or on a
     Dask cluster (``dask`` = scheduler address or ``"local"``). A Dask sweep left with no worker for
     ``dask_no_worker_timeout`` seconds stops with an error instead of waiting forever."""
-    base = load_scenario(config.scenario)  # validates the file before anything runs
+    options = json.loads(config.network_options) if config.network_options else None
+    base = load_scenario(config.scenario, network_options=options)  # validates the file before anything runs
     config = replace(config, scenario=config.scenario.resolve(), text=config.scenario.read_text(encoding="utf-8"))
+    _LOADED[(str(config.scenario), config.text, config.network_options)] = base
     specs = config.variants()
     for axis in config.vary:  # every axis must name something the scenario has (a value that makes a
         _set(copy.deepcopy(base.raw), axis.path, None, f"--vary {axis.name}")  # variant invalid fails that one)
+    groups = _same_draws(config, specs)  # each distinct variant is run once
+    firsts = [group[0] for group in groups.values()]
+
+    def done(result: dict) -> None:
+        if progress:
+            progress(len(groups[result["variant"]]))
+
     if dask:
-        results = _dask(config, specs, dask, progress, dask_no_worker_timeout)
+        runs = _dask(config, firsts, dask, done, dask_no_worker_timeout)
     else:
-        results = _local(config, specs, workers or os.cpu_count() or 1, progress)
+        runs = _local(config, firsts, workers or os.cpu_count() or 1, done)
+    # a variant's outcome is its group's: the same axis values and the same events
+    results = [{**r, "variant": spec["variant"]} for r in runs for spec in groups[r["variant"]]]
     results.sort(key=lambda r: r["variant"])
     rows, failures = [], []
     for r in results:
