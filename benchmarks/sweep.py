@@ -3,11 +3,13 @@
     python benchmarks/sweep.py [--runs 200] [--scenario scenarios/bamako-fuel-blockade-2025.toml]
 
 The baseline for the variants/second ratios is the same sweep in one process, measured in the same
-run; every backend must give the identical table for the same seed. Two sweeps, reported apart:
-*identical* variants (the bundled scenario has no uncertain part, so a worker reuses its first
-variant's lanes and solved days) and *varied* ones (the start of its second event drawn over six weeks,
-``--vary``: every variant differs from the others after its own start date), each on one process, two
-local processes and a 2-worker Dask LocalCluster, after one warm-up sweep in this process (the first
+run; every backend must give the identical table for the same seed. Three sweeps, reported apart:
+*identical* variants (the bundled scenario has no uncertain part: every variant draws the same, so the
+sweep solves one and copies it), *varied* ones (the start of its second event drawn over six weeks,
+``--vary``: 41 possible days, so variants that drew the same day are solved once and the others
+differ after their own start date) and *distinct* ones (the second event's capacity factor drawn
+from a continuous range: no two variants alike, the test of the processes' parallel gain), each on
+one process, two local processes and a 2-worker Dask LocalCluster, after one warm-up sweep in this process (the first
 load is not counted on any side). The last line is one JSON object of the figures.
 """
 
@@ -27,6 +29,8 @@ from siege.supply import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIED = (parse_axis("events.1.start=2025-09-05..2025-10-15"),)
+# a continuous axis: every variant draws its own value, so none is the same run as another
+DISTINCT = (parse_axis("events.1.effect.capacity_factor=0.2..0.6"),)
 
 
 def main() -> None:
@@ -47,7 +51,7 @@ def main() -> None:
     sweep(SweepConfig(args.scenario, runs=2, seed=7), workers=1)
     print(f"{'variants':<10}{'backend':<30}{'runs':>6}{'seconds':>9}{'variants/s':>12}{'ratio':>8}  same table")
     figures: dict[str, float] = {"year_s": round(year, 3)}
-    for kind, vary in (("identical", ()), ("varied", VARIED)):
+    for kind, vary in (("identical", ()), ("varied", VARIED), ("distinct", DISTINCT)):
         base = None
         for label, key, kwargs in (
             ("one process", "one", {"workers": 1}),
