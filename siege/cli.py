@@ -361,8 +361,14 @@ def validate_cmd(scenario, road_classes, tables, admin) -> None:
 @click.option(
     "--gpkg", is_flag=True, help="Also write degradation.gpkg: every segment, open ones too (layer 'segments')."
 )
+@click.option(
+    "--compare-policies",
+    is_flag=True,
+    help="Also simulate the period under the other allocation policies: the report's table of each "
+    "town's first day short under each (about twice the run's model time).",
+)
 @_fail_cleanly
-def run_cmd(scenario, out, day, fmt, road_classes, tables, admin, hxl, gpkg) -> None:
+def run_cmd(scenario, out, day, fmt, road_classes, tables, admin, hxl, gpkg, compare_policies) -> None:
     """Run a scenario: which towns are cut off from supply, how badly, and which segments decide it.
 
     Writes results.csv, admin2.csv (by cercle, with P-codes), results.geojson, routes.geojson,
@@ -387,12 +393,22 @@ def run_cmd(scenario, out, day, fmt, road_classes, tables, admin, hxl, gpkg) -> 
         length=len(s.on_network), label="solving towns", file=sys.stderr if show else open(os.devnull, "w")
     ) as bar:
         memo = SimulationMemo()  # the evaluation day and the period share their solved days
-        result = run(s, day=date, progress=bar.update, memo=memo)
+        # the period once: the evaluation day's table reads its day from it
+        timeline = simulate_period(s, memo=memo, routes_on=date or s.date) if out is not None else None
+        result = run(s, day=date, progress=bar.update, memo=memo, timeline=timeline)
     if out is not None:
-        timeline = simulate_period(s, memo=memo)
         # a period's map steps through the timeline; otherwise through the days events change
         steps = run_steps(s, step_days(s)[:-1], memo=memo) if date is None and timeline is None else []
-        write_run(result, out, steps=[*steps, result], timeline=timeline, hxl=hxl, gpkg=gpkg, memo=memo)
+        write_run(
+            result,
+            out,
+            steps=[*steps, result],
+            timeline=timeline,
+            hxl=hxl,
+            gpkg=gpkg,
+            compare_policies=compare_policies,
+            memo=memo,
+        )
     if fmt == "json":
         click.echo(json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str))
     else:

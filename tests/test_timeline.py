@@ -246,7 +246,14 @@ def test_run_of_a_period_writes_the_timeline(tmp_path):
     assert len(timeline) == 3 * 10 * 2
     assert (tmp_path / "stocks.png").stat().st_size > 10_000
     report = (tmp_path / "report.md").read_text()
-    assert "## Through time" in report and "The answer under each allocation policy" in report
+    assert "## Through time" in report and "not compared in this run" in report
+    assert "The answer under each allocation policy" not in report
+    # asked for, the other policies' answers: the period run under each
+    res = run_cli("run", DATA / "depot.toml", "--compare-policies", "--out", tmp_path / "policies")
+    assert res.returncode == 0, res.stderr
+    report = (tmp_path / "policies" / "report.md").read_text()
+    assert "The answer under each allocation policy" in report and "not compared" not in report
+    assert "| town | max-min | proportional | priority |" in report
 
 
 def _event(mali, extra: str):

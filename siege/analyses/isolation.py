@@ -241,6 +241,7 @@ def run(
     progress: Callable[[int], None] | None = None,
     with_chokepoints: bool = True,
     memo=None,
+    timeline=None,
 ) -> RunResult:
     """Run a scenario (object or file path) on its network, against the baseline: no events but the
     season's on that day (the rains, the river's low water), so a town is "changed" by what the scenario
@@ -253,7 +254,10 @@ def run(
     otherwise they are one steady day of the supply model (stocks at target, no convoy pulse).
     ``progress`` is called with 1 as each town is solved. ``with_chokepoints=False`` skips the
     per-town minimum cuts (for quick intermediate states). ``memo`` (a
-    :class:`~siege.supply.SimulationMemo`) shares solved days between runs of one scenario.
+    :class:`~siege.supply.SimulationMemo`) shares solved days between runs of one scenario;
+    ``timeline``, the scenario's own run over its period with the routes of ``day``
+    (:func:`siege.supply.simulate_period` with ``routes_on=day``), is read for ``day`` instead of
+    simulating up to it again (a day's row depends only on the days before it).
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, gazetteer=gazetteer)
@@ -299,7 +303,8 @@ def run(
         and scenario.end is not None
         and scenario.start <= day <= scenario.end
     ):
-        on_day = simulate(scenario, end=day, memo=memo)
+        fits = timeline is not None and timeline.start == scenario.start and timeline.routes_day == day
+        on_day = timeline if fits else simulate(scenario, end=day, memo=memo)
         frame = on_day.frame[on_day.frame["date"] == day]
         basis = f"the timeline on {day} (simulated from {scenario.start}: stocks, refills and convoys included)"
     else:

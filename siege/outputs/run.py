@@ -317,13 +317,15 @@ def write_run(
     timeline=None,
     hxl: bool = False,
     gpkg: bool = False,
+    compare_policies: bool = False,
     memo=None,
 ) -> Path:
     """Write all output files of a run into ``out`` (created if needed), the map included (with a
     time slider over ``timeline`` if given, else over ``steps``), and for a run through time
     timeline.csv, timeline_summary.csv and stocks.png; ``hxl`` adds the HXL hashtag row to every CSV;
     ``gpkg`` also writes degradation.gpkg (layer ``segments``, every segment; degradation.geojson holds
-    those that are not open); ``memo`` (the run's :class:`~siege.supply.SimulationMemo`) lets the
+    those that are not open); ``compare_policies`` adds the report's table of the answer under each
+    allocation policy (the period simulated under the two others); ``memo`` (the run's :class:`~siege.supply.SimulationMemo`) lets the
     report's policy table reuse the run's lanes. Staged: a failure writes nothing."""
     from siege.outputs.map import write_map
 
@@ -361,7 +363,7 @@ def write_run(
             from siege.outputs.timeline import timeline_markdown, write_timeline
 
             write_timeline(timeline, stage, hxl=hxl)
-            md += "\n" + timeline_markdown(timeline, memo=memo)
+            md += "\n" + timeline_markdown(timeline, sensitivity=compare_policies, memo=memo)
         md += "\n" + admin2_markdown(cercles)
         (stage / "report.md").write_text(md, encoding="utf-8")
         (stage / "report.json").write_text(

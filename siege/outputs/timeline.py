@@ -7,10 +7,8 @@ import contextlib
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")  # files only, no screen
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure  # files only: a figure without pyplot or a screen
 
 from siege.outputs.tables import with_admin, write_csv
 from siege.outputs.text import md
@@ -37,7 +35,8 @@ def plot_stocks(timeline: TimelineResult, path: Path, *, towns: list[str] | None
 
 def _plot_stocks(timeline: TimelineResult, path: Path, towns: list[str]) -> Path:
     commodities = [c.name for c in timeline.scenario.commodities]
-    fig, axes = plt.subplots(len(commodities), 1, figsize=(11, 3.2 * len(commodities)), sharex=True, squeeze=False)
+    fig = Figure(figsize=(11, 3.2 * len(commodities)))
+    axes = fig.subplots(len(commodities), 1, sharex=True, squeeze=False)
     for ax, commodity in zip(axes[:, 0], commodities, strict=True):
         series = {}
         for k, town in enumerate(towns):
@@ -66,7 +65,6 @@ def _plot_stocks(timeline: TimelineResult, path: Path, towns: list[str]) -> Path
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -116,7 +114,8 @@ def policy_sensitivity(timeline: TimelineResult, *, memo=None) -> dict[str, dict
 
 
 def timeline_markdown(timeline: TimelineResult, *, sensitivity: bool = True, memo=None) -> str:
-    """The report section of a run through time."""
+    """The report section of a run through time; ``sensitivity`` adds the table of the answer under
+    each allocation policy (two more runs of the period), else one line saying how to ask for it."""
     s = timeline.scenario
     stock_text = "; ".join(
         f"{c.name} ({c.unit}): national depot {c.stock_days['national_depot']:g}, regional depots "
@@ -169,6 +168,13 @@ def timeline_markdown(timeline: TimelineResult, *, sensitivity: bool = True, mem
                 continue
             lines.append(f"| {md(town)} | " + " | ".join(str(values.get(p) or "–") for p in POLICIES) + " |")
         lines.append("")
+    else:
+        others = ", ".join(p for p in POLICIES if p != timeline.policy)
+        lines += [
+            f"Other allocation policies ({others}) not compared in this run: `siege run --compare-policies` "
+            "adds the first day short of each town under each policy (the period run twice more).",
+            "",
+        ]
     return "\n".join(lines) + "\n"
 
 

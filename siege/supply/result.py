@@ -54,8 +54,10 @@ class TimelineResult:
     #: "supply points" for a town fed straight from them
     chain: dict[str, dict[str, str]] = field(default_factory=dict)
     policy: str = settings.DEFAULT_ALLOCATION
-    #: (town, commodity) -> its supply lanes on the last day simulated, most trucks first
+    #: (town, commodity) -> its supply lanes on ``routes_day``, most trucks first
     routes: dict[tuple[str, str], list[SupplyRoute]] = field(default_factory=dict)
+    #: the day of ``routes``: the last day simulated unless the run was asked for another
+    routes_day: dt.date | None = None
 
     def town(self, name: str, commodity: str | None = None) -> pd.DataFrame:
         """The rows of one town (and commodity), by date."""

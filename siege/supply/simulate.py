@@ -196,8 +196,12 @@ def simulate(
     policy: str | None = None,
     snapshot: bool = False,
     memo: SimulationMemo | None = None,
+    routes_on: dt.date | None = None,
 ) -> TimelineResult:
     """Step the scenario day by day from ``start`` to ``end`` (defaults: the scenario's period).
+
+    The result's ``routes`` are the supply lanes of ``routes_on`` (default, or outside the period:
+    the last day).
 
     ``policy`` overrides the scenario's allocation policy (for the report's sensitivity table).
     ``snapshot`` solves one steady day instead (see :func:`supply_on`). ``memo`` shares work with
@@ -219,16 +223,21 @@ def simulate(
     reasons: dict[str, set[str]] = {}
     record = []
     days = [start] if snapshot else [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    kept = None
     for day in days:
         row, stock, reserve, last = _day(s, memo, day, stock, reserve, convoys.get(day, ()), reasons)
         record.append(row)
+        if day == routes_on:
+            kept = last
         if progress:
             progress(1)
-    roads, x, x_fb, carried = last
+    roads, x, x_fb, carried = kept or last
     routes = routes_of(
         roads, x, s.points, scenario.on_network, s.chain.depots, scenario.commodities, s.base, x_fb, carried
     )
-    return _result(s, days, start, end, record, reasons, routes)
+    result = _result(s, days, start, end, record, reasons, routes)
+    result.routes_day = routes_on if kept is not None else days[-1]
+    return result
 
 
 def _day(s: _Setup, memo: SimulationMemo, day: dt.date, stock, reserve, pulses, reasons):
@@ -576,6 +585,11 @@ def supply_on(scenario: Scenario, day: dt.date | None, *, memo: SimulationMemo |
     return simulate(scenario, start=day, end=day, snapshot=True, memo=memo)
 
 
-def simulate_period(scenario: Scenario, *, memo: SimulationMemo | None = None) -> TimelineResult | None:
-    """The day-by-day run of a scenario that has a period (start and end); ``None`` otherwise."""
-    return simulate(scenario, memo=memo) if scenario.start is not None and scenario.end is not None else None
+def simulate_period(
+    scenario: Scenario, *, memo: SimulationMemo | None = None, routes_on: dt.date | None = None
+) -> TimelineResult | None:
+    """The day-by-day run of a scenario that has a period (start and end); ``None`` otherwise.
+    ``routes_on``: as :func:`simulate`'s."""
+    if scenario.start is None or scenario.end is None:
+        return None
+    return simulate(scenario, memo=memo, routes_on=routes_on)
