@@ -325,8 +325,8 @@ def write_run(
     timeline.csv, timeline_summary.csv and stocks.png; ``hxl`` adds the HXL hashtag row to every CSV;
     ``gpkg`` also writes degradation.gpkg (layer ``segments``, every segment; degradation.geojson holds
     those that are not open); ``compare_policies`` adds the report's table of the answer under each
-    allocation policy (the period simulated under the two others); ``memo`` (the run's :class:`~siege.supply.SimulationMemo`) lets the
-    report's policy table reuse the run's lanes. Staged: a failure writes nothing."""
+    allocation policy (the period simulated under the two others); ``memo`` (the run's
+    :class:`~siege.supply.SimulationMemo`) lets that table reuse the run's lanes. Staged: a failure writes nothing."""
     from siege.outputs.map import write_map
 
     cercles = admin2_summary(result, timeline)
