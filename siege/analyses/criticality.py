@@ -150,12 +150,12 @@ def criticality(
 
     table = []
     for s in segments.open(arrays):
-        isolated = sorted(iso.get(s, []))
+        isolated = sorted(iso[s]) if s in iso else []
         table.append(
             SegmentCriticality(
                 segment=s,
                 towns_isolated=isolated,
-                population_cut_off=int(sum(population[j] or 0 for j in isolated)),
+                population_cut_off=int(sum(population[j] or 0 for j in isolated)) if isolated else 0,
                 demand_lost=round(lost.get(s, 0.0), 3),
                 added_hours=round(added.get(s, 0.0), 4),
             )
@@ -270,7 +270,20 @@ def added_hours(
     op = np.flatnonzero(arrays.open)
     by_dst = op[np.argsort(arrays.dst[op], kind="stable")]
     in_start = np.searchsorted(arrays.dst[by_dst], np.arange(n + 1))
+    by_src = op[np.argsort(arrays.src[op], kind="stable")]  # and by tail node: its rows, for the re-solve
+    out_start = np.searchsorted(arrays.src[by_src], np.arange(n + 1))
     on_routes = {int(segments.of_edge[e]) for t in town_nodes.tolist() for e in fast.edges(t)}
+    # parallel open edges (same tail and head): once for the graph, the lowest weight of each pair is
+    # its only edge a re-solve needs, unless the closed segment holds one of that pair's edges
+    code = arrays.src[op].astype(np.int64) * n + arrays.dst[op]
+    by_pair = np.lexsort((arrays.hours[op], code))
+    first_of_pair = np.ones(len(op), dtype=bool)
+    first_of_pair[1:] = code[by_pair][1:] != code[by_pair][:-1]
+    lowest = np.zeros(len(arrays.keys), dtype=bool)
+    lowest[op[by_pair[first_of_pair]]] = True
+    parallel = np.zeros(len(arrays.keys), dtype=bool)
+    counts_of_pair = np.diff(np.r_[np.flatnonzero(first_of_pair), len(op)])
+    parallel[op[by_pair]] = np.repeat(counts_of_pair > 1, counts_of_pair)
     in_s = np.zeros(n, dtype=bool)  # scratch, set and cleared per subtree: no O(n) pass per segment
     local = np.full(n, -1, dtype=np.int64)
     closed_now = np.zeros(len(arrays.keys), dtype=bool)
@@ -299,7 +312,10 @@ def added_hours(
         edges = by_dst[offsets]
         own = list(segments.edges[s])
         closed_now[own] = True
-        edges = edges[~closed_now[edges]]
+        # one edge per node pair: the lowest, unless this segment closes one of a parallel pair's
+        deduplicated = not parallel[own].any()
+        keep = ~closed_now[edges]
+        edges = edges[keep & lowest[edges] if deduplicated else keep]
         closed_now[own] = False
         e_src, e_dst, e_w = arrays.src[edges], arrays.dst[edges], hours[edges]
         inside = in_s[e_src]
@@ -307,21 +323,41 @@ def added_hours(
         enter = ~inside & finite_base[e_src]
         start = np.full(len(below), np.inf)
         np.minimum.at(start, local[e_dst[enter]], base[e_src[enter]] + e_w[enter])
-        u, v, w = local[e_src[inside]], local[e_dst[inside]], e_w[inside]
-        first = np.lexsort((w, v, u))
-        u, v, w = u[first], v[first], w[first]
-        one = np.ones(len(u), dtype=bool)
-        one[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])  # the lowest weight per node pair
         root = len(below)
-        ok = np.isfinite(start)
-        entries = np.flatnonzero(ok)
-        M = csr_array(
-            (
-                np.concatenate([w[one], start[entries]]),
-                (np.concatenate([u[one], np.full(len(entries), root)]), np.concatenate([v[one], entries])),
-            ),
-            shape=(root + 1, root + 1),
-        )
+        entries = np.flatnonzero(np.isfinite(start))
+        if deduplicated:
+            # the subtree's out-edges, read in its order, come grouped by tail: the matrix is built
+            # row by row as it stands, the root's row (its entries) last
+            counts = out_start[below + 1] - out_start[below]
+            total = int(counts.sum())
+            out = by_src[np.repeat(out_start[below] - np.cumsum(counts) + counts, counts) + np.arange(total)]
+            closed_now[own] = True
+            out = out[~closed_now[out] & lowest[out] & in_s[arrays.dst[out]]]
+            closed_now[own] = False
+            indptr = np.zeros(root + 2, dtype=np.int64)
+            np.cumsum(np.bincount(local[arrays.src[out]], minlength=root), out=indptr[1 : root + 1])
+            indptr[root + 1] = indptr[root] + len(entries)
+            M = csr_array(
+                (
+                    np.concatenate([hours[out], start[entries]]),
+                    np.concatenate([local[arrays.dst[out]], entries]),
+                    indptr,
+                ),
+                shape=(root + 1, root + 1),
+            )
+        else:
+            u, v, w = local[e_src[inside]], local[e_dst[inside]], e_w[inside]
+            first = np.lexsort((w, v, u))
+            u, v, w = u[first], v[first], w[first]
+            one = np.ones(len(u), dtype=bool)
+            one[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])  # the lowest weight per node pair
+            M = csr_array(
+                (
+                    np.concatenate([w[one], start[entries]]),
+                    (np.concatenate([u[one], np.full(len(entries), root)]), np.concatenate([v[one], entries])),
+                ),
+                shape=(root + 1, root + 1),
+            )
         dist = dijkstra(M, directed=True, indices=root)
         hit = in_s[town_nodes] & finite_base[town_nodes]
         new = dist[local[town_nodes[hit]]]

@@ -54,8 +54,22 @@ class FlowNetwork:
         self.supply_nodes = supply_nodes
         # a finite "infinity": more than everything that can flow
         self.big = int(min(_INT_MAX // 4, self.road_cap.sum() + sum(supply_nodes.values()) + 1))
+        self._templates: dict[bool, tuple[csr_array, np.ndarray]] = {}
 
     def matrix(self, sink_caps: np.ndarray, *, unlimited_supply: bool = False) -> csr_array:
+        """The flow network with the towns' sink arcs at ``sink_caps``: the roads' part is built once
+        (a filling solves many flows on the same roads) and copied, only the sink arcs set."""
+        cached = self._templates.get(unlimited_supply)
+        if cached is None:
+            M = self._matrix(np.zeros(len(self.virtual), dtype=np.int64), unlimited_supply=unlimited_supply)
+            # a town's virtual node has one arc, to the sink: its row's only entry
+            cached = self._templates[unlimited_supply] = (M, M.indptr[self.virtual])
+        template, at = cached
+        M = template.copy()
+        M.data[at] = np.minimum(np.asarray(sink_caps, dtype=np.int64), _INT_MAX).astype(np.int32)
+        return M
+
+    def _matrix(self, sink_caps: np.ndarray, *, unlimited_supply: bool = False) -> csr_array:
         s_nodes = np.fromiter(self.supply_nodes, dtype=np.int64)
         s_caps = np.fromiter(self.supply_nodes.values(), dtype=np.int64)
         if unlimited_supply:
