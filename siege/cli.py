@@ -607,9 +607,16 @@ def interdict_cmd(scenario, targets, budget, defend, cost, out, fmt, road_classe
     "--escort-capacity", type=click.FloatRange(0, min_open=True), default=None,
     help="Trucks a day an escort takes (default: the town's normal day of that commodity).",
 )  # fmt: skip
+@click.option(
+    "--method", type=click.Choice(["auto", "exact", "milp", "greedy"]), default="auto", show_default=True,
+    help="exact: every combination run through the period; milp: the mixed-integer programme of the linear "
+    "period model (HiGHS), its plan run; greedy; auto: exact while small, milp beyond, greedy against an attacker.",
+)  # fmt: skip
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @_fail_cleanly
-def plan_relief_cmd(scenario, escorts, convoys, fleet, targets, keep_above, against_budget, escort_capacity, out):
+def plan_relief_cmd(
+    scenario, escorts, convoys, fleet, targets, keep_above, against_budget, escort_capacity, method, out
+):
     """Choose escort windows and convoys, within the means given, that leave the targets fewest short
     person-days on the supply model. Writes plan.toml (the scenario with the plan, which siege run
     confirms), plan.md, relief.json and map.html."""
@@ -620,7 +627,7 @@ def plan_relief_cmd(scenario, escorts, convoys, fleet, targets, keep_above, agai
     check_output_dir(out)
     config = ReliefConfig(
         escorts=escorts, convoys=convoys, fleet=fleet, targets=tuple(targets), keep_above=keep_above,
-        against_budget=against_budget, escort_capacity=escort_capacity,
+        against_budget=against_budget, escort_capacity=escort_capacity, method=method,
     )  # fmt: skip
     result = plan_relief(scenario, config)
     write_relief(result, scenario, out)

@@ -202,6 +202,16 @@ ORDER_CAP: float = 2.0
 #: trucks) and below anything a town would notice. A shortfall of a millionth of a tanker is not a shortage.
 SHORT_TOLERANCE: float = 0.01
 
+#: Relief planning (siege plan-relief): the most combinations of candidates run one by one through the
+#: period (each is a run) before the mixed-integer programme of the linear period model chooses
+#: instead; HiGHS's time limit on that programme (its best plan so far is taken, and the gap said);
+#: a short stretch closer than RELIEF_STRETCH_GAP_DAYS to the next is one shortfall; at most
+#: RELIEF_CONVOYS_PER_STRETCH departure dates are offered per stretch.
+RELIEF_EXACT_LIMIT: int = 24
+RELIEF_MILP_SECONDS: float = 60.0
+RELIEF_STRETCH_GAP_DAYS: int = 7
+RELIEF_CONVOYS_PER_STRETCH: int = 6
+
 #: Dask: seconds to wait for a scheduler to answer, and for a worker to (re)appear before a sweep
 #: whose workers have all died or left is stopped with an error instead of waiting forever.
 DASK_CONNECT_TIMEOUT_S: float = 10.0

@@ -64,7 +64,7 @@ def test_the_escort_goes_on_kati_s_own_threatened_corridor_in_the_threat_window(
     assert exact.after.score < exact.before.score
     planned = exact.planned
     assert _days_short(planned, "Kati") == exact.after.days["Kati"]
-    greedy = plan_relief(KATI, ReliefConfig(escorts=1, convoys=0, targets=("Kati",), exact_limit=0))
+    greedy = plan_relief(KATI, ReliefConfig(escorts=1, convoys=0, targets=("Kati",), method="greedy"))
     assert greedy.method.startswith("greedy") and [m.words for m in greedy.chosen] == [m.words for m in exact.chosen]
 
 
@@ -76,6 +76,48 @@ def test_more_means_never_plan_worse_and_a_town_not_short_gets_no_plan():
     assert two.after.score <= one.after.score
     quiet = plan_relief(KATI, ReliefConfig(escorts=1, convoys=1, targets=("Koulikoro",)))
     assert quiet.chosen == [] and quiet.after.score == quiet.before.score == 0
+
+
+@pytest.mark.parametrize(
+    ("escorts", "convoys", "fleet"), [(1, 0, 8), (0, 1, 5), (1, 1, 5), (1, 1, 8), (0, 2, 8), (1, 2, 8)]
+)
+def test_the_programme_finds_the_plan_that_trying_every_combination_finds(escorts, convoys, fleet):
+    """The MILP of the linear period model against the enumeration, on Kati's two attacked corridors:
+    the programme's plan, run through the period, leaves Kati as few short person-days as the best of
+    every combination; without a plan it reproduces the run's own figure. Fleets small enough that no
+    single means covers the shortfall, so escort and convoys have to be combined (their interaction:
+    a convoy's load stands in for the escort's deliveries of the next days)."""
+    config = dict(escorts=escorts, convoys=convoys, fleet=fleet, targets=("Kati",))
+    exact = plan_relief(KATI, ReliefConfig(**config, method="exact"))
+    milp = plan_relief(KATI, ReliefConfig(**config, method="milp"))
+    assert exact.method.startswith("exact") and milp.method.startswith("mixed-integer programme")
+    assert milp.model is not None and milp.model.status == "optimal"
+    assert milp.model.model_before == milp.before.score == exact.before.score > 0
+    assert milp.after.score == exact.after.score < exact.before.score
+    kinds = [m.kind for m in milp.chosen]
+    assert kinds.count("convoy") <= convoys and kinds.count("escort") <= escorts
+    # what the plan reports is a run of plan.toml's scenario, not the model's figure
+    assert _days_short(milp.planned, "Kati") == milp.after.days["Kati"]
+
+
+def test_convoys_are_offered_on_several_dates_and_auto_hands_large_choices_to_the_programme(tmp_path):
+    """Two convoys for one town leave on different dates across its shortfall; with more combinations
+    than the enumeration's limit, auto solves the programme, which plan.md and relief.json say."""
+    res = plan_relief(KATI, ReliefConfig(escorts=0, convoys=2, fleet=8, targets=("Kati",), exact_limit=1))
+    assert res.method.startswith("mixed-integer programme")
+    dates = [m.table()["date"] for m in res.candidates if m.kind == "convoy"]
+    assert len(dates) >= 2 and len(set(dates)) == len(dates)
+    chosen = [m.table()["date"] for m in res.chosen]
+    assert len(chosen) == 2 and chosen[0] != chosen[1]
+    out = run_cli("plan-relief", KATI, "--escorts", "0", "--convoys", "2", "--fleet", "8", "--target", "Kati",
+                  "--method", "milp", "--out", tmp_path / "plan")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "mixed-integer programme" in out.stdout and "HiGHS" not in out.stderr
+    assert "linear model of the targets' stocks" in (tmp_path / "plan" / "plan.md").read_text(encoding="utf-8")
+    import json
+
+    model = json.loads((tmp_path / "plan" / "relief.json").read_text(encoding="utf-8"))["model"]
+    assert model["status"] == "optimal" and model["damage_without_plan_in_model"] == res.before.score
 
 
 def test_a_robust_plan_is_scored_after_the_attackers_reply():
@@ -92,6 +134,10 @@ def test_bad_means_are_one_line_errors(tmp_path):
     steady = REPO / "scenarios" / "nara-rn4-2024.toml"  # no period: nothing to plan over
     res = run_cli("plan-relief", steady, "--out", tmp_path / "y")
     assert res.returncode == 2 and "period" in res.stderr and not (tmp_path / "y").exists()
+    # the programme does not see the attacker: asked for both, one line, nothing written
+    res = run_cli("plan-relief", KATI, "--method", "milp", "--against-budget", "1", "--out", tmp_path / "z")
+    assert res.returncode == 2 and "--method" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "z").exists()
 
 
 @pytest.mark.slow

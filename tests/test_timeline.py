@@ -375,6 +375,17 @@ def test_a_lifted_blockade_refills_the_stock():
     assert not rows["short"].any() and set(rows["status"]) == {"open"}
 
 
+def test_the_stock_account_closes_every_day():
+    """The ledger the relief planner's programme is written on: for every town and day, what it could
+    draw tomorrow is what it could draw today plus what came in less what it consumed (no reserve is
+    held or released here); it never consumes more than its need nor more than it had."""
+    L = mechanism(LIFTED).ledger
+    left = L.available[:-1] + L.inflow[:-1] - L.consumed[:-1]
+    assert L.available[1:] == pytest.approx(left, abs=1e-9)
+    assert (L.consumed <= L.need + 1e-9).all() and (L.consumed <= L.available + L.inflow + 1e-9).all()
+    assert (L.arrived <= L.orders + 1e-6).all()
+
+
 def test_a_threatened_lane_refills_slower_than_a_safe_one():
     threat = (
         '[[events]]\nkind = "ambush"\nbetween = ["Siby", "Bamako"]\nref = "RN5"\nstart = 2024-01-06\n'

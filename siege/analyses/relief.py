@@ -5,18 +5,26 @@ refusal, escorts, convoys, supply chains, stocks over the period): *what do we e
 convoys do we send?*
 
 1. **Candidates** from the scenario's own shortfalls (a run through its period): for each target short
-   in it, worst first, an *escort window* on each of the (at most 3) busiest lanes its worst-short
+   in it, worst first, *escort windows* on each of the (at most 3) busiest lanes its worst-short
    commodity takes, over the stretch inside the defender's country (the attacker's reach, by default the
-   capital's country), from 3 days before its first short day to its last, for up to the town's normal
-   day of trucks (all commodities; or ``escort_capacity``); and one *convoy* of that commodity from
-   where it draws it (its depot, else its safest lane's gateway, else the capital), escorted, leaving 2
-   days before its first short day, of ``fleet / convoys`` trucks.
-2. **Choice**: every combination of at most ``escorts`` windows and ``convoys`` convoys is run through
-   the period and the one with the fewest short person-days of the targets is kept (exact over the
-   candidates: an enumeration) while there are at most ``exact_limit`` combinations; beyond, greedy
-   (add the candidate that lowers the damage most, while one does). Against an attacker
-   (``against_budget``), a plan is scored by the damage left after the attacker's best reply with that
-   many closures (:mod:`siege.analyses.interdiction`): a robust plan.
+   capital's country): one from 3 days before its first short day to its last and, when the shortfall
+   comes in stretches (short days more than ``RELIEF_STRETCH_GAP_DAYS`` apart), one per stretch; each
+   for up to the town's normal day of trucks (all commodities; or ``escort_capacity``). And *convoys* of
+   that commodity from where it draws it (its depot, else its safest lane's gateway, else the capital),
+   escorted, of ``fleet / convoys`` trucks: one leaving 2 days before each stretch, then one every time
+   the last would be eaten (its trucks over the town's day, at least 3 days) or often enough that all
+   the convoys fit in the stretch (at least 2 days apart), at most ``RELIEF_CONVOYS_PER_STRETCH`` a
+   stretch.
+2. **Choice** (``method``): ``exact`` runs every combination of at most ``escorts`` windows and
+   ``convoys`` convoys through the period and keeps the one with the fewest short person-days of the
+   targets (exact over the candidates on the supply model itself); ``milp`` runs each candidate alone,
+   then solves the mixed-integer programme of the linear period model (:mod:`siege.analyses.relief_milp`,
+   HiGHS) over all combinations at once, and runs its plan (a single means that did better alone in the
+   run is kept instead); ``greedy`` adds the candidate that lowers the damage most while one does.
+   ``auto``: exact up to ``exact_limit`` combinations, milp beyond, greedy against an attacker.
+   Against an attacker (``against_budget``), a plan is scored by the damage left after the attacker's
+   best reply with that many closures (:mod:`siege.analyses.interdiction`): a robust plan (exact or
+   greedy: the programme does not see the attacker).
 3. **Measure** as ``run`` measures: short person-days (population × days on which a commodity runs
    short), or with ``keep_above`` the person-days on which a target's worst commodity is served below
    that fraction.
@@ -53,7 +61,11 @@ class ReliefConfig:
     keep_above: float | None = None  # count the days a target is served below this fraction instead
     against_budget: int = 0  # plan against the attacker's best reply with this many closures
     escort_capacity: float | None = None  # trucks a day an escort takes (default: the town's normal day)
-    exact_limit: int = 64  # combinations tried one by one at most; greedy beyond
+    exact_limit: int = settings.RELIEF_EXACT_LIMIT  # "auto": combinations run one by one at most
+    method: str = "auto"  # "exact", "milp", "greedy", or "auto" (exact while small, then milp; greedy if robust)
+
+
+METHODS = ("auto", "exact", "milp", "greedy")
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,7 @@ class ReliefResult:
     method: str
     measure: str
     population: dict[str, float] = field(default_factory=dict)
+    model: Any = None  # the MILP's choice (siege.analyses.relief_milp.MilpChoice) when it chose
 
 
 def plan_relief(path: str | Path, config: ReliefConfig) -> ReliefResult:
@@ -112,6 +125,10 @@ def plan_relief(path: str | Path, config: ReliefConfig) -> ReliefResult:
     scenario = scenario_from_dict(raw, where=where, base=path.parent)
     if scenario.start is None or scenario.end is None:
         raise SiegeInputError(f"{where}: start", "plan-relief plans over a period: give the scenario start and end")
+    if config.method not in METHODS:
+        raise SiegeInputError("--method", f"expected one of {', '.join(METHODS)}, got {config.method!r}")
+    if config.method == "milp" and config.against_budget:
+        raise SiegeInputError("--method", "milp plans without the attacker: use exact or greedy with --against-budget")
     for name, value in (("--escorts", config.escorts), ("--convoys", config.convoys)):
         if value < 0:
             raise SiegeInputError(name, "expected 0 or more")
@@ -147,7 +164,11 @@ def plan_relief(path: str | Path, config: ReliefConfig) -> ReliefResult:
     count = sum(math.comb(len(escorts), i) for i in range(n_e + 1)) * sum(
         math.comb(len(convoys), j) for j in range(n_c + 1)
     )
-    if count <= config.exact_limit:
+    method = config.method
+    if method == "auto":
+        method = "exact" if count <= config.exact_limit else ("greedy" if config.against_budget else "milp")
+    model = None
+    if method == "exact":
         plans = [
             (*e, *c)
             for i in range(n_e + 1)
@@ -156,7 +177,27 @@ def plan_relief(path: str | Path, config: ReliefConfig) -> ReliefResult:
             for c in itertools.combinations(convoys, j)
         ]
         best = min(plans, key=lambda p: (outcome(p).score, len(p), [m.words for m in p]))
-        method = f"exact over the {len(candidates)} candidates ({count} combinations run through the period)"
+        how = f"exact over the {len(candidates)} candidates ({count} combinations run through the period)"
+    elif method == "milp":
+        from siege.analyses.relief_milp import choose
+
+        singles = [simulate(planned((m,))[1], memo=memo) for m in candidates]
+        for m, t in zip(candidates, singles, strict=True):
+            outcomes.setdefault((m,), _outcome(t.scenario, t, targets, population, config))
+        model = choose(
+            baseline, singles, [m.kind for m in candidates], targets, population,
+            escorts=n_e, convoys=n_c, keep_above=config.keep_above,
+        )  # fmt: skip
+        best = tuple(candidates[i] for i in model.chosen)
+        # the run has the last word: a means that did better alone than the programme's plan is kept
+        best = min([best, *((m,) for m in candidates)], key=lambda p: (outcome(p).score, len(p)))
+        how = (
+            f"mixed-integer programme of the linear period model over the {len(candidates)} candidates "
+            f"({count} combinations; HiGHS: {model.status}"
+            + (f", gap {model.gap:.1%}" if model.gap > 1e-9 else "")
+            + f"; the model gives the plan {model.model_score:,.0f} person-days, the run "
+            f"{outcome(best).score:,.0f})"
+        )
     else:
         best: tuple[Means, ...] = ()
         while True:
@@ -172,7 +213,7 @@ def plan_relief(path: str | Path, config: ReliefConfig) -> ReliefResult:
             if outcome((*best, step)).score >= outcome(best).score:
                 break
             best = (*best, step)
-        method = f"greedy over the {len(candidates)} candidates ({count} combinations: more than {config.exact_limit})"
+        how = f"greedy over the {len(candidates)} candidates ({count} combinations)"
     if not best or outcome(best).score >= before.score:
         best = ()  # nothing helps: the plan adds nothing
     table, with_plan = planned(best) if best else (copy.deepcopy(raw), scenario)
@@ -184,8 +225,8 @@ def plan_relief(path: str | Path, config: ReliefConfig) -> ReliefResult:
     if config.against_budget:
         what += f", after the attacker's best reply closing {config.against_budget} segment(s)"
     return ReliefResult(
-        scenario, with_plan, table, config, targets, list(best), candidates, before, outcome(best), method, what,
-        population,
+        scenario, with_plan, table, config, targets, list(best), candidates, before, outcome(best), how, what,
+        population, model,
     )  # fmt: skip
 
 
@@ -253,8 +294,10 @@ class _Attacker:
 
 
 def _candidates(scenario, baseline, targets: list[str], config: ReliefConfig, roads: _Roads) -> list[Means]:
-    """Escort windows on each target's lanes and a convoy for it, for each target short in the
-    scenario, worst first."""
+    """Escort windows on each target's lanes and convoys for it, for each target short in the
+    scenario, worst first: on each lane one window over the whole shortfall and, when it comes in
+    stretches, one per stretch; convoys leaving before each stretch and then as often as one convoy's
+    trucks last the town (at most ``RELIEF_CONVOYS_PER_STRETCH`` dates a stretch)."""
     frame = _below(baseline.frame[baseline.frame["town"].isin(targets)], config)
     if frame.empty:
         return []
@@ -264,46 +307,72 @@ def _candidates(scenario, baseline, targets: list[str], config: ReliefConfig, ro
     for town in worst.index:
         rows = frame[frame["town"] == town]
         commodity = str(rows.groupby("commodity")["date"].nunique().idxmax())
-        first, last = min(rows["date"]), max(rows["date"])
+        stretches = _stretches(sorted(set(rows["date"])))
+        first, last = stretches[0][0], stretches[-1][1]
         mine = baseline.frame[baseline.frame["town"] == town]
         # an escort takes trucks whatever their load: the town's normal day, all commodities together
         normal_day = float(mine.groupby("commodity")["demand"].max().sum())
         unit = "tankers" if commodity == "fuel" else "trucks"
         capacity = float(config.escort_capacity or max(1, math.ceil(normal_day)))
-        start = max(scenario.start, first - dt.timedelta(days=3))
+        windows = [(first, last)] + (stretches if len(stretches) > 1 else [])
         for places, ref in roads.escortable(baseline.routes.get((town, commodity), []), town):
             road = f"{ref} " if ref else ""
-            escort = (
-                ("kind", "escort"),
-                ("name", f"escort {places[0]} – {town}"),
-                ("segments", tuple(itertools.pairwise(places))),
-                ("capacity_trucks_per_day", capacity),
-                ("start", start),
-                ("end", last),
-                ("note", NOTE),
-            )
-            words = (
-                f"escort up to {capacity:g} trucks a day on the {road}road {' – '.join(places)} from "
-                f"{start:%d %b %Y} to {last:%d %b %Y}"
-            )
-            out.append(Means("escort", escort, words, town))
+            for a, b in windows:
+                start = max(scenario.start, a - dt.timedelta(days=3))
+                escort = (
+                    ("kind", "escort"),
+                    ("name", f"escort {places[0]} – {town}"),
+                    ("segments", tuple(itertools.pairwise(places))),
+                    ("capacity_trucks_per_day", capacity),
+                    ("start", start),
+                    ("end", b),
+                    ("note", NOTE),
+                )
+                words = (
+                    f"escort up to {capacity:g} trucks a day on the {road}road {' – '.join(places)} from "
+                    f"{start:%d %b %Y} to {b:%d %b %Y}"
+                )
+                out.append(Means("escort", escort, words, town))
         origin = _origin(scenario, baseline, town, commodity)
-        if config.convoys and origin is not None:
-            leave = max(scenario.start, first - dt.timedelta(days=2))
-            trucks = max(1, math.floor(per_convoy))
-            convoy = (
-                ("kind", "convoy"),
-                ("name", f"convoy {origin} – {town}"),
-                ("from", origin),
-                ("to", town),
-                ("trucks", trucks),
-                ("commodity", commodity),
-                ("escorted", True),
-                ("date", leave),
-                ("note", NOTE),
-            )
-            words = f"send {trucks} {unit} of {commodity} from {origin} to {town}, escorted, leaving {leave:%d %b %Y}"
-            out.append(Means("convoy", convoy, words, town))
+        if not config.convoys or origin is None:
+            continue
+        trucks = max(1, math.floor(per_convoy))
+        day_need = float(mine[mine["commodity"] == commodity]["demand"].max()) or 1.0
+        lasts = max(3, math.floor(trucks / day_need))  # days one convoy's load feeds the town
+        for a, b in stretches:
+            leave = max(scenario.start, a - dt.timedelta(days=2))
+            # as often as a load lasts, and often enough that all the convoys fit in the stretch
+            every = dt.timedelta(days=max(2, min(lasts, math.ceil(((b - a).days + 1) / config.convoys))))
+            for _ in range(settings.RELIEF_CONVOYS_PER_STRETCH):
+                convoy = (
+                    ("kind", "convoy"),
+                    ("name", f"convoy {origin} – {town}"),
+                    ("from", origin),
+                    ("to", town),
+                    ("trucks", trucks),
+                    ("commodity", commodity),
+                    ("escorted", True),
+                    ("date", leave),
+                    ("note", NOTE),
+                )
+                words = (
+                    f"send {trucks} {unit} of {commodity} from {origin} to {town}, escorted, leaving {leave:%d %b %Y}"
+                )
+                out.append(Means("convoy", convoy, words, town))
+                leave += every
+                if leave > b - dt.timedelta(days=2):
+                    break
+    return out
+
+
+def _stretches(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Short days as stretches (first, last); a gap under ``RELIEF_STRETCH_GAP_DAYS`` joins two."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for d in days:
+        if out and (d - out[-1][1]).days <= settings.RELIEF_STRETCH_GAP_DAYS:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
     return out
 
 

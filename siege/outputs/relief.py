@@ -31,6 +31,16 @@ def relief_dict(result: ReliefResult) -> dict[str, Any]:
         },
         "measure": result.measure,
         "method": result.method,
+        "model": (
+            None
+            if result.model is None
+            else {
+                "status": result.model.status,
+                "gap": result.model.gap,
+                "damage_in_model": result.model.model_score,
+                "damage_without_plan_in_model": result.model.model_before,
+            }
+        ),
         "plan": [{"kind": m.kind, "for": m.town, "words": m.words, "event": m.table()} for m in result.chosen],
         "candidates": [m.words for m in result.candidates],
         "before": {"damage": result.before.score, "days": result.before.days, "attacker_reply": result.before.attack},
@@ -90,17 +100,27 @@ def plan_markdown(result: ReliefResult) -> str:
         "## How it was chosen",
         "",
         f"{md(result.method[0].upper() + result.method[1:])}. Candidates, from the scenario's own shortfalls (for "
-        "each target short, worst first: an escort window on each of the busiest lanes its worst-short commodity "
+        "each target short, worst first: escort windows on each of the busiest lanes its worst-short commodity "
         "takes, over the stretch inside the defender's country, from 3 days before its first short day to its "
-        "last, for the town's normal day of trucks; and an escorted convoy from where it draws that commodity, "
-        "leaving 2 days before its first short day, of the fleet shared between the convoys):",
+        "last and, when the shortfall comes in stretches, one per stretch, for the town's normal day of trucks; "
+        "and escorted convoys from where it draws that commodity, of the fleet shared between the convoys, "
+        "leaving 2 days before each stretch and then as often as a load lasts or all the convoys fit):",
         "",
         *[f"- {md(w)}" for w in (m.words for m in result.candidates)],
         "",
-        "Each combination is run through the whole period on the supply model (threats and truckers' refusal, "
+        "Every figure above is a run of the whole period on the supply model (threats and truckers' refusal, "
         "escorts at their capacity with the risk × the escort factor, convoys' losses on their route, stocks, "
-        "supply chains): the figures above are those runs. Planning assumptions, not sourced facts: the escort "
-        "capacity (a town's normal day), the convoy's departure (2 days before the first shortfall) and size.",
+        "supply chains), the run `siege run plan.toml` repeats. "
+        + (
+            "The mixed-integer programme that chose the plan is a linear model of the targets' stocks over the "
+            "period (each means' deliveries measured by running it alone, then added; a town consumes what it "
+            "can and orders less as its stock is higher); it is exact for that model, and where two means "
+            "interact (two escorts sharing a corridor's trucks) the run can differ from it, as said above. "
+            if result.model is not None
+            else ""
+        )
+        + "Planning assumptions, not sourced facts: the escort capacity (a town's normal day), the convoys' "
+        "departures (2 days before a shortfall, then as a load lasts) and size.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -347,7 +347,7 @@ class _Programme:
         rows.add(Dd.row, Dd.col, -Dd.data, nd, np.full(nd, np.inf))
         A, b = rows.matrix(n)
         if _solver is None:
-            _solver = _QuietHighs()
+            _solver = QuietHighs()
             _solver.setOptionValue("output_flag", False)
             # primal simplex from the last basis: between rounds only the objective and bounds change,
             # so the last answer stays feasible and primal simplex needs half the iterations of the
@@ -417,7 +417,7 @@ class _Programme:
         return None if sol is None else sol[: self.L]
 
 
-class _QuietHighs(highspy.Highs):
+class QuietHighs(highspy.Highs):
     """A HiGHS instance that never writes to the console (not even its banner): a command's output,
     JSON included, must stay clean."""
 
@@ -426,7 +426,7 @@ class _QuietHighs(highspy.Highs):
         super().enableCallbacks()
 
 
-_solver: _QuietHighs | None = None
+_solver: QuietHighs | None = None
 
 
 def share_held(amount: float, asked: np.ndarray, orders: np.ndarray, policy: str, rank: np.ndarray) -> np.ndarray:

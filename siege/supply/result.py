@@ -39,6 +39,22 @@ class SupplyRoute:
     willing: float  # share of orders truckers carry on it
 
 
+@dataclass(frozen=True)
+class StockLedger:
+    """Each (day, town, commodity)'s stock account, as the simulation kept it: what the town could
+    draw on at the start of the day (its stock, and a released reserve), what came into its own stock
+    (for a depot, what it kept of what arrived), what it consumed, and its stock target. The
+    relief planner's linear period model is written on these."""
+
+    available: np.ndarray  # (day, town, commodity): stock that may be drawn at the start of the day
+    inflow: np.ndarray  # (day, town, commodity): into the town's own stock that day
+    consumed: np.ndarray  # (day, town, commodity)
+    need: np.ndarray  # (day, town, commodity): the day's demand after rationing
+    orders: np.ndarray  # (day, town, commodity): what it ordered (a depot: with its towns' orders)
+    arrived: np.ndarray  # (day, town, commodity): what reached it (a depot: with what it forwarded)
+    target: np.ndarray  # (town, commodity): the commercial stock target (a reserve is drawn only when released)
+
+
 @dataclass
 class TimelineResult:
     """A day-by-day simulation of one scenario."""
@@ -58,6 +74,8 @@ class TimelineResult:
     routes: dict[tuple[str, str], list[SupplyRoute]] = field(default_factory=dict)
     #: the day of ``routes``: the last day simulated unless the run was asked for another
     routes_day: dt.date | None = None
+    #: the stock account of every day (not written to timeline.csv)
+    ledger: StockLedger | None = None
 
     def town(self, name: str, commodity: str | None = None) -> pd.DataFrame:
         """The rows of one town (and commodity), by date."""

@@ -45,7 +45,7 @@ from siege.supply import stocks as st
 from siege.supply.allocation import residual, share_held, solve_supply, used_capacity
 from siege.supply.chain import NATIONAL, Chain, build_chain, town_demand
 from siege.supply.lanes import DayRoads, corridor_targets, day_roads, depot_origin, origin_depot, routes_of
-from siege.supply.result import COLUMNS, TimelineResult, summaries
+from siege.supply.result import COLUMNS, StockLedger, TimelineResult, summaries
 from siege.validation import check_period
 
 
@@ -325,7 +325,7 @@ def _day(s: _Setup, memo: SimulationMemo, day: dt.date, stock, reserve, pulses, 
         reasons.setdefault(names[i], set()).update(
             _why(s, roads, int(i), int(c), day_used(), allowed_share, ration, wanting)
         )
-    row = (need, arrived, served, stock_days, reserve_days, short, status)
+    row = (need, arrived, served, stock_days, reserve_days, short, status, stock_eff, inflow, consumed, orders)
     return row, stock, reserve, (roads, x, x_fb, carried)
 
 
@@ -489,7 +489,7 @@ def _result(s: _Setup, days, start, end, record, reasons, routes) -> TimelineRes
     T, C = s.shape
     cnames = [c.name for c in s.scenario.commodities]
     days_ = np.array(days, dtype=object)
-    need_d, arrived_d, served_d, stock_d, reserve_d, short_d, status_d = (
+    need_d, arrived_d, served_d, stock_d, reserve_d, short_d, status_d, avail_d, inflow_d, consumed_d, orders_d = (
         np.stack(a) for a in zip(*record, strict=True)
     )
     D = len(days)
@@ -520,6 +520,7 @@ def _result(s: _Setup, days, start, end, record, reasons, routes) -> TimelineRes
         s.chain.supplier_names(s.names, cnames),
         s.policy,
         routes,
+        ledger=StockLedger(avail_d, inflow_d, consumed_d, need_d, orders_d, arrived_d, s.target.copy()),
     )
 
 
