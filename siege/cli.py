@@ -488,6 +488,23 @@ def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out, road
     click.echo(f"wrote {out}")
 
 
+class _SupplyTop(click.ParamType):
+    """A count of segments, or ``lanes`` / ``all``."""
+
+    name = "N|lanes|all"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value in ("lanes", "all"):
+            return value
+        try:
+            count = int(value)
+        except ValueError:
+            count = -1
+        if count < 0:
+            self.fail(f"expected a count of 0 or more, 'lanes' or 'all', got {value!r}", param, ctx)
+        return count
+
+
 @main.command("criticality", context_settings=CONTEXT)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option(
@@ -499,8 +516,9 @@ def sweep_cmd(scenario, runs, seed, vary, grid, workers, dask_address, out, road
     help="Also find the worst sets of k segments (exact for few combinations, greedy beyond).",
 )
 @click.option(
-    "--supply-top", type=click.IntRange(0), default=10, show_default=True,
-    help="Measure the segments ranked first on the supply model run uses (threats, refusal, stocks); 0: none.",
+    "--supply-top", type=_SupplyTop(), default=10, show_default=True,
+    help="Measure on the supply model run uses (threats, refusal, stocks): the N segments ranked first, "
+    "'lanes' (every segment the towns' supply took on the evaluation day) or 'all' (every open segment); 0: none.",
 )  # fmt: skip
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @_network_options

@@ -401,3 +401,29 @@ def test_the_top_segments_are_measured_on_the_supply_model_too(corridors):
     assert banamba["supply_damage_added"] is not None and banamba["supply_damage_added"] > 0
     assert "person-days" in report.supply_measure
     assert all(r["supply_damage_added"] is None for r in scenario_criticality(corridors, supply_top=0).rows())
+
+
+def test_every_segment_the_supply_took_is_measured_on_the_supply_model(corridors):
+    """``lanes``: every segment a town's supply lane took on the evaluation day is measured on the
+    supply model, whatever its structural rank; ``all``: every open segment, and a segment no lane took
+    adds nothing that day (a road no truck takes carries none of the deliveries)."""
+    from siege.analyses.interdiction import SupplyDamage
+    from siege.scenario import degrade
+    from siege.solver.arrays import RoadArrays
+
+    lanes = scenario_criticality(corridors, supply_top="lanes")
+    everything = scenario_criticality(corridors, supply_top="all")
+    arrays = RoadArrays.from_graph(corridors.G).degraded(degrade(corridors.events, corridors.date))
+    took = (
+        SupplyDamage(corridors, arrays, lanes.result.segments, [t.name for t in corridors.on_network])
+        .search(frozenset())
+        .lanes
+    )
+    assert set(lanes.supply_damage) == set(took) and took
+    assert set(everything.supply_damage) == set(everything.result.segments.open(arrays))
+    for segment, damage in everything.supply_damage.items():
+        if segment in took:
+            assert damage == lanes.supply_damage[segment]
+        else:
+            assert damage == everything.supply_baseline
+    assert "supply lanes took" in lanes.supply_measure and "every open segment" in everything.supply_measure

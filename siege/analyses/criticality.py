@@ -445,10 +445,11 @@ class CriticalityReport:
 
 
 def scenario_criticality(
-    scenario, *, k: int = 1, exact_limit: int = 20_000, gazetteer=None, supply_top: int = 10
+    scenario, *, k: int = 1, exact_limit: int = 20_000, gazetteer=None, supply_top: int | str = 10
 ) -> CriticalityReport:
     """Criticality of every segment of the scenario's network, its events (on its date) applied first.
-    The ``supply_top`` segments ranked first are also measured on the supply model ``run`` uses
+    The ``supply_top`` segments ranked first (``"lanes"``: those the towns' supply lanes took on the
+    evaluation day; ``"all"``: every open segment) are also measured on the supply model ``run`` uses
     (threats and truckers' refusal, escorts, stocks): what closing each adds to all towns' damage, as
     ``siege interdict`` measures a plan (short person-days over the 14 days up to the evaluation day on a
     scenario with a period, else people unserved that day)."""
@@ -480,13 +481,23 @@ def scenario_criticality(
         from siege.analyses.interdiction import SupplyDamage
 
         measure = SupplyDamage(scenario, arrays, result.segments, [t.name for t in towns])
-        report.supply_baseline = measure.search(frozenset()).score
-        for c in result.ranked()[:supply_top]:
-            report.supply_damage[c.segment] = measure.search(frozenset({c.segment})).score
+        none_closed = measure.search(frozenset())
+        report.supply_baseline = none_closed.score
+        ranked = [c.segment for c in result.ranked()]
+        if supply_top == "all":
+            chosen, which = ranked, "every open segment"
+        elif supply_top == "lanes":
+            # a road no lane took that day carries none of that day's deliveries
+            chosen = [s for s in ranked if s in none_closed.lanes]
+            which = "the segments the towns' supply lanes took on the evaluation day, upstream depots' included"
+        else:
+            chosen, which = ranked[: int(supply_top)], "ranked first"
+        for segment in chosen:
+            report.supply_damage[segment] = measure.search(frozenset({segment})).score
         period = scenario.start is not None and scenario.end is not None
         report.supply_measure = (
             f"short person-days of all towns over the {settings.INTERDICTION_SEARCH_DAYS} days up to the evaluation day"
             if period
             else "people of all towns left unserved on the evaluation day"
-        ) + f", added by closing the segment (the {len(report.supply_damage)} segments ranked first)"
+        ) + f", added by closing the segment ({len(report.supply_damage)} segments: {which})"
     return report
