@@ -402,12 +402,16 @@ def _dask_client(address: str) -> Iterator[Any]:
             # workers start ignoring Ctrl-C (the setting is inherited); the parent closes them
             previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
             try:
-                cluster = LocalCluster(
-                    n_workers=min(2, os.cpu_count() or 1),
-                    threads_per_worker=1,
-                    dashboard_address=None,
-                    silence_logs=logging.CRITICAL,
-                )
+                import dask
+
+                # workers forked from this process start with its imports and its loaded scenario
+                with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+                    cluster = LocalCluster(
+                        n_workers=min(2, os.cpu_count() or 1),
+                        threads_per_worker=1,
+                        dashboard_address=None,
+                        silence_logs=logging.CRITICAL,
+                    )
             finally:
                 if previous is not None:
                     signal.signal(signal.SIGINT, previous)
