@@ -140,6 +140,37 @@ def test_the_cache_keeps_every_kind_of_attribute(cache_folder):
     assert H.edges[7, 3, 1]["ref"] == ["RN3", "RN1"]
 
 
+def test_the_cache_keeps_shared_numbers_and_ref_lists_exactly(cache_folder):
+    """Columns of few distinct values are stored as codes: floats keyed by themselves (-0.0 kept
+    apart from 0.0, NaN kept), lists of refs by their strings, absent rows left absent."""
+    import math
+
+    import networkx as nx
+    from shapely.geometry import LineString
+
+    line = LineString([(0, 0), (1, 1)])
+    for zero in (0.0, -0.0, 1.5):
+        G = nx.MultiDiGraph(crs="epsg:4326")
+        G.add_nodes_from((n, {"x": float(n), "y": 0.0}) for n in range(40))
+        for n in range(39):
+            speed = [60.0, 80.0, zero][n % 3] if n != 5 else float("nan")
+            extra = {"ref": [["RN3"], ["RN3", "RN1"], []][n % 3]} if n != 7 else {}
+            G.add_edge(n, n + 1, 0, geometry=line, length=1.0 + n, speed_kph=speed, capacity=1.5, **extra)
+        cache.save("shared", G)
+        H = cache.load("shared")
+        for u, v, k, d in G.edges(keys=True, data=True):
+            h = H.edges[u, v, k]
+            assert set(h) == set(d) and h.get("ref") == d.get("ref")
+            if math.isnan(d["speed_kph"]):
+                assert math.isnan(h["speed_kph"])
+            else:
+                assert h["speed_kph"] == d["speed_kph"] and math.copysign(1, h["speed_kph"]) == math.copysign(
+                    1, d["speed_kph"]
+                )
+        H.edges[0, 1, 0]["ref"].append("RN4")  # a list read back belongs to its edge alone
+        assert H.edges[3, 4, 0]["ref"] == ["RN3"]
+
+
 @pytest.mark.parametrize("damage", ["compression-bit", "truncated", "garbage"])
 def test_a_damaged_cache_file_is_rebuilt_with_one_line(tmp_path, cache_folder, capsys, damage):
     net = tmp_path / "kati.osm"

@@ -153,6 +153,8 @@ def add_siege_attributes(
     """
     speeds = speeds or settings.SPEED_KPH
     capacities = capacities or settings.CAPACITY_TRUCKS_PER_DAY
+    # a national extract has a few hundred distinct (class, surface, maxspeed) for 10^5 edges
+    looked_up: dict[tuple, tuple[str, float, float]] = {}
     for _, _, data in G.edges(data=True):
         data["ref"] = parse_ref(data.get("ref"))
         mode = modes.edge_mode(data)
@@ -164,16 +166,21 @@ def add_siege_attributes(
         crossing = data.pop("siege:crossing", None)
         if crossing:
             data["crossing_by"] = crossing[0] if isinstance(crossing, list) else crossing
-        # a river, ferry or air edge is looked up by its mode, whatever its surface
-        cls = road_class(data.get("highway")) if mode == "road" else mode
-        surf = surface_class(data.get("surface"))
+        key = (mode, *(_hashable_tag(data.get(k)) for k in ("highway", "surface", "maxspeed")))
+        found = looked_up.get(key)
+        if found is None:
+            # a river, ferry or air edge is looked up by its mode, whatever its surface
+            cls = road_class(data.get("highway")) if mode == "road" else mode
+            surf = surface_class(data.get("surface"))
+            speed = _lookup(speeds, settings.FALLBACK_SPEED_KPH, cls, surf)
+            limit = max_speed_kph(data.get("maxspeed"))
+            if limit is not None and mode == "road":
+                speed = min(speed, limit, settings.TRUCK_MAX_SPEED_KPH)
+            found = (surf, speed, _lookup(capacities, settings.FALLBACK_CAPACITY_TRUCKS_PER_DAY, cls, surf))
+            looked_up[key] = found
+        surf, speed, data["capacity"] = found
         data["surface_class"] = surf
-        speed = _lookup(speeds, settings.FALLBACK_SPEED_KPH, cls, surf)
-        limit = max_speed_kph(data.get("maxspeed"))
-        if limit is not None and mode == "road":
-            speed = min(speed, limit, settings.TRUCK_MAX_SPEED_KPH)
         data["speed_kph"] = speed
-        data["capacity"] = _lookup(capacities, settings.FALLBACK_CAPACITY_TRUCKS_PER_DAY, cls, surf)
         if mode == "air":
             data["capacity"] = data.get("payload_t", modes.AIR_PAYLOAD_T_PER_DAY["other"]) / (
                 modes.TONNES_PER_TRUCK_EQUIVALENT
@@ -185,6 +192,15 @@ def add_siege_attributes(
         data["travel_time"] = (length / 1000) / (speed / (60 * 60))
         _mode_time(data)
     return G
+
+
+def _hashable_tag(value: Any) -> Any:
+    """A tag value as a dict key (a list of values as a tuple; anything else by its text)."""
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable_tag(v) for v in value)
+    return (type(value).__name__, repr(value))
 
 
 def _mode_time(data: dict) -> None:

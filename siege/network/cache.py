@@ -359,6 +359,26 @@ def _json_codes(col: list) -> tuple[list[int], list[str]]:
             if value is not _ABSENT and value not in strings:
                 strings[value] = texts.setdefault(json.dumps(value, ensure_ascii=False), len(texts))
         return [-1 if value is _ABSENT else strings[value] for value in col], list(texts)
+    kinds = {type(value) for value in col} - {type(_ABSENT)}
+    if kinds == {float} and 0.0 not in col:  # one type and no -0.0/0.0 to tell apart: keyed by itself
+        floats: dict[float, int] = {}
+        for value in col:
+            if value is not _ABSENT and value not in floats:
+                floats[value] = texts.setdefault(json.dumps(value), len(texts))
+        return [-1 if value is _ABSENT else floats[value] for value in col], list(texts)
+    if kinds == {list} and all(type(x) is str for value in col if value is not _ABSENT for x in value):
+        lists: dict[tuple, int] = {}  # refs: lists of strings, keyed by their tuple
+        codes = []
+        for value in col:
+            if value is _ABSENT:
+                codes.append(-1)
+                continue
+            key = tuple(value)
+            found = lists.get(key)
+            if found is None:
+                found = lists[key] = texts.setdefault(json.dumps(value, ensure_ascii=False), len(texts))
+            codes.append(found)
+        return codes, list(texts)
     seen: dict[tuple, int] = {}
     codes = []
     for value in col:
@@ -394,6 +414,8 @@ def _plain(value: Any) -> Any:
     """JSON-ready: numpy scalars as Python numbers, tuples and sets as lists."""
     if isinstance(value, np.generic):
         return value.item()
+    if type(value) is list and all(type(v) in _PLAIN for v in value):  # already plain: read, not copied
+        return value
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

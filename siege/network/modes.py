@@ -74,6 +74,8 @@ def _first(value: Any) -> str:
 
 def way_mode(tags: Mapping[str, Any]) -> str | None:
     """The non-road mode of an OSM way's tags (``ferry``, ``river``), ``None`` for any other way."""
+    if "siege:mode" not in tags and "route" not in tags and "waterway" not in tags:  # a plain road
+        return None
     given = _first(tags.get("siege:mode"))
     if given in MODES and given != "road":
         return given
@@ -99,6 +101,8 @@ def edge_mode(data: Mapping[str, Any]) -> str:
 
 def crosses_by_ferry(data: Mapping[str, Any]) -> bool:
     """Whether a road edge includes a ferry crossing (the bundled network's ``siege:crossing``)."""
+    if "siege:crossing" not in data and "crossing_by" not in data:
+        return False
     return _first(data.get("siege:crossing") or data.get("crossing_by")) == "ferry"
 
 

@@ -124,9 +124,10 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
     )
     # graph nodes: where ways meet (a node used twice), way ends, places
     ids, counts = np.unique(ref_a, return_counts=True)
-    keep = set(ids[counts > 1].tolist()) | set(ref_a[start_a].tolist()) | set(ref_a[end_a - 1].tolist())
-    keep |= set(places).intersection(ids.tolist())
-    is_node = np.fromiter((r in keep for r in ref_a.tolist()), dtype=bool, count=len(ref_a))
+    keep = np.concatenate(
+        [ids[counts > 1], ref_a[start_a], ref_a[end_a - 1], np.fromiter(places, dtype=np.int64, count=len(places))]
+    )
+    is_node = np.isin(ref_a, keep)
     # edges: each piece cut at its graph nodes
     cut_at = np.flatnonzero(is_node)
     edge_first, edge_last, edge_piece = [], [], []
@@ -143,14 +144,18 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
     length = csum[last] - csum[first]
     counts_pts = last - first + 1
     index = np.repeat(np.arange(len(first)), counts_pts)
-    pts = np.concatenate([np.arange(a, b + 1) for a, b in zip(first.tolist(), last.tolist(), strict=True)])
+    # the points of every edge, first to last: a running index restarted at each edge's first point
+    pts = np.arange(int(counts_pts.sum())) - np.repeat(np.cumsum(counts_pts) - counts_pts - first, counts_pts)
     lines = shapely.linestrings(lon_a[pts], lat_a[pts], indices=index)
 
     node_ids = ref_a[cut_at]
-    G.add_nodes_from(
-        (int(n), {"x": float(x), "y": float(y), **places.get(int(n), {})})
-        for n, x, y in zip(node_ids.tolist(), lon_a[cut_at].tolist(), lat_a[cut_at].tolist(), strict=True)
-    )
+    node, succ, pred = G._node, G._succ, G._pred  # G.add_nodes_from, filled in directly (see _add_edges)
+    for n, x, y in zip(node_ids.tolist(), lon_a[cut_at].tolist(), lat_a[cut_at].tolist(), strict=True):
+        attrs = {"x": x, "y": y, **places[n]} if n in places else {"x": x, "y": y}
+        if n in node:  # a node where ways meet is met once per way
+            node[n].update(attrs)
+        else:
+            node[n], succ[n], pred[n] = attrs, {}, {}
     edges = []
     for e, piece in enumerate(edge_piece):
         tags = piece_tags[piece]
@@ -168,8 +173,24 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
         else:
             edges.append((u, v, {**data, "reversed": False, "geometry": line}))
             edges.append((v, u, {**data, "reversed": True, "geometry": shapely.reverse(line)}))
-    G.add_edges_from(edges)
+    _add_edges(G, edges)
     return G, extras
+
+
+def _add_edges(G: nx.MultiDiGraph, edges: list[tuple[int, int, dict]]) -> None:
+    """``G.add_edges_from(edges)`` between nodes ``G`` has, filled into networkx's own dict-of-dicts
+    layout (keys 0, 1, … per node pair in order, predecessors in the order pairs first appear), as
+    add_edge would: its checks cost more than the rest of the building."""
+    succ, pred = G._succ, G._pred
+    for u, v, data in edges:
+        keys = succ[u].get(v)
+        if keys is None:
+            keys = succ[u][v] = {}
+            pred[v][u] = keys
+        key = len(keys)
+        while key in keys:
+            key += 1
+        keys[key] = data
 
 
 def _key(tags: dict) -> tuple:
