@@ -122,18 +122,20 @@ def fair_throughput(
         result = maximum_flow(M, net.source, net.sink, method="dinic")
         return result.flow_value >= caps.sum(), M, result
 
-    def highest_level(lo: float) -> float:
+    def highest_level(lo: float):
         """The highest filling level the active towns can all reach (Newton's method on the minimum
         cut, as Dinkelbach's for parametric flows): each maximum flow that falls short gives a cut,
         and the level at which that cut is just enough; a few flows instead of a bisection's twenty.
-        A step that does not move (rounding) returns ``lo``, a level known to be reachable: the search
-        below then climbs from there."""
+        Returns the level and the towns behind the last cut that fell short (the bottleneck: at that
+        level its roads are full), or (``lo``, None) when a step does not move (rounding): ``lo`` is a
+        level known to be reachable, and the search below climbs from there."""
         t = 1.0
         a_tot = int(alloc[~active].sum())
+        behind, room = None, 0
         for _ in range(60):
             ok, M, result = flow_at(t)
             if ok:
-                return t
+                return t, behind, room
             cut = net.reachable_in_residual(M, result.flow)[net.virtual]  # a town's sink arc crosses
             caps = np.floor(t * demand_int).astype(np.int64)
             fixed = result.flow_value - int(caps[active & cut].sum())
@@ -141,18 +143,35 @@ def fair_throughput(
             step = (fixed - a_tot) / left if left > 0 else lo
             if not lo <= step < t - tolerance / 2:
                 break
-            t = step
-        return lo
+            t, behind, room = step, active & ~cut, fixed - a_tot
+        return lo, None, 0
 
     lo = 0.0
     while active.any():
         levels += 1
-        lo = highest_level(lo)
+        lo, behind, room = highest_level(lo)
         if lo >= 1.0:  # every active town served whole
             alloc[active] = demand_int[active]
             break
-        # the bottleneck's towns, from a level just out of reach (rounded capacities may reach a
-        # little higher than the level found: step up until a flow falls short)
+        if behind is not None and behind.any():
+            # reached at the level that cut is just enough for: the towns behind it are the bottleneck.
+            # Rounded down to whole units, its roads keep a few units spare: they go to the towns whose
+            # next unit comes at the lowest level, as a level raised by rounding would give them
+            idx = np.flatnonzero(behind)
+            share = np.floor(lo * demand_int[idx]).astype(np.int64)
+            spare = int(room - share.sum())
+            if 0 <= spare < len(idx):
+                order = np.lexsort((idx, (share + 1) / demand_int[idx]))
+                share[order[:spare]] += 1
+                caps = np.where(active, np.floor(lo * demand_int).astype(np.int64), alloc)
+                caps[idx] = share
+                M = net.matrix(caps)
+                if maximum_flow(M, net.source, net.sink, method="dinic").flow_value >= caps.sum():
+                    alloc[idx] = share
+                    active &= ~behind
+                    continue
+        # rounding: from a level just out of reach (rounded capacities may reach a little higher
+        # than the level found: step up until a flow falls short), as close as they allow
         step = tolerance
         while True:
             hi = min(1.0, lo + step)
@@ -160,7 +179,7 @@ def fair_throughput(
             if not ok or hi >= 1.0:
                 break
             lo, step = hi, step * 2
-        while hi - lo > tolerance / 8:  # as close to the level as rounded capacities allow
+        while hi - lo > tolerance / 8:
             mid = (lo + hi) / 2
             ok_mid, M_mid, result_mid = flow_at(mid)
             if ok_mid:
