@@ -28,6 +28,7 @@ import json
 import os
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -352,45 +353,32 @@ def _save(folder: Path, key: str, G: nx.MultiDiGraph, source: dict[str, Any] | N
 def _json_codes(col: list) -> tuple[list[int], list[str]]:
     """Each row's code into the column's distinct JSON texts (-1: absent), and those texts; a value
     met before takes its code without being written as JSON again."""
-    texts: dict[str, int] = {}
-    if all(type(value) is str or value is _ABSENT for value in col):  # a road class, a name: keyed by itself
-        strings: dict[str, int] = {}
-        for value in col:
-            if value is not _ABSENT and value not in strings:
-                strings[value] = texts.setdefault(json.dumps(value, ensure_ascii=False), len(texts))
-        return [-1 if value is _ABSENT else strings[value] for value in col], list(texts)
     kinds = {type(value) for value in col} - {type(_ABSENT)}
+    if kinds <= {str}:  # a road class, a name: keyed by itself
+        return _codes_by(col, None)
     if kinds == {float} and 0.0 not in col:  # one type and no -0.0/0.0 to tell apart: keyed by itself
-        floats: dict[float, int] = {}
-        for value in col:
-            if value is not _ABSENT and value not in floats:
-                floats[value] = texts.setdefault(json.dumps(value), len(texts))
-        return [-1 if value is _ABSENT else floats[value] for value in col], list(texts)
+        return _codes_by(col, None)
     if kinds == {list} and all(type(x) is str for value in col if value is not _ABSENT for x in value):
-        lists: dict[tuple, int] = {}  # refs: lists of strings, keyed by their tuple
-        codes = []
-        for value in col:
-            if value is _ABSENT:
-                codes.append(-1)
-                continue
-            key = tuple(value)
-            found = lists.get(key)
-            if found is None:
-                found = lists[key] = texts.setdefault(json.dumps(value, ensure_ascii=False), len(texts))
-            codes.append(found)
-        return codes, list(texts)
-    seen: dict[tuple, int] = {}
+        return _codes_by(col, tuple)  # refs: lists of strings, keyed by their tuple
+    return _codes_by(col, _hashable)
+
+
+def _codes_by(col: list, key: Callable[[Any], Any] | None) -> tuple[list[int], list[str]]:
+    """:func:`_json_codes` with values told apart by ``key`` (``None``: by themselves; a key of
+    ``None``: a value not keyed, written as JSON and matched by its text)."""
+    texts: dict[str, int] = {}
+    seen: dict[Any, int] = {}
     codes = []
     for value in col:
         if value is _ABSENT:
             codes.append(-1)
             continue
-        key = _hashable(value)
-        found = seen.get(key) if key is not None else None
+        k = value if key is None else key(value)
+        found = seen.get(k) if k is not None else None
         if found is None:
             found = texts.setdefault(json.dumps(value, ensure_ascii=False), len(texts))
-            if key is not None:
-                seen[key] = found
+            if k is not None:
+                seen[k] = found
         codes.append(found)
     return codes, list(texts)
 

@@ -151,11 +151,9 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
     node_ids = ref_a[cut_at]
     node, succ, pred = G._node, G._succ, G._pred  # G.add_nodes_from, filled in directly (see _add_edges)
     for n, x, y in zip(node_ids.tolist(), lon_a[cut_at].tolist(), lat_a[cut_at].tolist(), strict=True):
-        attrs = {"x": x, "y": y, **places[n]} if n in places else {"x": x, "y": y}
-        if n in node:  # a node where ways meet is met once per way
-            node[n].update(attrs)
-        else:
-            node[n], succ[n], pred[n] = attrs, {}, {}
+        if n not in node:  # a node where ways meet is met once per way, always the same
+            node[n] = {"x": x, "y": y, **places[n]} if n in places else {"x": x, "y": y}
+            succ[n], pred[n] = {}, {}
     edges = []
     for e, piece in enumerate(edge_piece):
         tags = piece_tags[piece]
@@ -180,17 +178,14 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
 def _add_edges(G: nx.MultiDiGraph, edges: list[tuple[int, int, dict]]) -> None:
     """``G.add_edges_from(edges)`` between nodes ``G`` has, filled into networkx's own dict-of-dicts
     layout (keys 0, 1, … per node pair in order, predecessors in the order pairs first appear), as
-    add_edge would: its checks cost more than the rest of the building."""
+    add_edge would on a graph without edges: its checks cost more than the rest of the building."""
     succ, pred = G._succ, G._pred
     for u, v, data in edges:
         keys = succ[u].get(v)
         if keys is None:
             keys = succ[u][v] = {}
             pred[v][u] = keys
-        key = len(keys)
-        while key in keys:
-            key += 1
-        keys[key] = data
+        keys[len(keys)] = data
 
 
 def _key(tags: dict) -> tuple:

@@ -116,8 +116,9 @@ def fair_throughput(
     active = demand_int > 0
     levels = 0
 
-    def flow_at(t: float):
-        caps = np.where(active, np.floor(t * demand_int).astype(np.int64), alloc)
+    def flow_at(t: float, caps=None):
+        if caps is None:
+            caps = np.where(active, np.floor(t * demand_int).astype(np.int64), alloc)
         M = net.matrix(caps)
         result = maximum_flow(M, net.source, net.sink, method="dinic")
         return result.flow_value >= caps.sum(), M, result
@@ -165,8 +166,7 @@ def fair_throughput(
                 share[order[:spare]] += 1
                 caps = np.where(active, np.floor(lo * demand_int).astype(np.int64), alloc)
                 caps[idx] = share
-                M = net.matrix(caps)
-                if maximum_flow(M, net.source, net.sink, method="dinic").flow_value >= caps.sum():
+                if flow_at(lo, caps)[0]:
                     alloc[idx] = share
                     active &= ~behind
                     continue
