@@ -216,6 +216,8 @@ RELIEF_CONVOYS_PER_STRETCH: int = 6
 #: whose workers have all died or left is stopped with an error instead of waiting forever.
 DASK_CONNECT_TIMEOUT_S: float = 10.0
 DASK_NO_WORKER_TIMEOUT_S: float = 60.0
+#: how long a stopped sweep's worker processes get to end before they are killed (seconds)
+WORKER_STOP_GRACE_S: float = 10.0
 #: Most variants one sweep may ask for (--runs times the grid's combinations).
 MAX_SWEEP_VARIANTS: int = 1_000_000
 

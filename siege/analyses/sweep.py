@@ -26,6 +26,7 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
 import time
 import tomllib
 import traceback
@@ -371,6 +372,7 @@ def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
                 progress(r)
         return out
     results = []
+    others = set(multiprocessing.active_children())  # the caller's own, left alone
     pool = multiprocessing.Pool(workers, initializer=_worker_signals)
     try:
         chunk = max(1, len(specs) // (workers * 8))
@@ -380,11 +382,31 @@ def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
                 progress(r)
         pool.close()
     except BaseException:  # Ctrl-C, SIGTERM: the workers stop now, not when their chunks are done
-        pool.terminate()
+        # Pool.terminate() waits for its workers and its queue's lock without a bound: it gets a
+        # while, then every worker still alive is killed
+        stopper = threading.Thread(target=pool.terminate, daemon=True)
+        stopper.start()
+        stopper.join(settings.WORKER_STOP_GRACE_S)
+        stop_children(spare=others)
         raise
-    finally:
-        pool.join()
+    pool.join()
     return results
+
+
+def stop_children(*, spare: set = frozenset(), grace: float = settings.WORKER_STOP_GRACE_S) -> None:
+    """Stop the child processes still running, but those in ``spare``: SIGTERM, then SIGKILL after
+    ``grace`` seconds (a worker stuck in native code never runs a Python signal handler). A stopped
+    sweep must not leave a process behind, nor wait on one for ever."""
+    children = [child for child in multiprocessing.active_children() if child not in spare]
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + grace
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+    for child in children:
+        if child.is_alive():
+            child.kill()
+            child.join(grace)
 
 
 @contextlib.contextmanager
@@ -397,10 +419,13 @@ def _dask_client(address: str) -> Iterator[Any]:
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)
     cluster = client = None
+    others = set(multiprocessing.active_children())  # the caller's own, left alone
     try:
         if address == "local":
-            # workers start ignoring Ctrl-C (the setting is inherited); the parent closes them
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+            # workers start with Ctrl-C only noted (the handler is inherited), so the parent closes them;
+            # a Ctrl-C while they start is acted on once they have (ignoring it would run the sweep on)
+            noted: list[int] = []
+            previous = signal.signal(signal.SIGINT, lambda signum, _: noted.append(signum)) if _main_thread() else None
             try:
                 import dask
 
@@ -415,6 +440,8 @@ def _dask_client(address: str) -> Iterator[Any]:
             finally:
                 if previous is not None:
                     signal.signal(signal.SIGINT, previous)
+            if noted:
+                raise KeyboardInterrupt
             client = Client(cluster)
         else:
             try:
@@ -434,12 +461,12 @@ def _dask_client(address: str) -> Iterator[Any]:
         with contextlib.suppress(Exception):
             if cluster is not None:
                 cluster.close(timeout=5)
+        if cluster is not None:
+            stop_children(spare=others)  # a local cluster's worker processes are this process's children
         quiet.setLevel(level)
 
 
 def _main_thread() -> bool:
-    import threading
-
     return threading.current_thread() is threading.main_thread()
 
 

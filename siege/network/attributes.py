@@ -213,16 +213,21 @@ def _mode_time(data: dict) -> None:
         data["travel_time"] += settings.FERRY_WAIT_HOURS * 3600.0
 
 
+def kept_way(tags: Mapping[str, Any], road_classes: set[str]) -> bool:
+    """Whether a way (or edge) of these tags stays in a network of ``road_classes``: a road of one of
+    them (or its ``_link``), or a ferry or navigable river whatever the classes (no highway tag)."""
+    return (
+        road_class(tags.get("highway")) in road_classes
+        or modes.way_mode(tags) is not None
+        or tags.get("mode") not in (None, "road")
+    )
+
+
 def keep_road_classes(G: nx.MultiDiGraph, road_classes: Iterable[str]) -> nx.MultiDiGraph:
     """Drop road edges whose ``highway`` is not one of ``road_classes`` (or its ``_link``), then lone
     nodes; ferry, river and air edges stay."""
     keep = set(road_classes)
-    # ferries and navigable rivers are kept whatever the road classes (they have no highway tag)
-    drop = [
-        (u, v, k)
-        for u, v, k, d in G.edges(keys=True, data=True)
-        if road_class(d.get("highway")) not in keep and modes.way_mode(d) is None and d.get("mode") in (None, "road")
-    ]
+    drop = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if not kept_way(d, keep)]
     G.remove_edges_from(drop)
     G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
     return G

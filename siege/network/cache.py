@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -205,6 +206,8 @@ _ABSENT = object()
 
 #: the types JSON gives back as they are: immutable, so rows may share them
 _PLAIN = {str, int, float, bool, type(None)}
+_ABSENT_TYPE = type(_ABSENT)
+_PLAIN_OR_ABSENT = _PLAIN | {_ABSENT_TYPE}
 
 #: a column of numbers with at most this share of distinct values is stored as codes, so rows share
 #: one number object (a road class's speed and capacity) instead of holding one each
@@ -259,28 +262,31 @@ def _rows(count: int, columns: list[dict], arrays: _Arrays, prefix: str) -> list
 def _columns(dicts: list[dict], prefix: str, out: dict[str, np.ndarray], *, skip: str = "") -> list[dict]:
     """Store the rows' attributes column by column in ``out``: booleans and numbers of many values as arrays, anything
     else as codes into its distinct JSON texts (a road class or a ref is stored once, not per edge)."""
-    names: dict[str, None] = {}
-    for d in dicts:
-        names.update(dict.fromkeys(d))
+    names = dict.fromkeys(itertools.chain.from_iterable(dicts))  # every attribute, in order of first appearance
     names.pop(skip, None)
     columns = []
     for i, name in enumerate(names):
-        col = [
-            (v if type(v) in _PLAIN else _plain(v)) if (v := d.get(name, _ABSENT)) is not _ABSENT else v for d in dicts
-        ]
-        absent = [r for r, value in enumerate(col) if value is _ABSENT]
-        present = [value for value in col if value is not _ABSENT]
+        col = [d.get(name, _ABSENT) for d in dicts]
+        types = set(map(type, col))  # one pass in C: most columns hold one plain type
+        if not types <= _PLAIN_OR_ABSENT:
+            col = [v if type(v) in _PLAIN or v is _ABSENT else _plain(v) for v in col]
+            types = set(map(type, col))
+        has_absent = _ABSENT_TYPE in types
+        types.discard(_ABSENT_TYPE)
+        absent = [r for r, value in enumerate(col) if value is _ABSENT] if has_absent else []
         column: dict[str, Any] = {"name": name}
         for kind, python, dtype, fill in (
             ("float", float, np.float64, 0.0),
             ("int", int, np.int64, 0),
             ("bool", bool, np.bool_, False),
         ):
-            if present and all(type(value) is python for value in present):
+            if types == {python}:
+                present = [value for value in col if value is not _ABSENT] if has_absent else col
                 if kind != "bool" and len(set(present)) <= _SHARED_NUMBERS * len(present):
                     break  # few distinct numbers: codes below
                 try:
-                    out[f"{prefix}{i}"] = np.array([fill if value is _ABSENT else value for value in col], dtype=dtype)
+                    values = [fill if value is _ABSENT else value for value in col] if has_absent else col
+                    out[f"{prefix}{i}"] = np.array(values, dtype=dtype)
                 except OverflowError:  # an int beyond int64: stored as JSON below
                     continue
                 column["kind"] = kind
@@ -315,7 +321,8 @@ def _save(folder: Path, key: str, G: nx.MultiDiGraph, source: dict[str, Any] | N
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {"node_id": np.array(list(G.nodes), dtype=np.int64)}
     node_columns = _columns([d for _, d in G.nodes(data=True)], "n", arrays)
-    edges = list(G.edges(keys=True, data=True))
+    # networkx's own layout read directly: its edge view counts every edge first for list()'s sake
+    edges = [(u, v, k, d) for u, nbrs in G._succ.items() for v, keyed in nbrs.items() for k, d in keyed.items()]
     arrays["u"] = np.array([e[0] for e in edges], dtype=np.int64)
     arrays["v"] = np.array([e[1] for e in edges], dtype=np.int64)
     arrays["k"] = np.array([e[2] for e in edges], dtype=np.int64)

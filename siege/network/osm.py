@@ -87,12 +87,13 @@ def finish_graph(
         added = [r for w in osmids if isinstance(w, int) for r in extras.relation_refs.get(w, ())]
         if added:
             data["ref"] = ";".join(dict.fromkeys([*parse_ref(data.get("ref")), *added]))
-    G = keep_road_classes(G, road_classes)
-    if G.number_of_edges() == 0:
+    if not simplified:  # the PBF builder read only these classes, and placed every node it made
+        G = keep_road_classes(G, road_classes)
+    if not any(G._succ.values()):  # no edges (G.number_of_edges() would count them all)
         raise SiegeInputError(
             where, f"no roads left after filtering (expected ways with highway in {', '.join(road_classes)})"
         )
-    missing = [n for n, d in G.nodes(data=True) if "x" not in d or "y" not in d]
+    missing = [] if simplified else [n for n, d in G.nodes(data=True) if "x" not in d or "y" not in d]
     if missing:
         raise SiegeInputError(
             where, f"truncated OSM data: ways refer to {len(missing)} missing node(s), e.g. node {missing[0]}"

@@ -22,7 +22,7 @@ import shapely
 
 from siege import settings
 from siege.network import modes
-from siege.network.attributes import highway_values, parse_ref
+from siege.network.attributes import highway_values, kept_way, parse_ref
 from siege.network.extras import OsmExtras
 from siege.network.geometry import great_circle_m
 
@@ -43,8 +43,10 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
     import osmium
 
     extras = OsmExtras()
+    road_classes = tuple(road_classes)
     values = highway_values(road_classes)
     roads, waterways = set(values), set(modes.NAVIGABLE_WATERWAYS)
+    classes = set(road_classes)
     keep_tags = set(settings.OSMNX_WAY_TAGS) | set(settings.EXTRA_WAY_TAGS)
     # place-tagged nodes stay graph nodes (towns on the road), as osmnx's simplification keeps them
     places: dict[int, dict[str, str]] = {}
@@ -85,26 +87,26 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
         if not (get("highway") in roads or get("route") == "ferry" or get("waterway") in waterways):
             continue  # an aerodrome's outline
         tags = {t.k: t.v for t in way.tags if t.k in keep_tags}
-        if "highway" not in tags and modes.way_mode(tags) is None:
-            continue  # a waterway no boat is tagged on
-        run: list[tuple[int, float, float]] = []
-        for nd in [*way.nodes, None]:
-            if nd is not None and nd.ref < 0:
-                raise NegativeIds
-            if nd is not None and nd.location.valid():
-                run.append((nd.ref, nd.location.lon, nd.location.lat))
-                continue
-            if nd is not None:
-                dropped += 1  # outside a clipped extract: the way is cut here
-            if len(run) >= 2:
-                starts.append(len(refs))
-                piece_way.append(way.id)
-                piece_tags.append(tags)
-                for r, x, y in run:
-                    refs.append(r)
-                    lons.append(x)
-                    lats.append(y)
-            run = []
+        if not kept_way(tags, classes):
+            continue  # a waterway no boat is tagged on (finish_graph keeps the roads as read here)
+        nds = list(way.nodes)
+        way_refs = [nd.ref for nd in nds]
+        locations = [nd.location for nd in nds]
+        if way_refs and min(way_refs) < 0:
+            raise NegativeIds
+        if all([loc.valid() for loc in locations]):  # the whole way inside the extract: one piece
+            runs = [range(len(nds))] if len(nds) >= 2 else []
+        else:  # outside a clipped extract: the way is cut at every node it lost
+            valid = [loc.valid() for loc in locations]
+            dropped += valid.count(False)
+            runs = [r for r in _valid_runs(valid) if len(r) >= 2]
+        for run in runs:
+            starts.append(len(refs))
+            piece_way.append(way.id)
+            piece_tags.append(tags)
+            refs.extend(way_refs[run.start : run.stop])
+            lons.extend([loc.lon for loc in locations[run.start : run.stop]])
+            lats.extend([loc.lat for loc in locations[run.start : run.stop]])
     extras.dropped_refs = dropped
     # relations come after the ways in a file: their refs go on the ways' tags now, before ways with the
     # same refs are joined (a way's pieces share one tags dict); none are left for finish_graph to add
@@ -173,6 +175,18 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
             edges.append((v, u, {**data, "reversed": True, "geometry": shapely.reverse(line)}))
     _add_edges(G, edges)
     return G, extras
+
+
+def _valid_runs(valid: list[bool]) -> list[range]:
+    """The runs of consecutive ``True`` in ``valid``, as ranges of positions."""
+    runs, begin = [], None
+    for i, ok in enumerate([*valid, False]):
+        if ok and begin is None:
+            begin = i
+        elif not ok and begin is not None:
+            runs.append(range(begin, i))
+            begin = None
+    return runs
 
 
 def _add_edges(G: nx.MultiDiGraph, edges: list[tuple[int, int, dict]]) -> None:
