@@ -197,6 +197,9 @@ def _interrupt(args: list[str], after: float) -> tuple[subprocess.CompletedProce
         text=True,
         cwd=REPO,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # and Ctrl-C acted on, as in a terminal: a job started in the background (nohup, CI's `&`)
+        # ignores SIGINT, and an ignored signal stays ignored across exec, where Python honours it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(after)
     t = time.monotonic()

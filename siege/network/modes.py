@@ -133,9 +133,11 @@ def link_ports(G: nx.MultiDiGraph, *, max_km: float = PORT_LINK_KM) -> int:
     """Join every town on the roads within ``max_km`` of a river edge's node to the nearest such
     node, both ways, by a port link of mode river (in place). Returns how many towns got a port."""
     river_nodes = sorted({n for u, v, m in G.edges(data="mode") if m == "river" for n in (u, v)})
+    if not river_nodes:  # most extracts: no pass over the roads
+        return 0
     road_nodes = {n for u, v, m in G.edges(data="mode") if m in ROAD_MODES for n in (u, v)}
     towns = [n for n, d in G.nodes(data=True) if d.get("place") and n in road_nodes and n not in river_nodes]
-    if not river_nodes or not towns:
+    if not towns:
         return 0
     rx = np.array([G.nodes[n]["x"] for n in river_nodes])
     ry = np.array([G.nodes[n]["y"] for n in river_nodes])

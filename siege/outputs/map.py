@@ -286,9 +286,11 @@ def _timeline_steps(timeline, result: RunResult, drawn: DrawnRoads, *, max_steps
         days = sorted({*days[:: max(1, len(days) // max_steps)], all_days[-1], *evaluated})
     wanted = set(days)
     rows_of: dict[tuple, list[dict]] = {}  # (day, town) -> its commodities' rows (records, not pandas rows)
-    for rec in timeline.frame.to_dict("records"):
-        if rec["date"] in wanted:
-            rows_of.setdefault((rec["date"], rec["town"]), []).append(rec)
+    frame = timeline.frame
+    columns = ["date", "town", "commodity", "served_fraction", "status", "demand", "inflow", "short", "stock_days"]
+    # the slider's days and the columns it shows only: records of the whole period cost more than the rest
+    for rec in frame.loc[frame["date"].isin(wanted), columns].to_dict("records"):
+        rows_of.setdefault((rec["date"], rec["town"]), []).append(rec)
     names = [t.town for t in result.towns]
     units = {c.name: c.unit for c in s.commodities}
     steps = []
