@@ -86,7 +86,7 @@ def close_segments(arrays: RoadArrays, segments: Segments, ids: Sequence[int]) -
     return replace(arrays, closed=closed)
 
 
-@dataclass
+@dataclass(slots=True)
 class SegmentCriticality:
     """What closing one segment alone costs."""
 
@@ -126,9 +126,29 @@ def _reachable(arrays: RoadArrays, sources: Sequence[int]) -> np.ndarray:
 
 def max_delivery(arrays: RoadArrays, supplies, towns) -> float:
     """Total trucks/day the network can deliver to the towns (capped at demand): one maximum flow."""
-    net = FlowNetwork(arrays, arrays.effective_capacity, supplies, towns)
-    caps = np.floor(np.array([d for _, d in towns]) * SCALE).astype(np.int64)
-    return maximum_flow(net.matrix(caps), net.source, net.sink, method="dinic").flow_value / SCALE
+    return _DeliveryFlows(arrays, supplies, towns).without([])
+
+
+class _DeliveryFlows:
+    """:func:`max_delivery` with edges taken out, on one flow network built once: closing an edge
+    takes its integer capacity off its node pair's entry, the same matrix a rebuild would give."""
+
+    def __init__(self, arrays: RoadArrays, supplies, towns) -> None:
+        self.capacity = np.floor(arrays.effective_capacity * SCALE).astype(np.int64)
+        net = FlowNetwork(arrays, arrays.effective_capacity, supplies, towns)
+        self.M = net.matrix(np.floor(np.array([d for _, d in towns]) * SCALE).astype(np.int64))
+        self.source, self.sink, self.arrays = net.source, net.sink, arrays
+
+    def without(self, edges) -> float:
+        M = self.M.copy() if len(edges) else self.M
+        for i in edges:
+            if self.capacity[i] <= 0:
+                continue  # never in the network
+            u, v = int(self.arrays.src[i]), int(self.arrays.dst[i])
+            row = slice(M.indptr[u], M.indptr[u + 1])
+            at = M.indptr[u] + int(np.searchsorted(M.indices[row], v))  # rows are sorted (duplicates summed)
+            M.data[at] -= self.capacity[i]
+        return maximum_flow(M, self.source, self.sink, method="dinic").flow_value / SCALE
 
 
 def criticality(
@@ -150,6 +170,9 @@ def criticality(
 
     table = []
     for s in segments.open(arrays):
+        if s not in iso and s not in lost and s not in added:  # most segments: no route, no flow through them
+            table.append(SegmentCriticality(s, [], 0, 0.0, 0.0))
+            continue
         isolated = sorted(iso[s]) if s in iso else []
         table.append(
             SegmentCriticality(
@@ -222,6 +245,7 @@ def supply_lost(arrays: RoadArrays, segments: Segments, supplies, towns) -> dict
         return False
 
     lost: dict[int, float] = {}
+    flows = None  # built for the first segment no detour relieves
     for s in carrying:
         removed: dict[int, int] = {}
         for i in segments.edges[s]:
@@ -236,7 +260,8 @@ def supply_lost(arrays: RoadArrays, segments: Segments, supplies, towns) -> dict
             if detour(int(a[p]), int(b[p]), need, {q: r for q, r in removed.items()}):
                 lost[s] = 0.0
                 continue
-        lost[s] = max(0.0, before - max_delivery(close_segments(arrays, segments, [s]), supplies, towns))
+        flows = flows or _DeliveryFlows(arrays, supplies, towns)
+        lost[s] = max(0.0, before - flows.without(segments.edges[s]))
     return lost
 
 
