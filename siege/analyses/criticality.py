@@ -134,8 +134,9 @@ class _DeliveryFlows:
     takes its integer capacity off its node pair's entry, the same matrix a rebuild would give."""
 
     def __init__(self, arrays: RoadArrays, supplies, towns) -> None:
-        self.capacity = np.floor(arrays.effective_capacity * SCALE).astype(np.int64)
-        net = FlowNetwork(arrays, arrays.effective_capacity, supplies, towns)
+        capacity = arrays.effective_capacity
+        self.capacity = np.floor(capacity * SCALE).astype(np.int64)  # as FlowNetwork scales each edge
+        net = FlowNetwork(arrays, capacity, supplies, towns)
         self.M = net.matrix(np.floor(np.array([d for _, d in towns]) * SCALE).astype(np.int64))
         self.source, self.sink, self.arrays = net.source, net.sink, arrays
 

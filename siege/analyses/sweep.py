@@ -30,7 +30,7 @@ import threading
 import time
 import tomllib
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -393,7 +393,7 @@ def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
     return results
 
 
-def stop_children(*, spare: set = frozenset(), grace: float = settings.WORKER_STOP_GRACE_S) -> None:
+def stop_children(*, spare: Collection = frozenset(), grace: float = settings.WORKER_STOP_GRACE_S) -> None:
     """Stop the child processes still running, but those in ``spare``: SIGTERM, then SIGKILL after
     ``grace`` seconds (a worker stuck in native code never runs a Python signal handler). A stopped
     sweep must not leave a process behind, nor wait on one for ever."""

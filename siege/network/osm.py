@@ -89,7 +89,7 @@ def finish_graph(
             data["ref"] = ";".join(dict.fromkeys([*parse_ref(data.get("ref")), *added]))
     if not simplified:  # the PBF builder read only these classes, and placed every node it made
         G = keep_road_classes(G, road_classes)
-    if not any(G._succ.values()):  # no edges (G.number_of_edges() would count them all)
+    if next(iter(G.edges), None) is None:  # no edges (G.number_of_edges() would count them all)
         raise SiegeInputError(
             where, f"no roads left after filtering (expected ways with highway in {', '.join(road_classes)})"
         )

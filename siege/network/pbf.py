@@ -94,10 +94,10 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
         locations = [nd.location for nd in nds]
         if way_refs and min(way_refs) < 0:
             raise NegativeIds
-        if all([loc.valid() for loc in locations]):  # the whole way inside the extract: one piece
+        valid = [loc.valid() for loc in locations]
+        if all(valid):  # the whole way inside the extract: one piece
             runs = [range(len(nds))] if len(nds) >= 2 else []
         else:  # outside a clipped extract: the way is cut at every node it lost
-            valid = [loc.valid() for loc in locations]
             dropped += valid.count(False)
             runs = [r for r in _valid_runs(valid) if len(r) >= 2]
         for run in runs:
