@@ -1,16 +1,19 @@
 """Sweep throughput, locally and on a 2-worker Dask LocalCluster, and a 365-day run through time.
 
-    python benchmarks/sweep.py [--runs 200] [--scenario scenarios/bamako-fuel-blockade-2025.toml]
+    python benchmarks/sweep.py [--runs 250] [--repeat 3] [--distinct-runs 250] [--scenario ...]
 
 The baseline for the variants/second ratios is the same sweep in one process, measured in the same
 run; every backend must give the identical table for the same seed. Three sweeps, reported apart:
 *identical* variants (the bundled scenario has no uncertain part: every variant draws the same, so the
-sweep solves one and copies it), *varied* ones (the start of its second event drawn over six weeks,
-``--vary``: 41 possible days, so variants that drew the same day are solved once and the others
-differ after their own start date) and *distinct* ones (the second event's capacity factor drawn
-from a continuous range: no two variants alike, the test of the processes' parallel gain), each on
-one process, two local processes and a 2-worker Dask LocalCluster, after one warm-up sweep in this process (the first
-load is not counted on any side). The last line is one JSON object of the figures.
+sweep solves one and copies it, in the sweeping process on every backend), *varied* ones (the start
+of its second event drawn over six weeks, ``--vary``: 41 possible days, so variants that drew the same
+day are solved once and the others differ after their own start date) and *distinct* ones (the second
+event's capacity factor drawn from a continuous range: no two variants alike, the test of the
+processes' parallel gain), each on one process, two local processes and a 2-worker Dask LocalCluster,
+after one warm-up sweep in this process (the first load is not counted on any side). The identical and
+varied sweeps are measured ``--repeat`` times, the backends in a rotated order each round, and the
+best of each backend is compared (one run of a sweep varies by a tenth from load alone); the distinct
+sweep, minutes long, once. The last line is one JSON object of the figures.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ DISTINCT = (parse_axis("events.1.effect.capacity_factor=0.2..0.6"),)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=250)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the identical and varied sweeps")
+    parser.add_argument("--distinct-runs", type=int, default=250)
     parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "bamako-fuel-blockade-2025.toml")
     args = parser.parse_args()
 
@@ -49,25 +54,36 @@ def main() -> None:
     # warm up once (the network and the scenario loaded) so that no backend's figure carries the first
     # load: forked local workers inherit it, Dask workers load their own
     sweep(SweepConfig(args.scenario, runs=2, seed=7), workers=1)
-    print(f"{'variants':<10}{'backend':<30}{'runs':>6}{'seconds':>9}{'variants/s':>12}{'ratio':>8}  same table")
+    backends = (
+        ("one process", "one", {"workers": 1}),
+        ("local processes (2)", "local2", {"workers": 2}),
+        ("Dask LocalCluster (2 workers)", "dask2", {"dask": "local"}),
+    )
+    header = f"{'variants':<10}{'backend':<30}{'runs':>6}{'best s':>8}{'range s':>13}{'variants/s':>12}{'ratio':>7}"
+    print(header + "  same table")
     figures: dict[str, float] = {"year_s": round(year, 3)}
-    for kind, vary in (("identical", ()), ("varied", VARIED), ("distinct", DISTINCT)):
-        base = None
-        for label, key, kwargs in (
-            ("one process", "one", {"workers": 1}),
-            ("local processes (2)", "local2", {"workers": 2}),
-            ("Dask LocalCluster (2 workers)", "dask2", {"dask": "local"}),
-        ):
-            # no backend starts with another's solved days: forked workers would inherit this process's
-            _memo.cache_clear()
-            t = time.perf_counter()
-            result = sweep(SweepConfig(args.scenario, runs=args.runs, seed=42, vary=vary), **kwargs)
-            seconds = time.perf_counter() - t
-            rate = args.runs / seconds
-            if base is None:
-                base = (result, rate)
-            same = "yes" if _same(base[0].table, result.table) else "NO"
-            print(f"{kind:<10}{label:<30}{args.runs:>6}{seconds:>9.1f}{rate:>12.2f}{rate / base[1]:>8.2f}  {same}")
+    for kind, vary, runs, rounds in (
+        ("identical", (), args.runs, args.repeat),
+        ("varied", VARIED, args.runs, args.repeat),
+        ("distinct", DISTINCT, args.distinct_runs, 1),
+    ):
+        seconds: dict[str, list[float]] = {key: [] for _, key, _ in backends}
+        tables: dict[str, pd.DataFrame] = {}
+        for r in range(rounds):
+            for _, key, kwargs in backends[r % 3 :] + backends[: r % 3]:
+                # no backend starts with another's solved days: forked workers would inherit this process's
+                _memo.cache_clear()
+                t = time.perf_counter()
+                result = sweep(SweepConfig(args.scenario, runs=runs, seed=42, vary=vary), **kwargs)
+                seconds[key].append(time.perf_counter() - t)
+                tables.setdefault(key, result.table)
+        base = runs / min(seconds["one"])
+        for label, key, _ in backends:
+            best = min(seconds[key])
+            rate = runs / best
+            spread = f"{best:.1f}-{max(seconds[key]):.1f}"
+            same = "yes" if _same(tables["one"], tables[key]) else "NO"
+            print(f"{kind:<10}{label:<30}{runs:>6}{best:>8.1f}{spread:>13}{rate:>12.2f}{rate / base:>7.2f}  {same}")
             figures[f"{kind}_{key}_variants_per_s"] = round(rate, 3)
     print(json.dumps(figures))
 

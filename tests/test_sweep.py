@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 
 import pandas as pd
@@ -94,6 +96,23 @@ def test_variants_that_drew_the_same_are_solved_once(tmp_path):
     # a continuous axis draws a new value for every variant: nothing is grouped
     varied = replace(config, vary=(parse_axis("events.1.radius_km=5..25"),), scenario=path.resolve(), text=text)
     assert len(_same_draws(varied, varied.variants())) == 30
+
+
+def test_a_local_dask_sweep_of_one_run_starts_no_cluster():
+    # every variant of the Nara scenario draws the same: one run, made in the sweeping process
+    code = (
+        "import sys; from pathlib import Path; import pandas as pd\n"
+        "from siege.analyses.sweep import SweepConfig, sweep\n"
+        f"config = SweepConfig(Path({str(NARA)!r}), runs=5, seed=1)\n"
+        "dask = sweep(config, dask='local')\n"
+        "started = 'distributed' in sys.modules\n"
+        "pd.testing.assert_frame_equal(dask.table, sweep(config, workers=1).table)\n"
+        "print(len(dask.table), started)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows, started = done.stdout.split()
+    assert int(rows) > 0 and started == "False"
 
 
 def test_grid_runs_every_combination():

@@ -429,8 +429,12 @@ def _dask_client(address: str) -> Iterator[Any]:
             try:
                 import dask
 
-                # workers forked from this process start with its imports and its loaded scenario
-                with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+                # workers forked from this process start with its imports and its loaded scenario; their
+                # statistical profiler (a stack sample every 10 ms, for a dashboard this cluster has not)
+                # takes the GIL from the variants it would profile
+                with dask.config.set(
+                    {"distributed.worker.multiprocessing-method": "fork", "distributed.worker.profile.enabled": False}
+                ):
                     cluster = LocalCluster(
                         n_workers=min(2, os.cpu_count() or 1),
                         threads_per_worker=1,
@@ -523,7 +527,9 @@ def sweep(
 ) -> SweepResult:
     """Run every variant of ``config`` on this machine (``workers`` processes; default all cores) or on a
     Dask cluster (``dask`` = scheduler address or ``"local"``). A Dask sweep left with no worker for
-    ``dask_no_worker_timeout`` seconds stops with an error instead of waiting forever."""
+    ``dask_no_worker_timeout`` seconds stops with an error instead of waiting forever. A local cluster
+    is not started for a sweep whose variants are all one run: that run is made here, as with
+    ``workers`` (a cluster would only add its start to the same answer)."""
     options = json.loads(config.network_options) if config.network_options else None
     base = load_scenario(config.scenario, network_options=options)  # validates the file before anything runs
     config = replace(config, scenario=config.scenario.resolve(), text=config.scenario.read_text(encoding="utf-8"))
@@ -538,7 +544,7 @@ def sweep(
         if progress:
             progress(len(groups[result["variant"]]))
 
-    if dask:
+    if dask and not (dask == "local" and len(firsts) == 1):
         runs = _dask(config, firsts, dask, done, dask_no_worker_timeout)
     else:
         runs = _local(config, firsts, workers or os.cpu_count() or 1, done)
