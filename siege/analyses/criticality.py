@@ -292,12 +292,7 @@ def added_hours(
     size = np.ones(n + 1, dtype=np.int64)
     for v in order[:0:-1].tolist():  # children before parents
         size[parent[v]] += size[v]
-    # open edges by head node (an in-edge CSR): a subtree's re-solve reads only its own nodes' in-edges
     op = np.flatnonzero(arrays.open)
-    by_dst = op[np.argsort(arrays.dst[op], kind="stable")]
-    in_start = np.searchsorted(arrays.dst[by_dst], np.arange(n + 1))
-    by_src = op[np.argsort(arrays.src[op], kind="stable")]  # and by tail node: its rows, for the re-solve
-    out_start = np.searchsorted(arrays.src[by_src], np.arange(n + 1))
     on_routes = {int(segments.of_edge[e]) for t in town_nodes.tolist() for e in fast.edges(t)}
     # parallel open edges (same tail and head): once for the graph, the lowest weight of each pair is
     # its only edge a re-solve needs, unless the closed segment holds one of that pair's edges
@@ -310,10 +305,32 @@ def added_hours(
     parallel = np.zeros(len(arrays.keys), dtype=bool)
     counts_of_pair = np.diff(np.r_[np.flatnonzero(first_of_pair), len(op)])
     parallel[op[by_pair]] = np.repeat(counts_of_pair > 1, counts_of_pair)
-    in_s = np.zeros(n, dtype=bool)  # scratch, set and cleared per subtree: no O(n) pass per segment
+    hours = arrays.hours  # a property computed from the arrays: once, not per segment
+    # nodes numbered by their place in the preorder: a subtree is a range of numbers, so its nodes'
+    # out-edges (and in-edges) are one contiguous run of a table sorted by that number, read as a
+    # slice; a subtree's re-solve costs its own size, with no pass over the network
+    at = tin[:n]  # -1: not reached (not in the tree)
+    low = op[lowest[op]]
+    by_tail = low[at[arrays.src[low]] >= 0]
+    by_tail = by_tail[np.argsort(at[arrays.src[by_tail]], kind="stable")]
+    out_tail, out_head, out_w = at[arrays.src[by_tail]], at[arrays.dst[by_tail]], hours[by_tail]
+    out_start = np.searchsorted(out_tail, np.arange(len(order) + 1))
+    by_head = low[at[arrays.dst[low]] >= 0]
+    by_head = by_head[np.argsort(at[arrays.dst[by_head]], kind="stable")]
+    in_head, in_tail = at[arrays.dst[by_head]], at[arrays.src[by_head]]
+    in_via = base[arrays.src[by_head]] + hours[by_head]  # entering at the distance the tail has
+    in_start = np.searchsorted(in_head, np.arange(len(order) + 1))
+    out_slot = np.full(len(arrays.keys), -1, dtype=np.int64)
+    out_slot[by_tail] = np.arange(len(by_tail))
+    in_slot = np.full(len(arrays.keys), -1, dtype=np.int64)
+    in_slot[by_head] = np.arange(len(by_head))
+    town_at = at[town_nodes]
+    # the general re-solve (a segment closing one of parallel roads): by node, with scratch arrays
+    by_dst = op[np.argsort(arrays.dst[op], kind="stable")]
+    node_in_start = np.searchsorted(arrays.dst[by_dst], np.arange(n + 1))
+    in_s = np.zeros(n, dtype=bool)
     local = np.full(n, -1, dtype=np.int64)
     closed_now = np.zeros(len(arrays.keys), dtype=bool)
-    hours = arrays.hours  # a property computed from the arrays: once, not per segment
     finite_base = np.isfinite(base)
     added: dict[int, float] = {}
     isolated: dict[int, list[int]] = {}
@@ -328,50 +345,58 @@ def added_hours(
             added[s] = 0.0
             continue
         c = tree[0]  # both directions of one road cannot both be tree edges
-        below = order[tin[c] : tin[c] + size[c]]
-        in_s[below] = True
-        local[below] = np.arange(len(below))
-        # the subtree's in-edges, the closed segment's own left out
-        counts = in_start[below + 1] - in_start[below]
-        total = int(counts.sum())
-        offsets = np.repeat(in_start[below] - np.cumsum(counts) + counts, counts) + np.arange(total)
-        edges = by_dst[offsets]
+        lo, hi = int(tin[c]), int(tin[c] + size[c])
+        root = hi - lo
         own = list(segments.edges[s])
-        closed_now[own] = True
-        # one edge per node pair: the lowest, unless this segment closes one of a parallel pair's
-        deduplicated = not parallel[own].any()
-        keep = ~closed_now[edges]
-        edges = edges[keep & lowest[edges] if deduplicated else keep]
-        closed_now[own] = False
-        e_src, e_dst, e_w = arrays.src[edges], arrays.dst[edges], hours[edges]
-        inside = in_s[e_src]
-        # entering the subtree from outside, at the distance the entry node already has
-        enter = ~inside & finite_base[e_src]
-        start = np.full(len(below), np.inf)
-        np.minimum.at(start, local[e_dst[enter]], base[e_src[enter]] + e_w[enter])
-        root = len(below)
-        entries = np.flatnonzero(np.isfinite(start))
-        if deduplicated:
-            # the subtree's out-edges, read in its order, come grouped by tail: the matrix is built
-            # row by row as it stands, the root's row (its entries) last
-            counts = out_start[below + 1] - out_start[below]
-            total = int(counts.sum())
-            out = by_src[np.repeat(out_start[below] - np.cumsum(counts) + counts, counts) + np.arange(total)]
-            closed_now[own] = True
-            out = out[~closed_now[out] & lowest[out] & in_s[arrays.dst[out]]]
-            closed_now[own] = False
-            indptr = np.zeros(root + 2, dtype=np.int64)
-            np.cumsum(np.bincount(local[arrays.src[out]], minlength=root), out=indptr[1 : root + 1])
+        if not parallel[own].any():
+            # the subtree's own roads: out-edges of its nodes that end inside it, the segment's left out
+            a, b = out_start[lo], out_start[hi]
+            head = out_head[a:b]
+            keep = (head >= lo) & (head < hi)
+            for q in out_slot[own].tolist():
+                if a <= q < b:
+                    keep[q - a] = False
+            counted = np.zeros(b - a + 1, dtype=np.int64)  # kept edges before each place of the run
+            np.cumsum(keep, out=counted[1:])
+            # entries: in-edges of its nodes from reached nodes outside it, the lowest per node
+            a2, b2 = in_start[lo], in_start[hi]
+            tail = in_tail[a2:b2]
+            enter = ((tail >= 0) & (tail < lo)) | (tail >= hi)  # a tail not reached (-1) enters nowhere
+            for q in in_slot[own].tolist():
+                if a2 <= q < b2:
+                    enter[q - a2] = False
+            heads = in_head[a2:b2][enter] - lo
+            firsts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]]) if len(heads) else heads
+            entries = heads[firsts]
+            indptr = np.empty(root + 2, dtype=np.int64)
+            indptr[: root + 1] = counted[out_start[lo : hi + 1] - a]
             indptr[root + 1] = indptr[root] + len(entries)
+            via = np.minimum.reduceat(in_via[a2:b2][enter], firsts) if len(heads) else in_via[:0]
             M = csr_array(
-                (
-                    np.concatenate([hours[out], start[entries]]),
-                    np.concatenate([local[arrays.dst[out]], entries]),
-                    indptr,
-                ),
+                (np.concatenate([out_w[a:b][keep], via]), np.concatenate([head[keep] - lo, entries]), indptr),
                 shape=(root + 1, root + 1),
             )
+            dist = dijkstra(M, directed=True, indices=root)
+            hit = (town_at >= lo) & (town_at < hi)
+            new = dist[town_at[hit] - lo]
         else:
+            below = order[lo:hi]
+            in_s[below] = True
+            local[below] = np.arange(len(below))
+            # the subtree's in-edges, the closed segment's own left out; every parallel road kept
+            counts = node_in_start[below + 1] - node_in_start[below]
+            total = int(counts.sum())
+            edges = by_dst[np.repeat(node_in_start[below] - np.cumsum(counts) + counts, counts) + np.arange(total)]
+            closed_now[own] = True
+            edges = edges[~closed_now[edges]]
+            closed_now[own] = False
+            e_src, e_dst, e_w = arrays.src[edges], arrays.dst[edges], hours[edges]
+            inside = in_s[e_src]
+            # entering the subtree from outside, at the distance the entry node already has
+            enter = ~inside & finite_base[e_src]
+            start = np.full(len(below), np.inf)
+            np.minimum.at(start, local[e_dst[enter]], base[e_src[enter]] + e_w[enter])
+            entries = np.flatnonzero(np.isfinite(start))
             u, v, w = local[e_src[inside]], local[e_dst[inside]], e_w[inside]
             first = np.lexsort((w, v, u))
             u, v, w = u[first], v[first], w[first]
@@ -384,11 +409,11 @@ def added_hours(
                 ),
                 shape=(root + 1, root + 1),
             )
-        dist = dijkstra(M, directed=True, indices=root)
-        hit = in_s[town_nodes] & finite_base[town_nodes]
-        new = dist[local[town_nodes[hit]]]
-        in_s[below] = False
-        local[below] = -1
+            dist = dijkstra(M, directed=True, indices=root)
+            hit = in_s[town_nodes] & finite_base[town_nodes]
+            new = dist[local[town_nodes[hit]]]
+            in_s[below] = False
+            local[below] = -1
         finite = np.isfinite(new)
         added[s] = float((new[finite] - base[town_nodes[hit]][finite]).sum())
         if not finite.all():
