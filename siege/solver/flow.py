@@ -116,12 +116,34 @@ def fair_throughput(
     active = demand_int > 0
     levels = 0
 
+    # every maximum flow found so far, with what it delivers to each town: one that delivers no town
+    # more than a new network's sink arcs allow is a flow of that network too (the roads are the
+    # same), so the new maximum is found in its residual network (a small flow) instead of from zero
+    solved: list[tuple[np.ndarray, csr_array, int]] = []
+
+    def max_flow(caps: np.ndarray) -> tuple[csr_array, csr_array, int]:
+        M = net.matrix(caps)
+        fits = [k for k in solved if (k[0] <= caps).all()]
+        if fits:
+            _, F, value = max(fits, key=lambda k: k[2])
+            if value >= int(caps.sum()):  # every sink arc full already: nothing more can flow
+                return M, F, value
+            R = (M.astype(np.int64) - F).tocsr()
+            R.data = np.maximum(R.data, 0).astype(np.int32)
+            R.eliminate_zeros()
+            more = maximum_flow(R, net.source, net.sink, method="dinic")
+            F, value = (F + more.flow.astype(np.int64)).tocsr(), value + int(more.flow_value)
+        else:
+            result = maximum_flow(M, net.source, net.sink, method="dinic")
+            F, value = result.flow.astype(np.int64).tocsr(), int(result.flow_value)
+        solved.append((np.asarray(F[net.virtual, np.full(len(net.virtual), net.sink)]).ravel(), F, value))
+        return M, F, value
+
     def flow_at(t: float, caps=None):
         if caps is None:
             caps = np.where(active, np.floor(t * demand_int).astype(np.int64), alloc)
-        M = net.matrix(caps)
-        result = maximum_flow(M, net.source, net.sink, method="dinic")
-        return result.flow_value >= caps.sum(), M, result
+        M, F, value = max_flow(caps)
+        return value >= caps.sum(), M, F, value
 
     def highest_level(lo: float):
         """The highest filling level the active towns can all reach (Newton's method on the minimum
@@ -134,12 +156,12 @@ def fair_throughput(
         a_tot = int(alloc[~active].sum())
         behind, room = None, 0
         for _ in range(60):
-            ok, M, result = flow_at(t)
+            ok, M, F, value = flow_at(t)
             if ok:
                 return t, behind, room
-            cut = net.reachable_in_residual(M, result.flow)[net.virtual]  # a town's sink arc crosses
+            cut = net.reachable_in_residual(M, F)[net.virtual]  # a town's sink arc crosses
             caps = np.floor(t * demand_int).astype(np.int64)
-            fixed = result.flow_value - int(caps[active & cut].sum())
+            fixed = value - int(caps[active & cut].sum())
             left = int(demand_int[active & ~cut].sum())
             step = (fixed - a_tot) / left if left > 0 else lo
             if not lo <= step < t - tolerance / 2:
@@ -175,27 +197,25 @@ def fair_throughput(
         step = tolerance
         while True:
             hi = min(1.0, lo + step)
-            ok, M, result = flow_at(hi)
+            ok, M, F, _ = flow_at(hi)
             if not ok or hi >= 1.0:
                 break
             lo, step = hi, step * 2
         while hi - lo > tolerance / 8:
             mid = (lo + hi) / 2
-            ok_mid, M_mid, result_mid = flow_at(mid)
+            ok_mid, M_mid, F_mid, _ = flow_at(mid)
             if ok_mid:
                 lo = mid
             else:
-                hi, M, result = mid, M_mid, result_mid
-        reach = net.reachable_in_residual(M, result.flow)
+                hi, M, F = mid, M_mid, F_mid
+        reach = net.reachable_in_residual(M, F)
         blocked = active & ~reach[net.virtual]
         if not blocked.any():  # rounding: the bottleneck is within tolerance of full service
             blocked = active.copy()
         alloc[blocked] = np.floor(lo * demand_int[blocked]).astype(np.int64)
         active &= ~blocked
 
-    M = net.matrix(alloc)
-    result = maximum_flow(M, net.source, net.sink, method="dinic")
-    F = result.flow.tocsr()
+    _, F, _ = max_flow(alloc)
     edge_flow = np.zeros(len(arrays.keys))
     pos = np.flatnonzero(arrays.effective_capacity * SCALE >= 1)
     if len(pos):
