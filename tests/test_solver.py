@@ -62,6 +62,9 @@ def compare_with_networkx(arrays: RoadArrays, supplies, towns):
     fast, safe = fastest_from(arrays, sources), most_reliable_from(arrays, sources)
     flow = fair_throughput(arrays, supplies, towns)
     expected_delivery = ref.fair_delivery(H, supplies, towns)
+    targets = [t for t, _ in towns]
+    for routes in (fast, safe):  # every town's route walked at once is each town's route
+        assert [e.tolist() for e in routes.edges_to(targets)] == [routes.edges(t) for t in targets]
     for j, (t, demand) in enumerate(towns):
         hours = ref.fastest_hours(H, sources, t)
         assert fast.dist[t] == pytest.approx(hours, rel=1e-9) if math.isfinite(hours) else math.isinf(fast.dist[t])

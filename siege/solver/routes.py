@@ -37,6 +37,14 @@ class PairEdges:
             raise KeyError("a route step with no edge")
         return self.edges[i].tolist()
 
+    def along_pairs(self, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
+        """The edges from ``tails`` to ``heads`` (element by element)."""
+        codes = tails * self.n + heads
+        i = np.searchsorted(self.codes, codes)
+        if (i >= len(self.codes)).any() or (self.codes[np.minimum(i, len(self.codes) - 1)] != codes).any():
+            raise KeyError("a route step with no edge")
+        return self.edges[i]
+
     def __getitem__(self, pair: tuple[int, int]) -> int:
         edge = self.get(pair)
         if edge is None:
@@ -65,6 +73,27 @@ class Routes:
     def edges(self, target: int) -> list[int]:
         """Edge positions along the route to ``target``."""
         return self.edge_of.along(self.path(target))
+
+    def edges_to(self, targets: Sequence[int]) -> list[np.ndarray]:
+        """:meth:`edges` for many targets at once (empty where unreachable): every route is walked
+        up the tree together, one step for all at a time, and their edges found in one search."""
+        targets = np.asarray(targets, dtype=np.int64)
+        if not len(targets):
+            return []
+        cur = np.where(np.isfinite(self.dist[targets]), targets, -1)
+        steps = [cur]
+        while (cur >= 0).any():
+            cur = np.where(cur >= 0, self.pred[np.maximum(cur, 0)], -1)
+            cur[cur < 0] = -1  # past the origin (its predecessor is negative)
+            steps.append(cur)
+        nodes = np.stack(steps, axis=1)  # (target, step up)
+        child, parent = nodes[:, :-1], nodes[:, 1:]
+        has = parent >= 0
+        edges = np.full(child.shape, -1, dtype=np.int64)
+        if has.any():
+            edges[has] = self.edge_of.along_pairs(parent[has], child[has])
+        lengths = has.sum(axis=1).tolist()
+        return [edges[j, : lengths[j]][::-1] for j in range(len(targets))]
 
 
 def shortest_from(arrays: RoadArrays, sources: Sequence[int], weight: np.ndarray) -> Routes:

@@ -30,19 +30,19 @@ from siege.supply.result import SupplyRoute
 ROUTE_CACHE_LIMIT = 2_000
 
 
-def _route(hours: np.ndarray, fast, safe, target: int, risky: dict, events):
-    """The lane's route to ``target``: the most reliable within ``CATCHMENT_FACTOR`` × the fastest
-    (the fastest when none is safer), with its hours, the events it meets and their risk; ``None``
-    when unreachable."""
-    if not np.isfinite(fast.dist[target]):
+def _route(hours: np.ndarray, fastest: float, found, risky: dict, events):
+    """The lane's route: of the routes ``found`` to its town (edge arrays: the most reliable, the
+    fastest), the most reliable within ``CATCHMENT_FACTOR`` × the fastest (``fastest`` hours; the
+    fastest when none is safer), with its hours, the events it meets and their risk; ``None`` when
+    unreachable."""
+    if not np.isfinite(fastest):
         return None
     candidates = []
-    for routes in (safe, fast) if safe is not fast else (fast,):
-        edges = np.array(routes.edges(target), dtype=np.int64)
+    for edges in found:
         h = float(hours[edges].sum()) if len(edges) else 0.0
         met = tuple(sorted({e for p in edges.tolist() if p in risky for e in risky[p]}))
         risk = 1.0 - math.prod(1.0 - events[e].effect.risk for e in met if not events[e].effect.closed)
-        if h <= fast.dist[target] * settings.CATCHMENT_FACTOR + 1e-9:
+        if h <= fastest * settings.CATCHMENT_FACTOR + 1e-9:
             candidates.append((-willing(risk), h, edges, met, risk))
     _, h, edges, met, risk = min(candidates, key=lambda t: (t[0], t[1]))
     return h, edges, met, risk
@@ -196,7 +196,14 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
                     fast = fastest_from(family, [node])
                     # with no threat on the commodity's roads the most reliable route is the fastest
                     safe = most_reliable_from(family, [node]) if risky else fast
-                    found_by.append([_route(family.hours, fast, safe, t, risky, events) for t in targets])
+                    # every target's routes walked at once (the most reliable first, as they are judged)
+                    found = [safe.edges_to(targets)] + ([fast.edges_to(targets)] if safe is not fast else [])
+                    found_by.append(
+                        [
+                            _route(family.hours, fast.dist[t], [f[i] for f in found], risky, events)
+                            for i, t in enumerate(targets)
+                        ]
+                    )
                 for i, t in enumerate(targets):
                     known[(node, t)] = _distinct(f[i] for f in found_by)
             for (d, fb), target in zip(dests, targets, strict=True):
