@@ -409,6 +409,19 @@ def stop_children(*, spare: Collection = frozenset(), grace: float = settings.WO
             child.join(grace)
 
 
+#: a local cluster shares this machine's cores with its variants: its workers are forked from this
+#: process (they start with its imports and loaded scenario), and its servers wake up less often than
+#: Dask's defaults, which serve a dashboard this cluster has not (a stack sample every 10 ms, an
+#: event-loop check every 20 ms, a memory reading every 100 ms in each of its processes)
+_LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.multiprocessing-method": "fork",
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+}
+
+
 @contextlib.contextmanager
 def _dask_client(address: str) -> Iterator[Any]:
     """A Dask client to ``address`` (or to a new LocalCluster for ``"local"``); bad addresses and
@@ -429,12 +442,7 @@ def _dask_client(address: str) -> Iterator[Any]:
             try:
                 import dask
 
-                # workers forked from this process start with its imports and its loaded scenario; their
-                # statistical profiler (a stack sample every 10 ms, for a dashboard this cluster has not)
-                # takes the GIL from the variants it would profile
-                with dask.config.set(
-                    {"distributed.worker.multiprocessing-method": "fork", "distributed.worker.profile.enabled": False}
-                ):
+                with dask.config.set(_LOCAL_CLUSTER_CONFIG):
                     cluster = LocalCluster(
                         n_workers=min(2, os.cpu_count() or 1),
                         threads_per_worker=1,
