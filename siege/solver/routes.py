@@ -96,24 +96,46 @@ class Routes:
         return [edges[j, : lengths[j]][::-1] for j in range(len(targets))]
 
 
+class RouteGraph:
+    """One weighting of a network's open edges, ready for Dijkstra: built once, searched from as many
+    origins as needed (the lanes of a day search it from every supply point and depot)."""
+
+    def __init__(self, arrays: RoadArrays, weight: np.ndarray) -> None:
+        self.W, best = arrays.weight_matrix(weight)
+        codes = arrays.src[best] * arrays.n + arrays.dst[best]  # ascending: best is ordered by (src, dst)
+        self.edge_of = PairEdges(codes, best, arrays.n)
+
+    def routes_from(self, sources: Sequence[int]) -> Routes:
+        """Multi-source Dijkstra (csgraph): the shortest-path tree from the nearest of ``sources``."""
+        dist, pred, origin = dijkstra(
+            self.W, directed=True, indices=np.asarray(sources, dtype=np.int64), min_only=True, return_predecessors=True
+        )
+        return Routes(dist=dist, pred=pred, origin=origin, edge_of=self.edge_of)
+
+    @classmethod
+    def fastest(cls, arrays: RoadArrays) -> RouteGraph:
+        """Weighted by hours, delays included."""
+        return cls(arrays, arrays.hours)
+
+    @classmethod
+    def most_reliable(cls, arrays: RoadArrays) -> RouteGraph:
+        """Weighted by the log of survival, the fastest among equally reliable routes."""
+        return cls(arrays, arrays.survival_weight + _TIE_BREAK * arrays.hours)
+
+
 def shortest_from(arrays: RoadArrays, sources: Sequence[int], weight: np.ndarray) -> Routes:
     """Multi-source Dijkstra over open edges with ``weight`` per edge (csgraph)."""
-    W, best = arrays.weight_matrix(weight)
-    dist, pred, origin = dijkstra(
-        W, directed=True, indices=np.asarray(sources, dtype=np.int64), min_only=True, return_predecessors=True
-    )
-    codes = arrays.src[best] * arrays.n + arrays.dst[best]  # ascending: best is ordered by (src, dst)
-    return Routes(dist=dist, pred=pred, origin=origin, edge_of=PairEdges(codes, best, arrays.n))
+    return RouteGraph(arrays, weight).routes_from(sources)
 
 
 def fastest_from(arrays: RoadArrays, sources: Sequence[int]) -> Routes:
     """Fastest routes (hours, delays included) from the nearest of ``sources``."""
-    return shortest_from(arrays, sources, arrays.hours)
+    return RouteGraph.fastest(arrays).routes_from(sources)
 
 
 def most_reliable_from(arrays: RoadArrays, sources: Sequence[int]) -> Routes:
     """Most reliable routes (highest probability a convoy gets through), the fastest among equals."""
-    return shortest_from(arrays, sources, arrays.survival_weight + _TIE_BREAK * arrays.hours)
+    return RouteGraph.most_reliable(arrays).routes_from(sources)
 
 
 def survival_along(arrays: RoadArrays, edges: Sequence[int]) -> float:

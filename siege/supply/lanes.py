@@ -21,7 +21,7 @@ import numpy as np
 from siege import settings
 from siege.scenario import degrade
 from siege.solver.arrays import RoadArrays
-from siege.solver.routes import fastest_from, most_reliable_from
+from siege.solver.routes import RouteGraph, fastest_from
 from siege.supply.allocation import Lane, SupplyProblem
 from siege.supply.chain import Chain
 from siege.supply.result import SupplyRoute
@@ -183,6 +183,7 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
         if len(routes) > ROUTE_CACHE_LIMIT:
             routes.clear()
         known = routes.setdefault(state, {})  # (origin node, town node) -> route, in this state
+        graphs: list[tuple[RouteGraph, RouteGraph] | None] = [None] * len(families)
         for o, dests in by_origin.items():
             node = (
                 pos[points[o].node]
@@ -192,10 +193,13 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
             targets = [pos[towns[d].node] for d, _ in dests]
             if any((node, t) not in known for t in targets):
                 found_by = []
-                for family in families:
-                    fast = fastest_from(family, [node])
-                    # with no threat on the commodity's roads the most reliable route is the fastest
-                    safe = most_reliable_from(family, [node]) if risky else fast
+                for k, family in enumerate(families):
+                    if graphs[k] is None:  # each family's weighted graphs built once, searched from every origin
+                        fastest = RouteGraph.fastest(family)
+                        # with no threat on the commodity's roads the most reliable route is the fastest
+                        graphs[k] = (fastest, RouteGraph.most_reliable(family) if risky else fastest)
+                    fast = graphs[k][0].routes_from([node])
+                    safe = graphs[k][1].routes_from([node]) if risky else fast
                     # every target's routes walked at once (the most reliable first, as they are judged)
                     found = [safe.edges_to(targets)] + ([fast.edges_to(targets)] if safe is not fast else [])
                     found_by.append(
