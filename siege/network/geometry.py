@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import networkx as nx
 import numpy as np
+import shapely
 
 #: the mean Earth radius (m) osmnx measures edge lengths on, so siege's distances match osmnx's
 EARTH_RADIUS_M: float = 6_371_009.0
@@ -25,7 +26,8 @@ def path_coords(G: nx.MultiDiGraph, keys: Iterable[tuple[int, int, int]]) -> lis
     """The (x, y) points of consecutive edges joined into one line, each edge turned to follow on."""
     coords: list[tuple[float, float]] = []
     for u, v, k in keys:
-        part = [(x, y) for x, y, *_ in G.edges[u, v, k]["geometry"].coords]
+        xy = shapely.get_coordinates(G.edges[u, v, k]["geometry"])  # one array, not a point at a time
+        part = list(zip(xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True))
         if coords and coords[-1] != part[0] and coords[-1] == part[-1]:
             part = part[::-1]
         coords += part if not coords else part[1:]

@@ -289,7 +289,10 @@ def _timeline_steps(timeline, result: RunResult, drawn: DrawnRoads, *, max_steps
     frame = timeline.frame
     columns = ["date", "town", "commodity", "served_fraction", "status", "demand", "inflow", "short", "stock_days"]
     # the slider's days and the columns it shows only: records of the whole period cost more than the rest
-    for rec in frame.loc[frame["date"].isin(wanted), columns].to_dict("records"):
+    shown = frame.loc[frame["date"].isin(wanted), columns]
+    # records zipped from whole columns (Python values, as to_dict gives): pandas boxes value by value
+    for values in zip(*(shown[c].tolist() for c in columns), strict=True):
+        rec = dict(zip(columns, values, strict=True))
         rows_of.setdefault((rec["date"], rec["town"]), []).append(rec)
     names = [t.town for t in result.towns]
     units = {c.name: c.unit for c in s.commodities}
