@@ -45,13 +45,35 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"siege: error: {err}", err=True)
             sys.exit(2)
         except KeyboardInterrupt as stop:
-            # a second Ctrl-C while the first is being handled must not print a traceback either
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            terminated = isinstance(stop, Terminated)
-            click.echo(f"siege: {'terminated' if terminated else 'interrupted'}; nothing was written", err=True)
-            sys.exit(143 if terminated else 130)
+            _stopped(stop)
+        except Exception as err:
+            # a stop that lands while a compiled extension initialises comes back as that import's
+            # error (pybind11: "ImportError: initialization failed"), the stop as its cause
+            stop = _stop_behind(err)
+            if stop is None:
+                raise
+            _stopped(stop)
 
     return wrapper
+
+
+def _stop_behind(err: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM an exception was raised from, if any (its causes and contexts)."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def _stopped(stop: KeyboardInterrupt) -> None:
+    # a second Ctrl-C while the first is being handled must not print a traceback either
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    terminated = isinstance(stop, Terminated)
+    click.echo(f"siege: {'terminated' if terminated else 'interrupted'}; nothing was written", err=True)
+    sys.exit(143 if terminated else 130)
 
 
 @click.group(context_settings=CONTEXT)

@@ -161,6 +161,36 @@ def _kill_run(tmp_path: Path, out: Path, sig: int, after: float) -> subprocess.C
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
+def test_a_stop_during_an_extension_import_is_one_line(capsys):
+    # SIGTERM while highspy's compiled module initialised came back as "ImportError: initialization
+    # failed" raised from siege's Terminated (seen in CI): a traceback and exit 1 where the stop's
+    # one line and exit 143 were due
+    from siege.cli import Terminated, _fail_cleanly
+
+    @_fail_cleanly
+    def command():
+        try:
+            raise Terminated
+        except Terminated as stop:
+            raise ImportError("initialization failed") from stop  # what pybind11 makes of it
+
+    @_fail_cleanly
+    def failing():
+        raise ImportError("no module named nothing")
+
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as done:
+            command()
+        assert done.value.code == 143
+        assert capsys.readouterr().err.strip().splitlines() == ["siege: terminated; nothing was written"]
+        with pytest.raises(ImportError):  # an error no stop is behind stays itself
+            failing()
+    finally:
+        signal.signal(signal.SIGINT, handlers[0])
+        signal.signal(signal.SIGTERM, handlers[1])
+
+
 @pytest.mark.slow
 def test_killed_runs_leave_the_old_run_or_the_new_one(tmp_path):
     out = tmp_path / "out"
