@@ -31,11 +31,7 @@ class PairEdges:
         if len(nodes) < 2:
             return []
         p = np.asarray(nodes, dtype=np.int64)
-        codes = p[:-1] * self.n + p[1:]
-        i = np.searchsorted(self.codes, codes)
-        if (i >= len(self.codes)).any() or (self.codes[np.minimum(i, len(self.codes) - 1)] != codes).any():
-            raise KeyError("a route step with no edge")
-        return self.edges[i].tolist()
+        return self.along_pairs(p[:-1], p[1:]).tolist()
 
     def along_pairs(self, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
         """The edges from ``tails`` to ``heads`` (element by element)."""
