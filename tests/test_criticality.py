@@ -95,6 +95,40 @@ def test_larger_graphs_with_parallel_roads_and_one_ways_equal_brute_force(seed):
     assert any(c.demand_lost > 0 for c in result.table) and any(c.added_hours > 0 for c in result.table)
 
 
+def _main_road_with_two_detours(detour_capacity: float) -> tuple[RoadArrays, int]:
+    """A supply point (0) feeding a town (3, 10 trucks/day) over a fast main road 1-2 of 10 trucks/day,
+    with two slower parallel detours round it (1-4-2, 1-5-2) of ``detour_capacity`` each; returns
+    the arrays and the main road's segment."""
+    G = nx.MultiDiGraph()
+    for i in range(6):
+        G.add_node(i, x=-8 + 0.1 * i, y=12.0)
+    roads = [(0, 1, 100.0, 10), (1, 2, 10.0, 10), (2, 3, 100.0, 10)]
+    roads += [
+        (1, 4, detour_capacity, 30),
+        (4, 2, detour_capacity, 30),
+        (1, 5, detour_capacity, 40),
+        (5, 2, detour_capacity, 40),
+    ]
+    for a, b, cap, km in roads:
+        for u, v in ((a, b), (b, a)):
+            G.add_edge(u, v, length=km * 1000.0, travel_time=km * 1000.0 / (60 / 3.6), capacity=cap)
+    arrays = RoadArrays.from_graph(G)
+    segments = Segments.of(arrays)
+    main = next(
+        s for s, edges in enumerate(segments.edges) if {int(arrays.src[edges[0]]), int(arrays.dst[edges[0]])} == {1, 2}
+    )
+    return arrays, main
+
+
+@pytest.mark.parametrize(("detour_capacity", "lost"), [(6.0, 0.0), (4.0, 2.0)])
+def test_closing_a_road_loses_what_its_detours_together_cannot_carry(detour_capacity, lost):
+    # 10 trucks/day on the main road: two detours of 6 carry them between them (nothing lost, though
+    # neither alone could), two of 4 carry 8 (2 lost)
+    arrays, main = _main_road_with_two_detours(detour_capacity)
+    result = assert_equal_to_brute_force(arrays, [(0, 100.0)], [(3, 10.0)], [1_000])
+    assert next(c for c in result.table if c.segment == main).demand_lost == pytest.approx(lost, abs=0.01)
+
+
 @pytest.fixture(scope="module")
 def nara():
     return load_scenario(REPO / "scenarios" / "nara-rn4-2024.toml")

@@ -5,9 +5,9 @@ the supply lost (trucks/day and share of all demand), and the travel hours it wo
 supply routes. Fast by structure, equal to closing each segment and re-solving (tested):
 
 - **supply lost** — only a segment that carries flow in the current (fair) flow can lower it. The
-  flow it carried is first rerouted along a short detour with room to spare in the residual network
-  (if one exists, the same total flows without the segment: nothing lost); otherwise one maximum
-  flow is solved;
+  flow it carried is first rerouted round it in the residual network, on one short detour with room
+  for all of it or split over a few (if that succeeds, the same total flows without the segment:
+  nothing lost); otherwise one maximum flow is solved;
 - **added hours and isolation** — only a segment on some town's current fastest route can make any
   route slower or cut a town off (a closure elsewhere leaves every fastest route in place),
   and only for the nodes below it in the shortest-path tree (every other node keeps its route). So
@@ -36,8 +36,10 @@ from siege.solver.arrays import RoadArrays
 from siege.solver.flow import SCALE, FlowNetwork, fair_throughput
 from siege.solver.routes import fastest_from
 
-#: how many nodes a detour search may visit before a maximum flow decides instead
+#: how many nodes a detour search may visit, and how many detours a closed pair's flow may be split
+#: over, before a maximum flow decides instead
 _DETOUR_NODES = 400
+_DETOUR_PATHS = 8
 
 
 @dataclass(frozen=True)
@@ -196,9 +198,9 @@ def supply_lost(arrays: RoadArrays, segments: Segments, supplies, towns) -> dict
     """Segment id -> trucks/day its closure alone takes off the current (fair) delivery.
 
     Only a segment carrying flow can lower it. Before re-solving a maximum flow, try to reroute the
-    flow a closed segment carried: if a short detour in the residual network takes all of it, the
-    same total still flows without the segment, so nothing is lost (exact, in the solver's integer
-    units); otherwise one maximum flow decides."""
+    flow a closed segment carried: if short detours in the residual network (one, or several sharing
+    it) take all of it, the same total still flows without the segment, so nothing is lost (exact, in
+    the solver's integer units); otherwise one maximum flow decides."""
     flow = fair_throughput(arrays, supplies, towns)
     before = float(flow.delivered.sum())
     carrying = sorted({int(segments.of_edge[i]) for i in np.flatnonzero(flow.edge_flow > 1e-9)})
@@ -225,25 +227,56 @@ def supply_lost(arrays: RoadArrays, segments: Segments, supplies, towns) -> dict
     order = np.argsort(tail, kind="stable")
     tail, head, room, arc_pair, forward = tail[order], head[order], room[order], arc_pair[order], forward[order]
     start = np.searchsorted(tail, np.arange(n + 1))
-    head_l, room_l, pair_l, fwd_l = head.tolist(), room.tolist(), arc_pair.tolist(), forward.tolist()
+    head_l, tail_l, room_l = head.tolist(), tail.tolist(), room.tolist()
+    pair_l, fwd_l = arc_pair.tolist(), forward.tolist()
 
-    def detour(src: int, dst: int, need: int, cut: dict[int, int]) -> bool:
-        """A path src -> dst whose every arc has ``need`` spare, the closed segment's pairs reduced."""
-        seen, frontier = {src}, [src]
-        while frontier and len(seen) < _DETOUR_NODES:
-            nxt = []
-            for x in frontier:
-                for k in range(start[x], start[x + 1]):
-                    y, p = head_l[k], pair_l[k]
-                    r = room_l[k] - (cut.get(p, 0) if fwd_l[k] else 0)
-                    if r < need or y in seen:
-                        continue
-                    if y == dst:
-                        return True
-                    seen.add(y)
-                    nxt.append(y)
-            frontier = nxt
-        return False
+    def reroute(excess: dict[int, int], cut: dict[int, int]) -> bool:
+        """Whether the flow the closed segment's pairs can no longer carry (``excess``, with ``cut``
+        their capacity taken off) goes round them in the residual network: for each pair, augmenting
+        paths from its tail to its head (each search visits at most ``_DETOUR_NODES`` nodes, at most
+        ``_DETOUR_PATHS`` paths a pair), the whole excess on one path where one has room, else split
+        over several. ``delta`` is the change of each pair's flow as paths are taken."""
+        delta = {p: -need for p, need in excess.items()}
+
+        def room_of(k: int) -> int:
+            p = pair_l[k]
+            return room_l[k] - cut.get(p, 0) - delta.get(p, 0) if fwd_l[k] else room_l[k] + delta.get(p, 0)
+
+        def path(src: int, dst: int, least: int) -> list[int] | None:
+            via, frontier = {src: -1}, [src]
+            while frontier and len(via) < _DETOUR_NODES:
+                nxt = []
+                for x in frontier:
+                    for k in range(start[x], start[x + 1]):
+                        y = head_l[k]
+                        if y in via or room_of(k) < least:
+                            continue
+                        via[y] = k
+                        if y == dst:
+                            arcs = []
+                            while y != src:
+                                arcs.append(via[y])
+                                y = tail_l[via[y]]
+                            return arcs
+                        nxt.append(y)
+                frontier = nxt
+            return None
+
+        for p, need in excess.items():
+            src, dst = int(a[p]), int(b[p])
+            for _ in range(_DETOUR_PATHS):
+                arcs = path(src, dst, need) or path(src, dst, 1)
+                if arcs is None:
+                    return False
+                push = min(need, *(room_of(k) for k in arcs))
+                for k in arcs:
+                    delta[pair_l[k]] = delta.get(pair_l[k], 0) + (push if fwd_l[k] else -push)
+                need -= push
+                if need == 0:
+                    break
+            else:
+                return False
+        return True
 
     lost: dict[int, float] = {}
     flows = None  # built for the first segment no detour relieves
@@ -256,11 +289,9 @@ def supply_lost(arrays: RoadArrays, segments: Segments, supplies, towns) -> dict
         if not excess:
             lost[s] = 0.0  # parallel roads between the same nodes take the flow
             continue
-        if len(excess) == 1:
-            ((p, need),) = excess.items()
-            if detour(int(a[p]), int(b[p]), need, {q: r for q, r in removed.items()}):
-                lost[s] = 0.0
-                continue
+        if reroute(excess, removed):
+            lost[s] = 0.0  # the same total still flows without the segment: nothing lost
+            continue
         flows = flows or _DeliveryFlows(arrays, supplies, towns)
         lost[s] = max(0.0, before - flows.without(segments.edges[s]))
     return lost
