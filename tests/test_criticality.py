@@ -461,3 +461,25 @@ def test_every_segment_the_supply_took_is_measured_on_the_supply_model(corridors
         else:
             assert damage == everything.supply_baseline
     assert "supply lanes took" in lanes.supply_measure and "every open segment" in everything.supply_measure
+
+
+def test_the_analysis_gives_back_the_garbage_collector_as_it_found_it():
+    # criticality pauses Python's collector while it runs: the caller's setting must come back, on
+    # and off, after an answer and after an error
+    import gc
+
+    G = road_graph(30, 12, 0)
+    arrays = RoadArrays.from_graph(G)
+    supplies, towns = [(0, 600.0)], [(4, 120.0), (9, 300.0)]
+    assert gc.isenabled()
+    result = criticality(arrays, supplies, towns, [1, 2])
+    assert gc.isenabled() and result.table
+    gc.disable()
+    try:
+        criticality(arrays, supplies, towns, [1, 2])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(IndexError):
+        criticality(arrays, supplies, [(10_000, 5.0)], [1])  # a town past the network's nodes
+    assert gc.isenabled()

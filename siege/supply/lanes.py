@@ -138,6 +138,14 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
     escort_list = sorted(escorts)
     escort_edges = {k: {position[e] for e in events[i].edges if e in position} for k, i in enumerate(escort_list)}
     has_river = base.mode is not None and bool(np.any(base.mode == "river"))
+    edge_positions: dict[int, set[int]] = {}
+
+    def positions_of(e: int) -> set[int]:
+        """Edge positions event ``e`` acts on (looked up once per event, not once per lane)."""
+        if e not in edge_positions:
+            edge_positions[e] = {position[x] for x in events[e].edges if x in position}
+        return edge_positions[e]
+
     lanes: list[Lane] = []
     fallback: list[Lane] = []
     lane_events: list[tuple[int, ...]] = []
@@ -184,6 +192,7 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
             routes.clear()
         known = routes.setdefault(state, {})  # (origin node, town node) -> route, in this state
         graphs: list[tuple[RouteGraph, RouteGraph] | None] = [None] * len(families)
+        hours_of: list[np.ndarray] = [np.empty(0)] * len(families)
         for o, dests in by_origin.items():
             node = (
                 pos[points[o].node]
@@ -198,13 +207,14 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
                         fastest = RouteGraph.fastest(family)
                         # with no threat on the commodity's roads the most reliable route is the fastest
                         graphs[k] = (fastest, RouteGraph.most_reliable(family) if risky else fastest)
+                        hours_of[k] = family.hours  # a property computed over every edge: once, not per town
                     fast = graphs[k][0].routes_from([node])
                     safe = graphs[k][1].routes_from([node]) if risky else fast
                     # every target's routes walked at once (the most reliable first, as they are judged)
                     found = [safe.edges_to(targets)] + ([fast.edges_to(targets)] if safe is not fast else [])
                     found_by.append(
                         [
-                            _route(family.hours, fast.dist[t], [f[i] for f in found], risky, events)
+                            _route(hours_of[k], fast.dist[t], [f[i] for f in found], risky, events)
                             for i, t in enumerate(targets)
                         ]
                     )
@@ -236,9 +246,7 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
                         if not escort.targets(commodity.name) or not escort_edges[k].intersection(edges.tolist()):
                             continue
                         factor = escort.param("risk_factor", settings.ESCORT_RISK_FACTOR)
-                        covered = {
-                            e for e in met if {position[x] for x in events[e].edges if x in position} & escort_edges[k]
-                        }
+                        covered = {e for e in met if positions_of(e) & escort_edges[k]}
                         r_esc = 1.0 - math.prod(
                             1.0 - events[e].effect.risk * (factor if e in covered else 1.0)
                             for e in met
