@@ -483,3 +483,21 @@ def test_the_analysis_gives_back_the_garbage_collector_as_it_found_it():
     with pytest.raises(IndexError):
         criticality(arrays, supplies, [(10_000, 5.0)], [1])  # a town past the network's nodes
     assert gc.isenabled()
+
+
+def test_the_written_map_reuses_the_supply_measure_and_says_the_same(corridors, tmp_path):
+    # the outputs' run of the scenario shares the supply measure's solved days and lanes: the files
+    # must be byte for byte those a fresh run writes
+    from siege.outputs.criticality import write_criticality, write_interdiction
+
+    crit = scenario_criticality(corridors, supply_top=2)
+    inter = scenario_interdiction(corridors, targets=["Kati"], budget=1, defend=0)
+    assert crit.memo is not None and crit.memo.flows and inter.memo is not None and inter.memo.flows
+    for report, write in ((crit, write_criticality), (inter, write_interdiction)):
+        shared = write(report, tmp_path / f"shared-{write.__name__}")
+        report.memo = None  # the run solves everything afresh
+        fresh = write(report, tmp_path / f"fresh-{write.__name__}")
+        names = sorted(p.name for p in shared.iterdir())
+        assert names == sorted(p.name for p in fresh.iterdir()) and "map.html" in names
+        for name in names:
+            assert (shared / name).read_bytes() == (fresh / name).read_bytes(), name

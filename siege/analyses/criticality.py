@@ -515,6 +515,8 @@ class CriticalityReport:
     supply_damage: dict[int, float] = field(default_factory=dict)
     supply_measure: str = ""
     supply_baseline: float = 0.0  # the same measure with no segment closed
+    #: the supply measure's solved days and lanes: the outputs' run of the scenario reuses them
+    memo: object = field(default=None, repr=False, compare=False)
 
     def rows(self) -> list[dict]:
         """The ranked table: one row per open segment."""
@@ -587,6 +589,7 @@ def scenario_criticality(
         from siege.analyses.interdiction import SupplyDamage
 
         measure = SupplyDamage(scenario, arrays, result.segments, [t.name for t in towns])
+        report.memo = measure.memo
         none_closed = measure.search(frozenset())
         report.supply_baseline = none_closed.score
         ranked = [c.segment for c in result.ranked()]

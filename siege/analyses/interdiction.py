@@ -23,7 +23,7 @@ import datetime as dt
 import functools
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse.csgraph import maximum_flow
@@ -485,6 +485,8 @@ class InterdictionReport:
     reach: str = "anywhere"  # where the attacker acts, in words
     measure: str = ""  # what a plan's damage counts, in words
     baseline: Damage | None = None  # the scenario's own damage to the targets, no plan
+    #: the measure's solved days and lanes: the outputs' run of the scenario reuses them
+    memo: object = field(default=None, repr=False, compare=False)
 
     def names(self, ids) -> list[str]:
         return [self.labels[s] for s in ids]
@@ -561,4 +563,5 @@ def scenario_interdiction(
     return InterdictionReport(
         scenario, names, cost, cut, curve, defence, keys, labels,
         reach=scenario.interdiction.get("reach", "anywhere"), measure=what, baseline=measure.final(frozenset()),
+        memo=measure.memo,
     )  # fmt: skip

@@ -104,7 +104,7 @@ def write_criticality(report: CriticalityReport, out: str | Path, *, hxl: bool =
                 for s in sets
             ]
         (stage / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        write_map(run(report.scenario), stage / "map.html", extra_layers=[criticality_layer(report)])
+        write_map(run(report.scenario, memo=report.memo), stage / "map.html", extra_layers=[criticality_layer(report)])
 
     return write_folder(out, write)
 
@@ -257,6 +257,8 @@ def write_interdiction(report: InterdictionReport, out: str | Path) -> Path:
             ids = report.defence.secured or report.defence.together
             note = "secure this segment first" if report.defence.secured else "protect these together"
             layers.append(layer("Protect first", ids, "#b8860b", "siege-protect", note))
-        write_map(run(report.scenario), stage / "map.html", extra_layers=layers, focus=report.targets[0])
+        write_map(
+            run(report.scenario, memo=report.memo), stage / "map.html", extra_layers=layers, focus=report.targets[0]
+        )
 
     return write_folder(out, write)
