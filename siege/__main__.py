@@ -1,5 +1,5 @@
 """``python -m siege`` runs the command line."""
 
-from siege.cli import main
+from siege.cli import console
 
-main()
+console()

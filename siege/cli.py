@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from siege import __version__, settings
+from siege import __version__, collector, settings
 from siege.errors import SiegeInputError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -76,19 +76,40 @@ def _stopped(stop: KeyboardInterrupt) -> None:
     sys.exit(143 if terminated else 130)
 
 
+#: commands that load a network or scenario, answer once and end (see :func:`siege.collector.batch_command`);
+#: not ``serve`` (a long-lived server), nor ``sweep`` and ``plan-relief`` (many model runs on workers)
+_BATCH_COMMANDS = frozenset({"validate", "run", "criticality", "interdict", "map"})
+_BATCH_NETWORK_COMMANDS = frozenset({"info", "export", "distances"})
+
+
+def _batch(ctx: click.Context, commands: frozenset[str]) -> None:
+    if ctx.invoked_subcommand in commands:
+        ctx.with_resource(collector.batch_command())
+
+
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="siege")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Model sieges on a road network: which towns are cut off from supply, how badly, and why.
 
     The default network is the bundled schematic national road network of Mali; any OpenStreetMap
     extract (.osm, .osm.gz, .osm.bz2, .osm.pbf) or a saved .graphml works in its place.
     """
+    _batch(ctx, _BATCH_COMMANDS)
+
+
+def console() -> None:
+    """The ``siege`` program (``python -m siege`` too): :data:`main` in a process of its own."""
+    collector.skip_final_collection()
+    main()
 
 
 @main.group(context_settings=CONTEXT)
-def network() -> None:
+@click.pass_context
+def network(ctx: click.Context) -> None:
     """Load, inspect, download and export road networks."""
+    _batch(ctx, _BATCH_NETWORK_COMMANDS)
 
 
 _SOURCE_HELP = (
@@ -158,7 +179,9 @@ def _load(source: str, road_classes: str | None, largest_component: bool, tables
     from siege.network.source import load_network
 
     options = _scenario_options(road_classes, tables)
-    return load_network(source, largest_component=largest_component, **options)
+    G = load_network(source, largest_component=largest_component, **options)
+    collector.loaded()
+    return G
 
 
 @network.command("info", context_settings=CONTEXT, epilog=_SOURCE_HELP)
@@ -353,6 +376,7 @@ def validate_cmd(scenario, road_classes, tables, admin) -> None:
     from siege.scenario import load_scenario
 
     s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables), admin=admin)
+    collector.loaded()
     click.echo(f"{scenario}: ok — {s.name!r}")
     click.echo(f"  network: {s.network_source}{' (schematic)' if s.schematic else ''}")
     click.echo(
@@ -410,6 +434,7 @@ def run_cmd(scenario, out, day, fmt, road_classes, tables, admin, hxl, gpkg, com
         check_output_dir(out)
     date = parse_date(day, "--date") if day else None
     s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables), admin=admin)
+    collector.loaded()
     show = sys.stderr.isatty() and fmt == "text"
     with click.progressbar(
         length=len(s.on_network), label="solving towns", file=sys.stderr if show else open(os.devnull, "w")
@@ -557,6 +582,7 @@ def criticality_cmd(scenario, k, supply_top, out, road_classes, tables, hxl) -> 
 
     check_output_dir(out)
     loaded = load_scenario(scenario, network_options=_scenario_options(road_classes, tables))
+    collector.loaded()
     report = scenario_criticality(loaded, k=k, supply_top=supply_top)
     write_criticality(report, out, hxl=hxl)
     click.echo(f"{'rank':>4}  {'segment':<45} {'cut off':>17}  {'supply lost':>18}  {'hours':>9}  towns isolated")
@@ -609,8 +635,10 @@ def interdict_cmd(scenario, targets, budget, defend, cost, out, fmt, road_classe
     from siege.scenario import load_scenario
 
     check_output_dir(out)
+    loaded = load_scenario(scenario, network_options=_scenario_options(road_classes, tables))
+    collector.loaded()
     report = scenario_interdiction(
-        load_scenario(scenario, network_options=_scenario_options(road_classes, tables)),
+        loaded,
         targets=list(targets) or None,
         budget=budget,
         defend=defend,
@@ -711,11 +739,13 @@ def map_cmd(scenario, compare, out, road_classes, tables, admin) -> None:
     if compare:
         options = _scenario_options(road_classes, tables)
         a, b = (load_scenario(p, network_options=options, admin=admin) for p in compare)
+        collector.loaded()
         write_map(run(b), out, compare=run(a))
     else:
         from siege.analyses.admin2 import admin2_summary
 
         s = load_scenario(scenario, network_options=_scenario_options(road_classes, tables), admin=admin)
+        collector.loaded()
         memo = SimulationMemo()
         result = run(s, memo=memo)
         timeline = simulate_period(s, memo=memo)

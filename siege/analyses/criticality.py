@@ -22,11 +22,9 @@ cuts off the most additional population, k times).
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -34,6 +32,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import breadth_first_order, depth_first_order, dijkstra, maximum_flow
 
 from siege import settings
+from siege.collector import collector_paused
 from siege.solver.arrays import RoadArrays
 from siege.solver.flow import SCALE, FlowNetwork, fair_throughput
 from siege.solver.routes import fastest_from
@@ -42,22 +41,6 @@ from siege.solver.routes import fastest_from
 #: over, before a maximum flow decides instead
 _DETOUR_NODES = 400
 _DETOUR_PATHS = 8
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while an analysis runs (a decorator). It builds rows,
-    tuples and dictionaries for every segment, none of them in a reference cycle (freed as soon as
-    unused), and each collection those allocations trigger walks every object in memory, the
-    network's graph included: at 440k edges, 12–30 % of the analysis went to collections that found
-    nothing."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -176,7 +159,7 @@ class _DeliveryFlows:
         return maximum_flow(M, self.source, self.sink, method="dinic").flow_value / SCALE
 
 
-@_collector_paused()
+@collector_paused()
 def criticality(
     arrays: RoadArrays,
     supplies: Sequence[tuple[int, float]],
@@ -320,7 +303,7 @@ def supply_lost(arrays: RoadArrays, segments: Segments, supplies, towns) -> dict
     return lost
 
 
-@_collector_paused()
+@collector_paused()
 def added_hours(
     arrays: RoadArrays, segments: Segments, sources, town_nodes
 ) -> tuple[dict[int, float], dict[int, list[int]]]:

@@ -22,7 +22,6 @@ see the README for its cost on the national benchmark extract).
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import itertools
 import json
@@ -38,6 +37,7 @@ import numpy as np
 import shapely
 
 from siege import settings
+from siege.collector import collector_paused
 from siege.io import atomic_path
 
 #: bump when the stored graph's schema changes: older cache files are then ignored
@@ -136,20 +136,6 @@ def load(key: str, source: dict[str, Any] | None = None, *, where: str = "networ
 
 def _say(where: str, file: Path, what: str) -> None:
     print(f"siege: note: the cached network for {where} ({file.name}) {what}; rebuilding it", file=sys.stderr)
-
-
-@contextlib.contextmanager
-def collector_paused():
-    """Python's cycle collector off while a graph's hundreds of thousands of dicts are made: they form
-    no cycles to collect, and the collector's passes over them were half of a national load's time
-    (it is switched back on after)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 class _Arrays:

@@ -8,6 +8,7 @@ from pathlib import Path
 import networkx as nx
 
 from siege import settings
+from siege.collector import collector_paused
 from siege.errors import SiegeInputError
 from siege.network import bundled, cache
 from siege.network.attributes import Table
@@ -76,7 +77,7 @@ def load_network(
             return cached
     from siege.network.osm import graph_from_osm_xml, graph_from_pbf
 
-    with cache.collector_paused():
+    with collector_paused():
         G = graph_from_pbf(path, **options) if kind == "pbf" else graph_from_osm_xml(path, **options)
     if kind == "bundled":
         G.graph.update(source=f"bundled {settings.BUNDLED_NETWORK} network ({path})", schematic=True)

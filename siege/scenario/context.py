@@ -124,12 +124,18 @@ class NetworkContext:
         return snapped.node
 
     def road(self, ref: str, where: str) -> nx.MultiDiGraph:
-        """The sub-network of edges carrying ``ref``."""
-        keys = [(u, v, k) for u, v, k, refs in self.G.edges(keys=True, data="ref") if has_ref(refs, ref)]
-        if not keys:
-            known = sorted({r for _, _, refs in self.G.edges(data="ref") for r in refs or []})
-            raise SiegeInputError(where, f"no road {show(ref)} in the network (known refs: {', '.join(known[:40])})")
-        return self.G.edge_subgraph(keys)
+        """The sub-network of edges carrying ``ref`` (one view per graph and ref: the snapping tree
+        built over its nodes is then built once, not once per event naming the road)."""
+        roads = _shared(self.G).setdefault("roads", {})
+        if ref not in roads:
+            keys = [(u, v, k) for u, v, k, refs in self.G.edges(keys=True, data="ref") if has_ref(refs, ref)]
+            if not keys:
+                known = sorted({r for _, _, refs in self.G.edges(data="ref") for r in refs or []})
+                raise SiegeInputError(
+                    where, f"no road {show(ref)} in the network (known refs: {', '.join(known[:40])})"
+                )
+            roads[ref] = self.G.edge_subgraph(keys)
+        return roads[ref]
 
     def stretch(self, a: str, b: str, where: str, *, ref: str | None = None) -> set[EdgeKey]:
         """Segments of the shortest road route from place ``a`` to place ``b`` (along ``ref`` if given),
