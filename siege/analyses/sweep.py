@@ -367,22 +367,6 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
-    workers = min(workers, len(specs))
-    if workers <= 1:
-        out = []
-        for s in specs:
-            out.append(r := run_variant(config, s))
-            if progress:
-                progress(r)
-        return out
-    specs = _by_values(config, specs)
-    others = set(multiprocessing.active_children())  # the caller's own, left alone
-    # a few runs of neighbouring variants per task: a worker's runs share more of their solved days
-    chunk = max(1, math.ceil(len(specs) / (workers * _TASKS_PER_WORKER)))
-    return _in_pool(workers, functools.partial(run_variant, config), specs, chunk, others, progress)
-
-
 #: tasks a sweep's variants are split into per worker: neighbouring variants share solved days when
 #: one worker runs them (fewer tasks), a worker left without one idles (more tasks)
 _TASKS_PER_WORKER = 3
@@ -398,12 +382,26 @@ def _by_values(config: SweepConfig, specs: list[dict[str, Any]]) -> list[dict[st
         return specs
 
 
-def _in_pool(workers: int, func, items: list, chunk: int, others, progress) -> list:
-    """``func`` over ``items`` on ``workers`` forked processes, in order; a Ctrl-C or SIGTERM stops them."""
+def _task_size(variants: int, workers: int) -> int:
+    """Variants per task: :data:`_TASKS_PER_WORKER` tasks for each worker (neighbours, see :func:`_by_values`)."""
+    return max(1, math.ceil(variants / (workers * _TASKS_PER_WORKER)))
+
+
+def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
+    workers = min(workers, len(specs))
+    if workers <= 1:
+        out = []
+        for s in specs:
+            out.append(r := run_variant(config, s))
+            if progress:
+                progress(r)
+        return out
+    specs = _by_values(config, specs)
+    others = set(multiprocessing.active_children())  # the caller's own, left alone
     results = []
     pool = multiprocessing.Pool(workers, initializer=_worker_signals)
     try:
-        for r in pool.imap(func, items, chunksize=chunk):
+        for r in pool.imap(functools.partial(run_variant, config), specs, chunksize=_task_size(len(specs), workers)):
             results.append(r)
             if progress:
                 progress(r)
@@ -516,7 +514,7 @@ def _dask(config: SweepConfig, specs, address: str, progress, no_worker_timeout:
         # as on local processes: neighbouring variants together, a few tasks per worker thread
         specs = _by_values(config, specs)
         threads = max(1, sum(client.nthreads().values()))
-        size = max(1, math.ceil(len(specs) / (threads * _TASKS_PER_WORKER)))
+        size = _task_size(len(specs), threads)
         chunks = [specs[k : k + size] for k in range(0, len(specs), size)]
         futures = client.map(run_variants, [config] * len(chunks), chunks, pure=False)
         spec_of = {f.key: chunk for f, chunk in zip(futures, chunks, strict=True)}

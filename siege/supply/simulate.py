@@ -240,19 +240,14 @@ def simulate(
     return result
 
 
-def road_state(events, day: dt.date) -> tuple[tuple, tuple[int, ...], tuple[int, ...]]:
-    """The state of the roads on ``day``: its key in :attr:`SimulationMemo.roads` (the acting events
-    themselves, with their positions), the positions of the events degrading roads, of the escorts."""
-    road_events = tuple(i for i, e in enumerate(events) if e.active_on(day) and e.DEGRADES)
-    escorts = tuple(i for i, e in enumerate(events) if e.active_on(day) and e.kind == "escort")
-    return (tuple((i, events[i]) for i in road_events), tuple((i, events[i]) for i in escorts)), road_events, escorts
-
-
 def _day(s: _Setup, memo: SimulationMemo, day: dt.date, stock, reserve, pulses, reasons):
     """One day: orders, the day's supply programme, depots' shares, fallbacks, consumption, status."""
     scenario, names = s.scenario, s.names
     T, C = s.shape
-    key, road_events, escorts = road_state(scenario.events, day)
+    events = scenario.events
+    road_events = tuple(i for i, e in enumerate(events) if e.active_on(day) and e.DEGRADES)
+    escorts = tuple(i for i, e in enumerate(events) if e.active_on(day) and e.kind == "escort")
+    key = (tuple((i, events[i]) for i in road_events), tuple((i, events[i]) for i in escorts))
     roads = memo.get(
         memo.roads,
         key,
