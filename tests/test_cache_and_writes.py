@@ -282,3 +282,45 @@ def test_the_default_cache_folder_is_the_platforms_user_cache(monkeypatch):
     assert cache.cache_dir() == platformdirs.user_cache_path("siege", appauthor=False) / "networks"
     monkeypatch.setenv("SIEGE_CACHE_DIR", "off")
     assert cache.cache_dir() is None
+
+
+def test_the_map_skeleton_is_rendered_once_and_kept_whole(cache_folder, monkeypatch):
+    """folium's page around siege's data is the same for every map of an installation: rendered once,
+    kept in the cache folder, read back; a damaged copy is rendered again; maps are byte-identical."""
+    from siege.analyses.isolation import run
+    from siege.outputs import map as site
+    from siege.scenario import load_scenario
+
+    result = run(load_scenario(NARA), with_chokepoints=False)
+    site._skeleton_page.cache_clear()
+    try:
+        fresh = site.map_html(result)
+        (kept,) = cache_folder.glob("map-skeleton-*.html")
+        assert site._whole(kept.read_text(encoding="utf-8"))
+        site._skeleton_page.cache_clear()
+        assert site.map_html(result) == fresh  # read back: the same page
+        # the copy on disk is what a later process uses (a mark put in it shows up in the map) ...
+        marked = kept.read_text(encoding="utf-8").replace("<head>", "<head><!-- kept -->", 1)
+        kept.write_text(marked, encoding="utf-8")
+        site._skeleton_page.cache_clear()
+        assert "<!-- kept -->" in site.map_html(result)
+        # ... unless it is damaged: cut short, it is rendered again and replaced by a whole one
+        kept.write_text(marked[: len(marked) // 2], encoding="utf-8")
+        site._skeleton_page.cache_clear()
+        assert site.map_html(result) == fresh and site._whole(kept.read_text(encoding="utf-8"))
+        # another version's copy is removed when this one is written
+        stale = cache_folder / "map-skeleton-0123456789abcdef01234567.html"
+        stale.write_text(marked, encoding="utf-8")
+        kept.unlink()
+        site._skeleton_page.cache_clear()
+        assert site.map_html(result) == fresh and not stale.exists() and kept.exists()
+        # a cache folder that cannot be made (a file in its place) or is off costs the render only
+        shutil.rmtree(cache_folder)
+        cache_folder.write_text("not a folder", encoding="utf-8")
+        site._skeleton_page.cache_clear()
+        assert site.map_html(result) == fresh
+        monkeypatch.setenv("SIEGE_CACHE_DIR", "off")
+        site._skeleton_page.cache_clear()
+        assert site.map_html(result) == fresh and cache_folder.read_text(encoding="utf-8") == "not a folder"
+    finally:
+        site._skeleton_page.cache_clear()  # later tests render from their own cache folder

@@ -9,8 +9,13 @@ OpenStreetMap tiles are an optional base layer; the default is a plain backgroun
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import hashlib
+import inspect
 import json
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -549,17 +554,18 @@ def json_for_script(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-class _SiegeLayers(MacroElement):
-    """Runs siege-map.js on the folium map with the embedded data."""
-
-    _template = Template(
-        """
+_LAYERS_MACRO = """
         {% macro script(this, kwargs) %}
         siegeRender({{ this._parent.get_name() }},
                     JSON.parse(document.getElementById("siege-data").textContent));
         {% endmacro %}
         """
-    )
+
+
+class _SiegeLayers(MacroElement):
+    """Runs siege-map.js on the folium map with the embedded data."""
+
+    _template = Template(_LAYERS_MACRO)
 
 
 #: Marks the places of the data and assets in the rendered page: plain text that no template syntax
@@ -581,6 +587,66 @@ def _skeleton() -> folium.Map:
     root.html.add_child(Element(f"<script>{_PLACEHOLDER['js']}</script>"), name="siege_js")
     m.add_child(_SiegeLayers())
     return m
+
+
+def _skeleton_key() -> str:
+    """What the rendered skeleton depends on: the versions of folium-offline, branca and Jinja2 and
+    siege's own code for it (this module's skeleton, its macro and placeholders)."""
+    import branca
+    import jinja2
+
+    parts = [
+        getattr(folium, "__version__", ""),
+        branca.__version__,
+        jinja2.__version__,
+        inspect.getsource(_skeleton),
+        _LAYERS_MACRO,
+        json.dumps(_PLACEHOLDER, sort_keys=True),
+    ]
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:24]
+
+
+def _whole(page: str) -> bool:
+    """A rendered skeleton as written: a whole page with each placeholder once."""
+    return (
+        page.startswith("<!DOCTYPE html>")
+        and page.rstrip().endswith("</html>")
+        and all(page.count(marker) == 1 for marker in _PLACEHOLDER.values())
+    )
+
+
+@functools.cache
+def _skeleton_page() -> str:
+    """The skeleton rendered (its ids numbered): the same text for every map of this installation, so
+    it is rendered once (0.2 s: Jinja2 compiles folium's templates and inlines Leaflet) and kept, in
+    this process and in the prepared-graph cache folder (``map-skeleton-<key>.html``, 1.5 MB, one file:
+    older ones are removed; ``SIEGE_CACHE_DIR=off``: in this process only). A damaged or unreadable
+    copy is rendered again."""
+    from siege.network.cache import cache_dir
+
+    folder = cache_dir()
+    file = folder / f"map-skeleton-{_skeleton_key()}.html" if folder is not None else None
+    if file is not None:
+        try:
+            page = file.read_text(encoding="utf-8")
+            if _whole(page):
+                return page
+        except (OSError, UnicodeDecodeError):
+            pass
+    page = _stable_ids(_skeleton().get_root().render())
+    if file is not None:
+        part = file.with_name(f".{file.name}.{os.getpid()}.part")  # renamed whole: no reader sees half
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            part.write_text(page, encoding="utf-8")
+            os.replace(part, file)
+            for old in file.parent.glob("map-skeleton-*.html"):
+                if old != file:
+                    old.unlink(missing_ok=True)
+        except OSError:  # a cache that cannot be written costs the render next time, nothing else
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
+    return page
 
 
 def map_html(
@@ -612,7 +678,7 @@ def map_html(
     content["cercles"] = cercle_layer(cercles) if cercles is not None else None
     if focus is not None and any(t["name"] == focus for t in content["towns"]):
         content["focus"] = focus
-    page = _stable_ids(_skeleton().get_root().render())
+    page = _skeleton_page()
     pieces = {
         _PLACEHOLDER["css"]: _asset("siege-map.css"),
         _PLACEHOLDER["data"]: json_for_script(content),
