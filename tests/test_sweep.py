@@ -43,6 +43,41 @@ def test_same_seed_same_variants_on_every_backend(serial):
     pd.testing.assert_frame_equal(one.summary, dask.summary)
 
 
+def test_local_workers_run_their_own_stretch_then_take_the_end_of_the_longest_left():
+    """Work stealing between local processes: each worker runs neighbouring variants from the start
+    of its stretch; one done early takes the last variants of the stretch with the most left, so
+    every variant is run once and no worker idles while another has several to go."""
+    import multiprocessing
+    import signal
+
+    from siege.analyses import sweep as module
+
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}  # a worker sets its own
+
+    specs = [{"variant": i} for i in range(10)]
+    ctx = multiprocessing.get_context()
+    starts, ends, ranks = ctx.RawArray("q", [0, 5]), ctx.RawArray("q", [5, 10]), ctx.RawValue("q", 0)
+    lock = ctx.Lock()
+    claimed = {0: [], 1: []}
+    try:
+        views = []
+        for _ in range(2):  # two workers, ranked as they start
+            module._claims_init(specs, starts, ends, ranks, lock)
+            views.append(module._CLAIMS)
+        assert [v[3] for v in views] == [0, 1]
+        # worker 1 is fast: it runs its stretch, then takes from the end of worker 0's
+        for rank in (0, 1, 1, 1, 1, 1, 1, 0, 1):
+            module._CLAIMS = views[rank]
+            claimed[rank].append(module._claim()["variant"])
+    finally:
+        module._CLAIMS = None
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert claimed == {0: [0, 1], 1: [5, 6, 7, 8, 9, 4, 3]}
+    left = list(range(starts[0], ends[0])) + list(range(starts[1], ends[1]))
+    assert sorted(claimed[0] + claimed[1] + left) == list(range(10)) and left == [2]
+
+
 def test_draws_depend_on_the_seed(serial):
     config, one = serial
     starts = one.table.groupby("variant")["param:events.1.start"].first()

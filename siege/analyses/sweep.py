@@ -367,11 +367,6 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-#: tasks a sweep's variants are split into per worker: neighbouring variants share solved days when
-#: one worker runs them (fewer tasks), a worker left without one idles (more tasks)
-_TASKS_PER_WORKER = 3
-
-
 def _by_values(config: SweepConfig, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The variants in the order of their axis values (grid or drawn): neighbours share more of their
     days (those before the first value that differs, those where their stocks meet again), so runs
@@ -382,9 +377,51 @@ def _by_values(config: SweepConfig, specs: list[dict[str, Any]]) -> list[dict[st
         return specs
 
 
-def _task_size(variants: int, workers: int) -> int:
-    """Variants per task: :data:`_TASKS_PER_WORKER` tasks for each worker (neighbours, see :func:`_by_values`)."""
-    return max(1, math.ceil(variants / (workers * _TASKS_PER_WORKER)))
+def _guided(specs: list, workers: int) -> list[list]:
+    """Tasks of neighbouring variants, shrinking as the sweep goes: each ``1 / (2 × workers)`` of what
+    is left. Large first tasks share the most solved days; the last are single variants, so no worker
+    idles long at the end while another finishes a large one (Dask hands tasks out in this order)."""
+    tasks, k = [], 0
+    while k < len(specs):
+        size = max(1, math.ceil((len(specs) - k) / (2 * workers)))
+        tasks.append(specs[k : k + size])
+        k += size
+    return tasks
+
+
+# ---- local processes: each worker runs a stretch of neighbouring variants from its start, then takes
+# the last variants of the stretch with the most left (work stealing) --------------------------------
+
+_CLAIMS: tuple | None = None  # this worker's view of the claims: (specs, starts, ends, rank, lock)
+
+
+def _claims_init(specs, starts, ends, ranks, lock) -> None:
+    _worker_signals()
+    global _CLAIMS
+    with lock:
+        rank = ranks.value
+        ranks.value += 1
+    _CLAIMS = (specs, starts, ends, rank, lock)
+
+
+def _claim() -> dict[str, Any]:
+    """The next variant for this worker: the next of its own stretch, or when that is done the last
+    of the stretch with the most left (its neighbours there are the other worker's, not yet run)."""
+    specs, starts, ends, rank, lock = _CLAIMS
+    with lock:
+        mine = rank < len(starts) and starts[rank] < ends[rank]
+        r = rank if mine else max(range(len(starts)), key=lambda k: ends[k] - starts[k])
+        if mine:
+            i = starts[r]
+            starts[r] += 1
+        else:
+            ends[r] -= 1
+            i = ends[r]
+    return specs[i]
+
+
+def _run_claimed(config: SweepConfig, _task: int) -> dict[str, Any]:
+    return run_variant(config, _claim())
 
 
 def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
@@ -397,11 +434,18 @@ def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
                 progress(r)
         return out
     specs = _by_values(config, specs)
+    # one stretch of neighbouring variants per worker; one task per variant, each taking the next
+    # variant its worker should run (so a worker runs neighbours and none idles while others work)
+    bounds = [round(k * len(specs) / workers) for k in range(workers + 1)]
+    context = multiprocessing.get_context()
+    lock = context.Lock()
+    starts, ends = context.RawArray("q", bounds[:-1]), context.RawArray("q", bounds[1:])
+    shared = (specs, starts, ends, context.RawValue("q", 0), lock)
     others = set(multiprocessing.active_children())  # the caller's own, left alone
     results = []
-    pool = multiprocessing.Pool(workers, initializer=_worker_signals)
+    pool = context.Pool(workers, initializer=_claims_init, initargs=shared)
     try:
-        for r in pool.imap(functools.partial(run_variant, config), specs, chunksize=_task_size(len(specs), workers)):
+        for r in pool.imap_unordered(functools.partial(_run_claimed, config), range(len(specs))):
             results.append(r)
             if progress:
                 progress(r)
@@ -511,11 +555,9 @@ def _dask(config: SweepConfig, specs, address: str, progress, no_worker_timeout:
     from distributed import wait
 
     with _dask_client(address) as client:
-        # as on local processes: neighbouring variants together, a few tasks per worker thread
-        specs = _by_values(config, specs)
+        # neighbouring variants together, in tasks that shrink as the sweep goes (see _guided)
         threads = max(1, sum(client.nthreads().values()))
-        size = _task_size(len(specs), threads)
-        chunks = [specs[k : k + size] for k in range(0, len(specs), size)]
+        chunks = _guided(_by_values(config, specs), threads)
         futures = client.map(run_variants, [config] * len(chunks), chunks, pure=False)
         spec_of = {f.key: chunk for f, chunk in zip(futures, chunks, strict=True)}
         pending, results = set(futures), []
