@@ -409,12 +409,11 @@ def _claim() -> dict[str, Any]:
     of the stretch with the most left (its neighbours there are the other worker's, not yet run)."""
     specs, starts, ends, rank, lock = _CLAIMS
     with lock:
-        mine = rank < len(starts) and starts[rank] < ends[rank]
-        r = rank if mine else max(range(len(starts)), key=lambda k: ends[k] - starts[k])
-        if mine:
-            i = starts[r]
-            starts[r] += 1
+        if rank < len(starts) and starts[rank] < ends[rank]:
+            i = starts[rank]
+            starts[rank] += 1
         else:
+            r = max(range(len(starts)), key=lambda k: ends[k] - starts[k])
             ends[r] -= 1
             i = ends[r]
     return specs[i]

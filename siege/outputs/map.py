@@ -9,13 +9,11 @@ OpenStreetMap tiles are an optional base layer; the default is a plain backgroun
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import hashlib
 import inspect
 import json
-import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -30,7 +28,7 @@ from shapely.geometry import mapping
 
 from siege import settings
 from siege.analyses.isolation import RunResult
-from siege.io import atomic_path
+from siege.io import atomic_path, write_text_atomic
 from siege.network import modes
 from siege.network.attributes import is_estimated, road_class
 from siege.network.geometry import path_coords
@@ -635,17 +633,13 @@ def _skeleton_page() -> str:
             pass
     page = _stable_ids(_skeleton().get_root().render())
     if file is not None:
-        part = file.with_name(f".{file.name}.{os.getpid()}.part")  # renamed whole: no reader sees half
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            part.write_text(page, encoding="utf-8")
-            os.replace(part, file)
+        try:  # best effort, as the prepared-graph cache: one that cannot be written costs the render
+            write_text_atomic(file, page)
             for old in file.parent.glob("map-skeleton-*.html"):
                 if old != file:
                     old.unlink(missing_ok=True)
-        except OSError:  # a cache that cannot be written costs the render next time, nothing else
-            with contextlib.suppress(OSError):
-                part.unlink(missing_ok=True)
+        except (OSError, ValueError):
+            pass
     return page
 
 
