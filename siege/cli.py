@@ -27,8 +27,20 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that every cleanup (staging folders, workers) runs."""
 
 
+#: the stop signals this command received: a compiled extension may swallow the exception a handler
+#: raises inside it and raise an unrelated error with no trace of the stop (numpy's structured-array
+#: comparison turns it into "Cannot compare structured arrays", seen in CI), so the stop is kept here too
+_received: list[int] = []
+
+
 def _terminate(signum: int, frame: Any) -> None:
+    _received.append(signum)
     raise Terminated
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    _received.append(signum)
+    raise KeyboardInterrupt
 
 
 def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,7 +50,10 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if threading.current_thread() is threading.main_thread():
+            _received.clear()
             signal.signal(signal.SIGTERM, _terminate)
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                signal.signal(signal.SIGINT, _interrupt)
         try:
             return func(*args, **kwargs)
         except SiegeInputError as err:
@@ -49,7 +64,7 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as err:
             # a stop that lands while a compiled extension initialises comes back as that import's
             # error (pybind11: "ImportError: initialization failed"), the stop as its cause
-            stop = _stop_behind(err)
+            stop = _stop_behind(err) or _stop_received()
             if stop is None:
                 raise
             _stopped(stop)
@@ -66,6 +81,13 @@ def _stop_behind(err: BaseException) -> KeyboardInterrupt | None:
         seen.add(id(err))
         err = err.__cause__ or err.__context__
     return None
+
+
+def _stop_received() -> KeyboardInterrupt | None:
+    """The stop this command's handlers saw, when the exception they raised was swallowed."""
+    if not _received:
+        return None
+    return Terminated() if _received[-1] == signal.SIGTERM else KeyboardInterrupt()
 
 
 def _stopped(stop: KeyboardInterrupt) -> None:

@@ -6,6 +6,7 @@ or in one line naming the file and field, exit code 2, with nothing written.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -185,6 +186,39 @@ def test_a_stop_during_an_extension_import_is_one_line(capsys):
         assert done.value.code == 143
         assert capsys.readouterr().err.strip().splitlines() == ["siege: terminated; nothing was written"]
         with pytest.raises(ImportError):  # an error no stop is behind stays itself
+            failing()
+    finally:
+        signal.signal(signal.SIGINT, handlers[0])
+        signal.signal(signal.SIGTERM, handlers[1])
+
+
+@pytest.mark.parametrize(
+    ("sig", "code", "line"), [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")]
+)
+def test_a_stop_an_extension_swallows_is_still_one_line(capsys, sig, code, line):
+    # SIGTERM while numpy compared structured arrays (np.unique(axis=1)): numpy caught the stop raised
+    # in its Python helper and raised "TypeError: Cannot compare structured arrays ..." with no cause
+    # and no context (seen in CI): a traceback and exit 1 where the stop's one line was due
+    from siege.cli import _fail_cleanly
+
+    @_fail_cleanly
+    def command():
+        with contextlib.suppress(KeyboardInterrupt):  # what numpy does with it: cleared, then its own error
+            signal.raise_signal(sig)  # the handler the command installed raises here
+        raise TypeError("Cannot compare structured arrays unless they have a common dtype.")
+
+    @_fail_cleanly
+    def failing():
+        raise TypeError("an error of its own")
+
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as done:
+            command()
+        assert done.value.code == code
+        assert capsys.readouterr().err.strip().splitlines() == [f"siege: {line}; nothing was written"]
+        signal.signal(signal.SIGINT, handlers[0])
+        with pytest.raises(TypeError):  # the next command, with no stop, fails as itself
             failing()
     finally:
         signal.signal(signal.SIGINT, handlers[0])
