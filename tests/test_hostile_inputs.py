@@ -212,6 +212,7 @@ def test_a_stop_an_extension_swallows_is_still_one_line(capsys, sig, code, line)
         raise TypeError("an error of its own")
 
     handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal starts it (not nohup's ignore)
     try:
         with pytest.raises(SystemExit) as done:
             command()
