@@ -167,3 +167,38 @@ def _nodes_of(result, lane) -> set:
 
     arrays = RoadArrays.from_graph(result.scenario.G)
     return {arrays.nodes[int(arrays.dst[e])] for e in lane.edges}
+
+
+def test_hours_from_imports_count_the_import_points_that_carry_the_towns_commodity():
+    # Meguetan, 20 km from Koulikoro, takes in food only (as Fassala, the food post by Nara): Koulikoro's
+    # fuel comes from Siby, through Bamako, and so must its hours from imports and its cut-off — not
+    # the 20 km from a post that never lets a tanker in
+    from siege.analyses.isolation import run
+
+    def koulikoro_and_bamako(text):
+        towns = run(scenario_from_dict(tomllib.loads("date = 2024-01-02\n" + text), where="chain", base=DATA)).towns
+        return next(t for t in towns if t.town == "Koulikoro"), next(t for t in towns if t.town == "Bamako")
+
+    food_post = BASE.replace(
+        'place = "Meguetan"\ncapacity = 1000', 'place = "Meguetan"\ncapacity = 1000\ncommodities = ["food"]'
+    )
+    assert food_post != BASE
+    koulikoro, bamako = koulikoro_and_bamako(food_post)
+    near, _ = koulikoro_and_bamako(BASE)
+    assert koulikoro.commodity == "fuel" and koulikoro.supplied_from == "Siby"
+    # Siby → Bamako → Koulikoro: farther than Bamako, which is farther than Meguetan from Koulikoro
+    assert koulikoro.hours_from_imports > bamako.hours_from_imports > near.hours_from_imports
+    assert not koulikoro.cut_off_from_imports
+    # with the road from Bamako cut, Koulikoro is cut off from fuel imports though Meguetan is open
+    alone, _ = koulikoro_and_bamako(food_post + CUT_RN27)
+    assert alone.cut_off_from_imports and alone.hours_from_imports is None
+    assert not koulikoro_and_bamako(BASE + CUT_RN27)[0].cut_off_from_imports  # fuel through Meguetan
+
+
+CUT_RN27 = """
+[[events]]
+kind = "blockade"
+ref = "RN27"
+from = "Bamako"
+to = "Koulikoro"
+"""

@@ -271,7 +271,10 @@ def run(
     else:
         base = _memoised(memo, ("arrays", G), lambda: RoadArrays.from_graph(G))
     pos = base.index
-    supplies = [SupplyInput(s.name, pos[s.node], s.capacity) for s in scenario.supply]
+    # "hours from imports" and "cut off from imports" are a town's for the commodity that decides it,
+    # from the import points that carry it: Nara's fuel is not 1.4 h from imports because food comes
+    # in at Fassala (a food-only border post) — one road solve per distinct set of import points
+    by_commodity = _imports_by_commodity(scenario, pos)
     towns = scenario.on_network
     inputs = [TownInput(t.name, pos[t.node], t.demand) for t in towns]
     capital = next((t for t in towns if t.name == scenario.capital), None)
@@ -281,17 +284,24 @@ def run(
     # the baseline is the normal day of that date: no events but the calendar's (rains, low water)
     seasons = [e for e in scenario.events if e.kind == "season"]
 
-    def baseline_solve():
+    def baseline_solve(supplies):
         normal = base.degraded(degrade(seasons, day)) if seasons and day is not None else base
-        return solve(normal, supplies, inputs, capital=capital_pos, with_chokepoints=False)[0]
+        return solve(normal, supplies, inputs, capital=capital_pos, with_chokepoints=False, with_throughput=False)[0]
 
     # the baseline depends on the network, the supply points, the towns, the day and the calendar's
     # events, never on the scenario's own: a workbench edit reuses it (memo)
     season_key = tuple(e for e in seasons if e.active_on(day)) if day is not None else ()
-    base_key = (G, tuple(supplies), tuple(inputs), capital_pos, day, season_key)
-    before = _memoised(memo, ("roads", base_key), baseline_solve)
+    base_key = (G, tuple(inputs), capital_pos, day, season_key)
     degraded = base.degraded(degradation)
-    after, _ = solve(degraded, supplies, inputs, capital=capital_pos, progress=progress, with_chokepoints=False)
+    before_of, after_of = {}, {}  # by set of import points: the towns' road states
+    for supplies in dict.fromkeys(by_commodity.values()):
+        before_of[supplies] = _memoised(memo, ("roads", supplies, base_key), lambda s=supplies: baseline_solve(s))
+        after_of[supplies] = solve(
+            degraded, supplies, inputs, capital=capital_pos, with_chokepoints=False, with_throughput=False
+        )[0]
+    if progress:
+        for _ in towns:
+            progress(1)
 
     # served fraction and status come from the supply model for that day (commodities, supply chains,
     # threat-limited lanes, blockades); routes, hours and chokepoints from the road solver above
@@ -326,8 +336,10 @@ def run(
     )
     keys = base.keys
     results = []
-    for t, b, a in zip(towns, before, after, strict=True):
+    for k, t in enumerate(towns):
         rows = supplied.get_group(t.name)
+        supplies = by_commodity[_decisive(rows)]
+        b, a = before_of[supplies][k], after_of[supplies][k]
         a, on_lane = _along_supply_chain(a, rows, on_day.routes, degraded, with_chokepoints)
         if not on_lane:  # the road solver's route from any supply point: count each event once
             a = replace(a, survival=_survival_once(active, {keys[i] for i in a.route_edges}))
@@ -353,6 +365,17 @@ def run(
         assumptions=assumptions(scenario),
         basis=basis,
     )
+
+
+def _imports_by_commodity(scenario: Scenario, pos) -> dict[str, tuple[SupplyInput, ...]]:
+    """Each commodity's import points (the scenario's supply points that carry it); every import point
+    for a commodity none carries (it comes from producers only), as before commodities had their own."""
+    every = tuple(SupplyInput(s.name, pos[s.node], s.capacity) for s in scenario.supply)
+    out = {}
+    for c in scenario.commodities:
+        carried = tuple(x for x, s in zip(every, scenario.supply, strict=True) if c.name in s.commodities)
+        out[c.name] = carried or every
+    return out
 
 
 def _memoised(memo, key, make):

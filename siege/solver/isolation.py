@@ -58,15 +58,22 @@ def solve(
     *,
     capital: int | None = None,
     with_chokepoints: bool = True,
+    with_throughput: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[TownState], np.ndarray]:
-    """Solve every town at once; returns the town states and the flow on each edge (trucks/day)."""
+    """Solve every town at once; returns the town states and the flow on each edge (trucks/day).
+    ``with_throughput=False`` skips the fair throughput (``delivered`` is NaN, the flow zeros), for
+    callers that take served fractions from the supply model."""
     sources = sorted({s.node for s in supplies})
     name_at = {s.node: s.name for s in supplies}
     fast = fastest_from(arrays, sources)
     safe = most_reliable_from(arrays, sources)
     from_capital = fastest_from(arrays, [capital]) if capital is not None else None
-    flow = fair_throughput(arrays, [(s.node, s.capacity) for s in supplies], [(t.node, t.demand) for t in towns])
+    if with_throughput:
+        flow = fair_throughput(arrays, [(s.node, s.capacity) for s in supplies], [(t.node, t.demand) for t in towns])
+        delivered, edge_flow = flow.delivered, flow.edge_flow
+    else:
+        delivered, edge_flow = np.full(len(towns), np.nan), np.zeros(len(arrays.keys))
     states = []
     for i, t in enumerate(towns):
         route_edges = safe.edges(t.node)
@@ -83,7 +90,7 @@ def solve(
             route=safe.path(t.node),
             route_edges=route_edges,
             route_origin=name_at.get(int(safe.origin[t.node])) if reachable else None,
-            delivered=float(flow.delivered[i]),
+            delivered=float(delivered[i]),
         )
         if with_chokepoints and reachable:
             cut = chokepoints(arrays, sources, t.node)
@@ -91,4 +98,4 @@ def solve(
         states.append(state)
         if progress:
             progress(1)
-    return states, flow.edge_flow
+    return states, edge_flow
