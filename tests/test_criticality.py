@@ -154,12 +154,16 @@ def nara_border_shut():
     return scenario_from_dict(raw, where="nara+border", base=REPO / "scenarios")
 
 
-def test_nara_keeps_a_way_out_by_mauritania(nara):
-    """Nara's goods come from Mauritania by Adel Bagrou as well as by the RN4 (gateways-north.csv): no
-    single RN4 segment cuts it off from every supply point."""
+def test_nara_keeps_its_food_by_mauritania_but_not_its_fuel(nara):
+    """Nara's goods come from Mauritania by Adel Bagrou as well as by the RN4 (gateways-north.csv), but
+    no fuel is reported on that crossing (supply.csv): the RN4 segments between Kwala and Nara each cut
+    it off from its fuel imports, and nothing cuts it off from food."""
     report = scenario_criticality(nara)
     nara_at = report.towns.index("Nara")
-    assert not any(nara_at in c.towns_isolated for c in report.result.table)
+    cutting = [c for c in report.result.table if nara_at in c.towns_isolated]
+    assert cutting and all(c.only[nara_at] == ("fuel",) for c in cutting)
+    assert all(report.labels[c.segment].startswith("RN4") for c in cutting)
+    assert {r["towns_isolated"] for r in report.rows() if r["segment"].startswith("RN4 Mourdiah")} == {"Nara (fuel)"}
 
 
 def test_rn4_segments_between_kwala_and_nara_isolate_nara(nara_border_shut):

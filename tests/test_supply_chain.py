@@ -202,3 +202,26 @@ ref = "RN27"
 from = "Bamako"
 to = "Koulikoro"
 """
+
+
+def test_criticality_counts_a_town_cut_from_one_commoditys_imports():
+    # Koulikoro: fuel only through Bamako when Meguetan takes in food alone, so the RN27 cuts it off
+    # (as the RN4 does Nara, beside the food post of Fassala); with fuel at Meguetan too, it does not
+    from siege.analyses.criticality import scenario_criticality
+
+    def rn27(text, k=1):
+        report = scenario_criticality(
+            scenario_from_dict(tomllib.loads("date = 2024-01-02\n" + text), where="chain", base=DATA), k=k, supply_top=0
+        )
+        return next(r for r in report.rows() if r["ref"] == "RN27"), report
+
+    food_post = BASE.replace(
+        'place = "Meguetan"\ncapacity = 1000', 'place = "Meguetan"\ncapacity = 1000\ncommodities = ["food"]'
+    )
+    row, report = rn27(food_post, k=2)
+    assert row["towns_isolated"] == "Koulikoro (fuel)"
+    both, _ = rn27(BASE)
+    assert both["towns_isolated"] == ""
+    # supply lost counts the fuel that no longer gets through; the worst pairs of segments see it too
+    assert row["demand_lost_trucks_per_day"] > both["demand_lost_trucks_per_day"]
+    assert any(report.towns.index("Koulikoro") in towns for _, _, towns in report.result.worst_sets)

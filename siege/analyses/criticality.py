@@ -102,6 +102,8 @@ class SegmentCriticality:
     population_cut_off: int
     demand_lost: float  # trucks/day
     added_hours: float  # over all towns still reachable
+    #: towns of ``towns_isolated`` cut off from the imports of some of their commodities only -> those
+    only: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -459,16 +461,32 @@ def added_hours(
     return added, isolated
 
 
-def worst_sets(arrays, segments, sources, town_nodes, population, *, k: int, exact_limit: int, top: int = 10):
-    """The ``top`` sets of ``k`` segments that cut off the most population (exact or greedy)."""
+def worst_sets(
+    arrays,
+    segments,
+    sources,
+    town_nodes,
+    population,
+    *,
+    k: int,
+    exact_limit: int,
+    top: int = 10,
+    more_sources: Sequence[Sequence[int]] = (),
+):
+    """The ``top`` sets of ``k`` segments that cut off the most population (exact or greedy). With
+    ``more_sources`` (the import points of other commodities), a town is cut off when the set cuts it
+    from any of the source sets it was reached from."""
     candidates = segments.open(arrays)
-    reach0 = _reachable(arrays, sources)
-    alive = [j for j, t in enumerate(town_nodes) if reach0[t]]
+    groups = [sources, *more_sources]
+    alive = [[j for j, t in enumerate(town_nodes) if reach[t]] for reach in (_reachable(arrays, g) for g in groups)]
 
     def cut_off(ids) -> tuple[int, list[int]]:
-        reach = _reachable(close_segments(arrays, segments, ids), sources)
-        towns = [j for j in alive if not reach[town_nodes[j]]]
-        return int(sum(population[j] or 0 for j in towns)), towns
+        closed = close_segments(arrays, segments, ids)
+        towns: set[int] = set()
+        for group, was in zip(groups, alive, strict=True):
+            reach = _reachable(closed, group)
+            towns.update(j for j in was if not reach[town_nodes[j]])
+        return int(sum(population[j] or 0 for j in towns)), sorted(towns)
 
     if math.comb(len(candidates), k) <= exact_limit:
         scored = [(ids, *cut_off(ids)) for ids in itertools.combinations(candidates, k)]
@@ -482,6 +500,35 @@ def worst_sets(arrays, segments, sources, town_nodes, population, *, k: int, exa
 
 
 # ---- on a scenario ---------------------------------------------------------------------------------
+
+
+def _merged(
+    results: Sequence[CriticalityResult], commodities: Sequence[Sequence[str]], population: Sequence[int]
+) -> CriticalityResult:
+    """One table from the criticality of each set of import points (the same network and segments, the
+    ``commodities`` entering by each): a segment cuts a town off when it cuts it from any commodity's
+    imports (the town's row names them when not all); supply lost and added hours add up."""
+    merged: dict[int, SegmentCriticality] = {}
+    cut_from: dict[int, dict[int, list[str]]] = {}
+    for r, names in zip(results, commodities, strict=True):
+        for c in r.table:
+            for j in c.towns_isolated:
+                cut_from.setdefault(c.segment, {}).setdefault(j, []).extend(names)
+            m = merged.get(c.segment)
+            if m is None:
+                merged[c.segment] = replace(c, towns_isolated=list(c.towns_isolated))
+                continue
+            m.towns_isolated = sorted(set(m.towns_isolated) | set(c.towns_isolated))
+            m.demand_lost = round(m.demand_lost + c.demand_lost, 3)
+            m.added_hours = round(m.added_hours + c.added_hours, 4)
+    every = sum(len(names) for names in commodities)
+    for m in merged.values():
+        m.population_cut_off = int(sum(population[j] or 0 for j in m.towns_isolated))
+        m.only = {j: tuple(names) for j, names in cut_from.get(m.segment, {}).items() if len(names) < every}
+    first = results[0]
+    return CriticalityResult(
+        first.segments, [merged[c.segment] for c in first.table], sum(r.total_demand for r in results), [], ""
+    )
 
 
 @dataclass
@@ -514,7 +561,9 @@ class CriticalityReport:
                     "segment": self.labels[c.segment],
                     "ref": ";".join(d.get("ref", [])),
                     "length_km": round(float(d["length"]) / 1000, 1),
-                    "towns_isolated": "; ".join(self.towns[j] for j in c.towns_isolated),
+                    "towns_isolated": "; ".join(
+                        self.towns[j] + (f" ({', '.join(c.only[j])})" if j in c.only else "") for j in c.towns_isolated
+                    ),
                     "population_cut_off": c.population_cut_off,
                     "demand_lost_trucks_per_day": float(c.demand_lost),
                     "served_fraction_lost": round(float(c.demand_lost) / self.result.total_demand, 4)
@@ -544,25 +593,47 @@ def scenario_criticality(
     (threats and truckers' refusal, escorts, stocks): what closing each adds to all towns' damage, as
     ``siege interdict`` measures a plan (short person-days over the 14 days up to the evaluation day on a
     scenario with a period, else people unserved that day)."""
-    from siege.analyses.isolation import edge_label, node_labels
+    from siege.analyses.isolation import edge_label, imports_by_commodity, node_labels
     from siege.places import gazetteer_for
     from siege.scenario import degrade
     from siege.supply import town_demand
 
     base = RoadArrays.from_graph(scenario.G)
     arrays = base.degraded(degrade(scenario.events, scenario.date))
-    supplies = [(base.index[s.node], s.capacity) for s in scenario.supply]
     towns = scenario.on_network
-    # the supply model's daily demand, all commodities together (trucks and tankers/day)
-    demand = town_demand(scenario).sum(axis=1)
-    result = criticality(
-        arrays,
-        supplies,
-        [(base.index[t.node], float(d)) for t, d in zip(towns, demand, strict=True)],
-        [t.population or 0 for t in towns],
-        k=k,
-        exact_limit=exact_limit,
-    )
+    population = [t.population or 0 for t in towns]
+    # the supply model's daily demand (trucks and tankers/day), the commodities that enter by the same
+    # import points together: a food-only border post (Fassala, by Nara) is no way in for fuel
+    demand = town_demand(scenario)
+    groups: dict[tuple, list[int]] = {}
+    for c, imports in enumerate(imports_by_commodity(scenario, base.index).values()):
+        groups.setdefault(tuple((x.node, x.capacity) for x in imports), []).append(c)
+    results = [
+        criticality(
+            arrays,
+            list(supplies),
+            [(base.index[t.node], float(d)) for t, d in zip(towns, demand[:, cs].sum(axis=1), strict=True)],
+            population,
+            k=k if len(groups) == 1 else 1,
+            exact_limit=exact_limit,
+        )
+        for supplies, cs in groups.items()
+    ]
+    names = [c.name for c in scenario.commodities]
+    entering = [[names[c] for c in cs] for cs in groups.values()]
+    result = results[0] if len(results) == 1 else _merged(results, entering, population)
+    if len(results) > 1 and k >= 2:
+        sources = [sorted({node for node, _ in supplies}) for supplies in groups]
+        result.worst_sets, result.worst_sets_method = worst_sets(
+            arrays,
+            result.segments,
+            sources[0],
+            [base.index[t.node] for t in towns],
+            population,
+            k=k,
+            exact_limit=exact_limit,
+            more_sources=sources[1:],
+        )
     labels_by_node = node_labels(scenario.G, gazetteer or gazetteer_for(scenario.G), scenario)
     keys = [base.keys[e[0]] for e in result.segments.edges]
     report = CriticalityReport(

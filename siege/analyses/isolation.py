@@ -274,7 +274,7 @@ def run(
     # "hours from imports" and "cut off from imports" are a town's for the commodity that decides it,
     # from the import points that carry it: Nara's fuel is not 1.4 h from imports because food comes
     # in at Fassala (a food-only border post) — one road solve per distinct set of import points
-    by_commodity = _imports_by_commodity(scenario, pos)
+    by_commodity = imports_by_commodity(scenario, pos)
     towns = scenario.on_network
     inputs = [TownInput(t.name, pos[t.node], t.demand) for t in towns]
     capital = next((t for t in towns if t.name == scenario.capital), None)
@@ -367,7 +367,7 @@ def run(
     )
 
 
-def _imports_by_commodity(scenario: Scenario, pos) -> dict[str, tuple[SupplyInput, ...]]:
+def imports_by_commodity(scenario: Scenario, pos) -> dict[str, tuple[SupplyInput, ...]]:
     """Each commodity's import points (the scenario's supply points that carry it); every import point
     for a commodity none carries (it comes from producers only), as before commodities had their own."""
     every = tuple(SupplyInput(s.name, pos[s.node], s.capacity) for s in scenario.supply)

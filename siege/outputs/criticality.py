@@ -74,6 +74,9 @@ def write_criticality(report: CriticalityReport, out: str | Path, *, hxl: bool =
             f"# Criticality: {_md(report.scenario.name)}",
             "",
             f"Every open segment closed alone, on the network as degraded on {report.scenario.date or 'all events'}.",
+            "A town is isolated by a segment when its closure cuts it from every import point of one of its "
+            "commodities (a food-only border post is no way in for fuel); a town cut from some commodities "
+            "only names them, e.g. Nara (fuel).",
             "",
             "| rank | segment | towns isolated | population cut off | supply lost (trucks/day) | added hours |",
             "|---|---|---|---|---|---|",
