@@ -184,10 +184,30 @@ def test_rn4_segments_between_kwala_and_nara_isolate_nara(nara_border_shut):
     assert all(label.startswith("RN4") for label in report.isolating("Nara"))
 
 
-def test_the_attacker_must_shut_the_mauritanian_crossing_too(nara):
-    report = scenario_interdiction(nara, targets=["Nara"], budget=2, defend=0)
-    names = report.names(report.cut.segments)
+def test_cutting_nara_from_every_gateway_needs_the_mauritanian_crossing_too(nara):
+    # its food as well as its fuel: the cheapest cut from every supply point shuts Adel Bagrou too
+    from siege.analyses.interdiction import attacker_min_cut, segment_costs
+
+    report = scenario_interdiction(nara, targets=["Nara"], budget=1, defend=0)
+    base = RoadArrays.from_graph(nara.G)
+    arrays = base.degraded(degrade(nara.events, nara.date))
+    segments = Segments.of(arrays)
+    every = sorted({base.index[s.node] for s in nara.supply})
+    nara_node = base.index[next(t for t in nara.on_network if t.name == "Nara").node]
+    cut = attacker_min_cut(arrays, segments, every, [nara_node], segment_costs(nara.G, arrays, segments))
+    names = report.names(cut.segments)
     assert len(names) == 2 and any(n.startswith("RN4") for n in names) and any("Adel Bagrou" in n for n in names)
+    assert cut.cost > report.cut.cost  # dearer than cutting its fuel alone
+
+
+def test_the_cheapest_cut_of_nara_from_its_fuel_leaves_the_food_post_open(nara, nara_border_shut):
+    # no fuel comes by Adel Bagrou: one RN4 segment cuts Nara from its fuel imports, and says so
+    report = scenario_interdiction(nara, targets=["Nara"], budget=1, defend=0)
+    assert len(report.cut.segments) == 1 and report.names(report.cut.segments)[0].startswith("RN4")
+    assert report.cut_commodities == ("fuel",)
+    # with the crossing shut as well, the same cut isolates Nara from every commodity
+    shut = scenario_interdiction(nara_border_shut, targets=["Nara"], budget=1, defend=0)
+    assert shut.cut.segments and shut.cut_commodities == ()
 
 
 def test_attacker_min_cut_for_nara(nara_border_shut):

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.sparse.csgraph import maximum_flow
 
 from siege import settings
-from siege.analyses.criticality import Segments, close_segments, max_delivery
+from siege.analyses.criticality import Segments, _reachable, close_segments, max_delivery
 from siege.network.attributes import road_class
 from siege.solver.arrays import RoadArrays
 from siege.solver.flow import SCALE, FlowNetwork
@@ -487,6 +487,8 @@ class InterdictionReport:
     baseline: Damage | None = None  # the scenario's own damage to the targets, no plan
     #: the measure's solved days and lanes: the outputs' run of the scenario reuses them
     memo: object = field(default=None, repr=False, compare=False)
+    #: the commodities ``cut`` isolates the targets from, when not all (a food-only post stays open)
+    cut_commodities: tuple[str, ...] = ()
 
     def names(self, ids) -> list[str]:
         return [self.labels[s] for s in ids]
@@ -510,7 +512,7 @@ def scenario_interdiction(
     the ``cost`` basis, default the scenario's ``[interdiction] cost``, else road class, then its
     ``[[interdiction.costs]]``), within the same reach.
     """
-    from siege.analyses.isolation import edge_label, node_labels
+    from siege.analyses.isolation import edge_label, imports_by_commodity, node_labels
     from siege.errors import SiegeInputError
     from siege.places import gazetteer_for
     from siege.scenario import degrade
@@ -533,12 +535,28 @@ def scenario_interdiction(
             raise SiegeInputError(f"--target {n}", "not one of the scenario's towns on the network")
     allowed = reachable(scenario, arrays, segments)
     outside = frozenset(int(s) for s in np.flatnonzero(~allowed))
-    sources = sorted({base.index[s.node] for s in scenario.supply})
     supplies = [(base.index[s.node], s.capacity) for s in scenario.supply]
     # the flow model: the cheapest isolating cut, and plans offered to the supply model's search
     demand = dict(zip(towns, town_demand(scenario).sum(axis=1).tolist(), strict=True))
     target_flow = [(base.index[towns[n].node], demand[n]) for n in names]
-    cut = attacker_min_cut(arrays, segments, sources, [p for p, _ in target_flow], costs, immune=outside)
+    # isolating the targets from one commodity's gateways is a siege: the cheapest over the sets of
+    # gateways (cutting Nara from its fuel needs no closure of Adel Bagrou, a food-only post)
+    gateways: dict[tuple[int, ...], list[str]] = {}
+    for commodity, imports in imports_by_commodity(scenario, base.index).items():
+        gateways.setdefault(tuple(sorted({x.node for x in imports})), []).append(commodity)
+    target_nodes = [p for p, _ in target_flow]
+    cut = min(
+        (attacker_min_cut(arrays, segments, list(nodes), target_nodes, costs, immune=outside) for nodes in gateways),
+        key=lambda c: (c.cost, len(c.segments)),
+    )
+    # the commodities that cut isolates them from (one cut may shut several sets of gateways)
+    after = close_segments(arrays, segments, cut.segments)
+    cut_commodities = [
+        c
+        for nodes, names_ in gateways.items()
+        if not _reachable(after, list(nodes))[target_nodes].any()
+        for c in names_
+    ]
 
     @functools.cache
     def flow_plan(b: int, immune: frozenset[int]) -> tuple[int, ...]:
@@ -564,4 +582,5 @@ def scenario_interdiction(
         scenario, names, cost, cut, curve, defence, keys, labels,
         reach=scenario.interdiction.get("reach", "anywhere"), measure=what, baseline=measure.final(frozenset()),
         memo=measure.memo,
+        cut_commodities=() if len(cut_commodities) == len(scenario.commodities) else tuple(cut_commodities),
     )  # fmt: skip

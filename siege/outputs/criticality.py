@@ -133,6 +133,8 @@ def interdiction_dict(report: InterdictionReport) -> dict:
             "segments": report.names(cut.segments),
             "cost": cut.cost if cut.cost != float("inf") else None,
             "within_reach": cut.cost != float("inf"),
+            # the commodities it cuts them off from, when not every one (empty: all)
+            "commodities": list(report.cut_commodities),
         },
         "without_attack": _damage_dict(report, report.baseline),
         "damage_curve": [
@@ -162,7 +164,8 @@ def _cut_line(report: InterdictionReport, d: dict) -> str:
     cut = d["attacker_min_cut"]
     if not cut["within_reach"]:
         return f"no set of segments within the attacker's reach ({report.reach}) isolates them"
-    return f"cost {cut['cost']:g}: {'; '.join(cut['segments']) or 'already cut off'}"
+    only = f" (from their {', '.join(cut['commodities'])} imports)" if cut["commodities"] else ""
+    return f"cost {cut['cost']:g}{only}: {'; '.join(cut['segments']) or 'already cut off'}"
 
 
 def _served(x: dict) -> str:
