@@ -308,7 +308,7 @@ def test_analysis_maps_have_their_layers(browser, tmp_path):
     assert p.count("path.siege-critical") == 30
     p = Page(browser, tmp_path / "i" / "map.html")
     assert p.errors == [] and p.outside_requests() == []
-    assert p.count("path.siege-cut") == 2  # Nara's cheapest cut: one RN4 segment and the Adel Bagrou crossing
+    assert p.count("path.siege-cut") == 1  # Nara's cheapest cut, from its fuel: one RN4 segment
     assert p.page.locator(".siege-selected strong").inner_text() == "Nara"  # the map opens on the target
     overlays = p.page.locator(".leaflet-control-layers-overlays").inner_text()
     # on the Nara scenario truckers already refuse the RN4: nothing to protect, so no such layer
