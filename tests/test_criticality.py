@@ -11,10 +11,10 @@ import pytest
 
 from siege.analyses.criticality import (
     Segments,
-    _reachable,
     close_segments,
     criticality,
     max_delivery,
+    reached_from,
     scenario_criticality,
 )
 from siege.analyses.interdiction import (
@@ -38,13 +38,13 @@ def brute_force(arrays, supplies, towns, population):
     segments = Segments.of(arrays)
     sources = sorted({s for s, _ in supplies})
     nodes = [t for t, _ in towns]
-    reach0 = _reachable(arrays, sources)
+    reach0 = reached_from(arrays, sources)
     before = max_delivery(arrays, supplies, towns)
     hours0 = fastest_from(arrays, sources).dist[nodes]
     out = {}
     for s in segments.open(arrays):
         closed = close_segments(arrays, segments, [s])
-        reach = _reachable(closed, sources)
+        reach = reached_from(closed, sources)
         isolated = [j for j, t in enumerate(nodes) if reach0[t] and not reach[t]]
         hours = fastest_from(closed, sources).dist[nodes]
         ok = np.isfinite(hours) & np.isfinite(hours0)
@@ -225,7 +225,7 @@ def test_attacker_min_cut_for_nara(nara_border_shut):
     # closing the cut isolates Nara
     nara_pos = base.index[next(t.node for t in nara.on_network if t.name == "Nara")]
     sources = sorted({base.index[s.node] for s in nara.supply})
-    assert not _reachable(close_segments(arrays, segments, report.cut.segments), sources)[nara_pos]
+    assert not reached_from(close_segments(arrays, segments, report.cut.segments), sources)[nara_pos]
     # measured on the supply model, closing the cut leaves Nara nothing: isolated, as run would say
     from siege.analyses.interdiction import SupplyDamage
 
@@ -283,7 +283,7 @@ def test_min_cut_equals_cheapest_enumerated_cut():
         sum(costs[s] for s in c)
         for k in range(1, 5)
         for c in itertools.combinations(segments.open(arrays), k)
-        if not _reachable(close_segments(arrays, segments, c), [0])[target]
+        if not reached_from(close_segments(arrays, segments, c), [0])[target]
     )
     assert cut.cost == pytest.approx(best)
 

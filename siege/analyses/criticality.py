@@ -120,7 +120,7 @@ class CriticalityResult:
         return sorted(self.table, key=lambda c: (-c.population_cut_off, -c.demand_lost, -c.added_hours, c.segment))
 
 
-def _reachable(arrays: RoadArrays, sources: Sequence[int]) -> np.ndarray:
+def reached_from(arrays: RoadArrays, sources: Sequence[int]) -> np.ndarray:
     """Nodes reachable from any source over open edges."""
     n = arrays.n
     pos = np.flatnonzero(arrays.open)
@@ -478,13 +478,13 @@ def worst_sets(
     from any of the source sets it was reached from."""
     candidates = segments.open(arrays)
     groups = [sources, *more_sources]
-    alive = [[j for j, t in enumerate(town_nodes) if reach[t]] for reach in (_reachable(arrays, g) for g in groups)]
+    alive = [[j for j, t in enumerate(town_nodes) if reach[t]] for reach in (reached_from(arrays, g) for g in groups)]
 
     def cut_off(ids) -> tuple[int, list[int]]:
         closed = close_segments(arrays, segments, ids)
         towns: set[int] = set()
         for group, was in zip(groups, alive, strict=True):
-            reach = _reachable(closed, group)
+            reach = reached_from(closed, group)
             towns.update(j for j in was if not reach[town_nodes[j]])
         return int(sum(population[j] or 0 for j in towns)), sorted(towns)
 

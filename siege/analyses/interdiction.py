@@ -29,7 +29,7 @@ import numpy as np
 from scipy.sparse.csgraph import maximum_flow
 
 from siege import settings
-from siege.analyses.criticality import Segments, _reachable, close_segments, max_delivery
+from siege.analyses.criticality import Segments, close_segments, max_delivery, reached_from
 from siege.network.attributes import road_class
 from siege.solver.arrays import RoadArrays
 from siege.solver.flow import SCALE, FlowNetwork
@@ -554,7 +554,7 @@ def scenario_interdiction(
     cut_commodities = [
         c
         for nodes, names_ in gateways.items()
-        if not _reachable(after, list(nodes))[target_nodes].any()
+        if not reached_from(after, list(nodes))[target_nodes].any()
         for c in names_
     ]
 
