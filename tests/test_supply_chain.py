@@ -170,7 +170,7 @@ def _nodes_of(result, lane) -> set:
 
 
 def test_hours_from_imports_count_the_import_points_that_carry_the_towns_commodity():
-    # Meguetan, 20 km from Koulikoro, takes in food only (as Fassala, the food post by Nara): Koulikoro's
+    # Meguetan, 20 km from Koulikoro, takes in food only (as Adel Bagrou, the food post by Nara): Koulikoro's
     # fuel comes from Siby, through Bamako, and so must its hours from imports and its cut-off — not
     # the 20 km from a post that never lets a tanker in
     from siege.analyses.isolation import run
@@ -206,7 +206,7 @@ to = "Koulikoro"
 
 def test_criticality_counts_a_town_cut_from_one_commoditys_imports():
     # Koulikoro: fuel only through Bamako when Meguetan takes in food alone, so the RN27 cuts it off
-    # (as the RN4 does Nara, beside the food post of Fassala); with fuel at Meguetan too, it does not
+    # (as the RN4 does Nara, beside the food post of Adel Bagrou); with fuel at Meguetan too, it does not
     from siege.analyses.criticality import scenario_criticality
 
     def rn27(text, k=1):

@@ -603,7 +603,7 @@ def scenario_criticality(
     towns = scenario.on_network
     population = [t.population or 0 for t in towns]
     # the supply model's daily demand (trucks and tankers/day), the commodities that enter by the same
-    # import points together: a food-only border post (Fassala, by Nara) is no way in for fuel
+    # import points together: a food-only border post (Adel Bagrou, by Nara) is no way in for fuel
     demand = town_demand(scenario)
     groups: dict[tuple, list[int]] = {}
     for c, imports in enumerate(imports_by_commodity(scenario, base.index).values()):

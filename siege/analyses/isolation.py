@@ -273,7 +273,7 @@ def run(
     pos = base.index
     # "hours from imports" and "cut off from imports" are a town's for the commodity that decides it,
     # from the import points that carry it: Nara's fuel is not 1.4 h from imports because food comes
-    # in at Fassala (a food-only border post) — one road solve per distinct set of import points
+    # in at Adel Bagrou (a food-only border post) — one road solve per distinct set of import points
     by_commodity = imports_by_commodity(scenario, pos)
     towns = scenario.on_network
     inputs = [TownInput(t.name, pos[t.node], t.demand) for t in towns]
