@@ -593,7 +593,7 @@ def scenario_criticality(
     (threats and truckers' refusal, escorts, stocks): what closing each adds to all towns' damage, as
     ``siege interdict`` measures a plan (short person-days over the 14 days up to the evaluation day on a
     scenario with a period, else people unserved that day)."""
-    from siege.analyses.isolation import edge_label, imports_by_commodity, node_labels
+    from siege.analyses.isolation import edge_label, imports_by_gateways, node_labels
     from siege.places import gazetteer_for
     from siege.scenario import degrade
     from siege.supply import town_demand
@@ -605,25 +605,25 @@ def scenario_criticality(
     # the supply model's daily demand (trucks and tankers/day), the commodities that enter by the same
     # import points together: a food-only border post (Adel Bagrou, by Nara) is no way in for fuel
     demand = town_demand(scenario)
-    groups: dict[tuple, list[int]] = {}
-    for c, imports in enumerate(imports_by_commodity(scenario, base.index).values()):
-        groups.setdefault(tuple((x.node, x.capacity) for x in imports), []).append(c)
+    column = {c.name: i for i, c in enumerate(scenario.commodities)}
+    groups = imports_by_gateways(scenario, base.index)
     results = [
         criticality(
             arrays,
-            list(supplies),
-            [(base.index[t.node], float(d)) for t, d in zip(towns, demand[:, cs].sum(axis=1), strict=True)],
+            [(x.node, x.capacity) for x in supplies],
+            [
+                (base.index[t.node], float(d))
+                for t, d in zip(towns, demand[:, [column[c] for c in names]].sum(axis=1), strict=True)
+            ],
             population,
             k=k if len(groups) == 1 else 1,
             exact_limit=exact_limit,
         )
-        for supplies, cs in groups.items()
+        for supplies, names in groups.items()
     ]
-    names = [c.name for c in scenario.commodities]
-    entering = [[names[c] for c in cs] for cs in groups.values()]
-    result = results[0] if len(results) == 1 else _merged(results, entering, population)
+    result = results[0] if len(results) == 1 else _merged(results, list(groups.values()), population)
     if len(results) > 1 and k >= 2:
-        sources = [sorted({node for node, _ in supplies}) for supplies in groups]
+        sources = [sorted({x.node for x in supplies}) for supplies in groups]
         result.worst_sets, result.worst_sets_method = worst_sets(
             arrays,
             result.segments,

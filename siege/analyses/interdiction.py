@@ -512,7 +512,7 @@ def scenario_interdiction(
     the ``cost`` basis, default the scenario's ``[interdiction] cost``, else road class, then its
     ``[[interdiction.costs]]``), within the same reach.
     """
-    from siege.analyses.isolation import edge_label, imports_by_commodity, node_labels
+    from siege.analyses.isolation import edge_label, imports_by_gateways, node_labels
     from siege.errors import SiegeInputError
     from siege.places import gazetteer_for
     from siege.scenario import degrade
@@ -541,9 +541,7 @@ def scenario_interdiction(
     target_flow = [(base.index[towns[n].node], demand[n]) for n in names]
     # isolating the targets from one commodity's gateways is a siege: the cheapest over the sets of
     # gateways (cutting Nara from its fuel needs no closure of Adel Bagrou, a food-only post)
-    gateways: dict[tuple[int, ...], list[str]] = {}
-    for commodity, imports in imports_by_commodity(scenario, base.index).items():
-        gateways.setdefault(tuple(sorted({x.node for x in imports})), []).append(commodity)
+    gateways = {tuple(sorted({x.node for x in g})): c for g, c in imports_by_gateways(scenario, base.index).items()}
     target_nodes = [p for p, _ in target_flow]
     cut = min(
         (attacker_min_cut(arrays, segments, list(nodes), target_nodes, costs, immune=outside) for nodes in gateways),

@@ -274,7 +274,8 @@ def run(
     # "hours from imports" and "cut off from imports" are a town's for the commodity that decides it,
     # from the import points that carry it: Nara's fuel is not 1.4 h from imports because food comes
     # in at Adel Bagrou (a food-only border post) — one road solve per distinct set of import points
-    by_commodity = imports_by_commodity(scenario, pos)
+    gateways = imports_by_gateways(scenario, pos)
+    gateways_of = {c: supplies for supplies, names in gateways.items() for c in names}
     towns = scenario.on_network
     inputs = [TownInput(t.name, pos[t.node], t.demand) for t in towns]
     capital = next((t for t in towns if t.name == scenario.capital), None)
@@ -294,7 +295,7 @@ def run(
     base_key = (G, tuple(inputs), capital_pos, day, season_key)
     degraded = base.degraded(degradation)
     before_of, after_of = {}, {}  # by set of import points: the towns' road states
-    for supplies in dict.fromkeys(by_commodity.values()):
+    for supplies in gateways:
         before_of[supplies] = _memoised(memo, ("roads", supplies, base_key), lambda s=supplies: baseline_solve(s))
         after_of[supplies] = solve(
             degraded, supplies, inputs, capital=capital_pos, with_chokepoints=False, with_throughput=False
@@ -338,7 +339,7 @@ def run(
     results = []
     for k, t in enumerate(towns):
         rows = supplied.get_group(t.name)
-        supplies = by_commodity[_decisive(rows)]
+        supplies = gateways_of[_decisive(rows)]
         b, a = before_of[supplies][k], after_of[supplies][k]
         a, on_lane = _along_supply_chain(a, rows, on_day.routes, degraded, with_chokepoints)
         if not on_lane:  # the road solver's route from any supply point: count each event once
@@ -367,15 +368,16 @@ def run(
     )
 
 
-def imports_by_commodity(scenario: Scenario, pos) -> dict[str, tuple[SupplyInput, ...]]:
-    """Each commodity's import points (the scenario's supply points that carry it); every import point
-    for a commodity none carries (it comes from producers only), as before commodities had their own."""
+def imports_by_gateways(scenario: Scenario, pos) -> dict[tuple[SupplyInput, ...], tuple[str, ...]]:
+    """The commodities grouped by the import points that take them in (the scenario's supply points
+    that carry each, in the scenario's order): one road solve per group. A commodity none carries (it
+    comes from producers only) counts every import point."""
     every = tuple(SupplyInput(s.name, pos[s.node], s.capacity) for s in scenario.supply)
-    out = {}
+    groups: dict[tuple[SupplyInput, ...], tuple[str, ...]] = {}
     for c in scenario.commodities:
         carried = tuple(x for x, s in zip(every, scenario.supply, strict=True) if c.name in s.commodities)
-        out[c.name] = carried or every
-    return out
+        groups[carried or every] = (*groups.get(carried or every, ()), c.name)
+    return groups
 
 
 def _memoised(memo, key, make):
