@@ -68,6 +68,28 @@ def test_the_escort_goes_on_kati_s_own_threatened_corridor_in_the_threat_window(
     assert greedy.method.startswith("greedy") and [m.words for m in greedy.chosen] == [m.words for m in exact.chosen]
 
 
+def test_an_escort_window_lowers_a_declared_ban_on_the_town(tmp_path):
+    """Kati under a declared ban letting in 40 % of its normal day, no attack on its roads: escorted
+    trucks pass the ban at 70 % (1 − 0.6 × 0.5), so one escort window on its lane, and no convoy,
+    shortens its shortfall."""
+    text = (
+        KATI.read_text(encoding="utf-8")
+        .split("[[events]]")[0]
+        .replace('network = "corridors.osm"', f"network = {str(KATI.parent / 'corridors.osm')!r}")
+    )
+    text += (
+        '[[events]]\nkind = "town_blockade"\nname = "declared ban on Kati"\nplace = "Kati"\n'
+        "start = 2024-01-04\nend = 2024-01-20\neffect = { capacity_factor = 0.4 }\n"
+    )
+    path = tmp_path / "ban.toml"
+    path.write_text(text, encoding="utf-8")
+    plan = plan_relief(path, ReliefConfig(escorts=1, convoys=0, targets=("Kati",)))
+    assert plan.before.days["Kati"] > 0
+    assert [m.kind for m in plan.chosen] == ["escort"]
+    assert plan.after.days["Kati"] < plan.before.days["Kati"]
+    assert _days_short(plan.planned, "Kati") == plan.after.days["Kati"]
+
+
 def test_more_means_never_plan_worse_and_a_town_not_short_gets_no_plan():
     """Exact over the candidates: allowing a convoy as well can only keep or lower the damage; a town
     that is never short gets nothing (the plan adds no event)."""

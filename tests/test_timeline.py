@@ -189,6 +189,41 @@ def test_an_escort_lets_trucks_through_a_threat_they_refuse():
     assert value(escorted, "Bamako", "fuel", D(2024, 1, 1), "inflow") == pytest.approx(0.4 * 6)
 
 
+@pytest.mark.parametrize(("capacity", "expected"), [(50, 0.7 * 6), (2, 2 + 0.4 * (6 - 2 / 0.7))])
+def test_an_escort_into_a_blockaded_town_lets_its_trucks_in_at_the_escorted_share(capacity, expected):
+    """A blockade letting in 40 % reads as a declared threat of risk 0.3 on every truck bound for the
+    town; escorted, that is 0.15, so escorted trucks are let in at 1 − 0.15/0.5 = 70 %, up to the
+    escort's capacity, and the rest at 40 % of what is left of the quota."""
+    ban = (
+        '[[events]]\nkind = "town_blockade"\nplace = "Bamako"\ncommodities = ["fuel"]\nstart = 2024-01-01\n'
+        "effect = { capacity_factor = 0.4 }\n"
+    )
+    escort = (
+        '[[events]]\nkind = "escort"\nref = "RN5"\nfrom = "Siby"\nto = "Bamako"\nstart = 2024-01-01\n'
+        f'commodities = ["fuel"]\ncapacity_trucks_per_day = {capacity}\n'
+    )
+    day = D(2024, 1, 1)  # stocks full: Bamako orders its own 4 and Koulikoro's 2 tankers
+    assert value(mechanism(ban), "Bamako", "fuel", day, "inflow") == pytest.approx(0.4 * 6)
+    escorted = mechanism(ban + escort)
+    # at 50 a day the escort takes them all: x / 0.7 ≤ 6; at 2 a day, 2 / 0.7 + x / 0.4 ≤ 6
+    assert value(escorted, "Bamako", "fuel", day, "inflow") == pytest.approx(expected, abs=1e-3)
+    # over the period Bamako runs short later than without the escort, and food never blockaded
+    unescorted = mechanism(ban).summary_of("Bamako", "fuel")["stockout_date"]
+    later = escorted.summary_of("Bamako", "fuel")["stockout_date"]
+    assert later is None or (unescorted is not None and later > unescorted)
+
+
+def test_an_escort_does_not_open_a_closed_town():
+    closed = '[[events]]\nkind = "town_blockade"\nplace = "Bamako"\ncommodities = ["fuel"]\nstart = 2024-01-01\n'
+    escort = (
+        '[[events]]\nkind = "escort"\nref = "RN5"\nfrom = "Siby"\nto = "Bamako"\nstart = 2024-01-01\n'
+        "capacity_trucks_per_day = 50\n"
+    )
+    result = mechanism(closed + escort)
+    assert (result.town("Bamako", "fuel")["inflow"] == 0).all()  # only convoys (pulses) enter a closed town
+    assert (result.town("Bamako", "food")["inflow"] > 0).all()
+
+
 def test_rationing_cuts_demand():
     result = mechanism(
         '[[events]]\nkind = "rationing"\ndemand_factor = 0.5\ncommodities = ["fuel"]\nstart = 2024-01-01\n'

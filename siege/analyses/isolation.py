@@ -222,6 +222,14 @@ def assumptions(scenario: Scenario) -> list[str]:
         "Speeds and capacities by road class × surface are planning assumptions (siege/settings.py).",
         "Status thresholds: " + ", ".join(f"{k} = {v:g}" for k, v in scenario.thresholds.items()) + ".",
     ]
+    if any(e.kind == "town_blockade" for e in scenario.events):
+        items.append(
+            "A town blockade lets in its share s of the town's normal day of traffic (closed: nothing but "
+            "convoys). A partial one is a declared threat on every truck bound for the town (a risk of "
+            f"(1 − s) × {settings.REFUSE_RISK:g}), so trucks riding with an escort on their lane are let in at "
+            f"1 − (1 − s) × the escort's risk factor ({1 - 0.6 * settings.ESCORT_RISK_FACTOR:g} where s = 0.4, "
+            f"at the default factor of {settings.ESCORT_RISK_FACTOR:g}), up to the escort's capacity."
+        )
     if scenario.schematic:
         from siege.network.source import SCHEMATIC_NOTE
 

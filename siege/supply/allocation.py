@@ -14,7 +14,9 @@ linear programme (``scipy.optimize.linprog``, HiGHS):
   a threatened lane refills it at its willingness of that rate;
 - an event's ``capacity_trucks_per_day`` caps the trucks crossing it (each lane counted once);
 - an escort lets up to its capacity cross its road at a lower risk (escorted lanes);
-- a blockaded town receives at most the share its blockade lets in.
+- a blockaded town receives at most the share its blockade lets in of its normal day's traffic
+  (``quota``); the blockade is a declared threat to every truck bound for the town, so an escorted
+  lane's share is larger (:func:`blockade_shares`), up to the escort's capacity.
 
 Who gets scarce supply is a policy (:data:`POLICIES`): ``max-min`` (progressive filling: the
 worst-served town as well served as possible, then the next …; the default), ``proportional`` (one
@@ -58,6 +60,10 @@ class Lane:
     survival: float  # probability a convoy gets through: Π over the events met of (1 − risk)
     zones: tuple[int, ...] = ()  # capped zones (events with capacity_trucks_per_day) it crosses
     escort: int = -1  # the escort it rides with (-1: none)
+    #: what its escort multiplies a town blockade's declared threat by (1: not escorted): a blockade
+    #: letting in a share ``s`` of the town's traffic lets in ``1 − (1 − s) × ban_factor`` of an
+    #: escorted lane's (see :func:`blockade_shares`)
+    ban_factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -108,11 +114,40 @@ class _Incidence:
     dest: np.ndarray  # per lane
 
 
+def blockade_shares(lanes: Sequence[Lane], let_in: np.ndarray) -> np.ndarray:
+    """The share of a blockaded town's normal traffic each lane may bring (1: no blockade).
+
+    A blockade letting in ``s`` of the traffic reads as a declared threat of risk ``(1 − s) ×
+    REFUSE_RISK`` on every truck bound for the town (the willingness rule backwards); a truck riding
+    with an escort meets it multiplied by the escort's risk factor ``f``, so it is let in at
+    ``1 − (1 − s) × f`` (a ban letting in 40 % lets an escorted lane in at 70 % with the default
+    ``f = 0.5``). A closed blockade (``s = 0``) stays closed to escorted trucks too: only convoys,
+    which arrive as pulses, enter it."""
+    dest = np.fromiter((ln.dest for ln in lanes), dtype=np.int64, count=len(lanes))
+    factor = np.fromiter((ln.ban_factor for ln in lanes), dtype=float, count=len(lanes))
+    s = np.asarray(let_in, dtype=float)[dest]
+    return np.where((s > 0) & (s < 1), 1.0 - (1.0 - s) * factor, s)
+
+
+def blockade_allowed(lanes: Sequence[Lane], orders: np.ndarray, let_in: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """Most each destination may receive: its orders, and where a blockade lets in a share of its
+    ``quota`` (the normal day's traffic), that share by its best lane (escorted lanes included)."""
+    orders = np.asarray(orders, dtype=float)
+    let_in = np.asarray(let_in, dtype=float)
+    best = let_in.copy()
+    if len(lanes):
+        dest = np.fromiter((ln.dest for ln in lanes), dtype=np.int64, count=len(lanes))
+        np.maximum.at(best, dest, blockade_shares(lanes, let_in))
+    return np.where(let_in < 1.0, np.minimum(best * np.asarray(quota, dtype=float), orders), orders)
+
+
 def solve_supply(
     problem: SupplyProblem,
     orders: np.ndarray,
     *,
     allowed: np.ndarray | None = None,
+    let_in: np.ndarray | None = None,
+    quota: np.ndarray | None = None,
     normal: np.ndarray | None = None,
     policy: str = "max-min",
     priority: np.ndarray | None = None,
@@ -120,7 +155,9 @@ def solve_supply(
 ) -> np.ndarray:
     """Trucks/day on every lane for the day's ``orders`` (per destination pair), under ``policy``.
 
-    ``allowed`` caps what each destination may receive (blockades; default: its order); ``normal`` is
+    ``allowed`` caps what each destination may receive (default: its order); where a blockade lets in
+    a share ``let_in`` of a destination's ``quota``, its lanes together bring at most ``quota`` counted
+    at each lane's share (:func:`blockade_shares`: escorted lanes at a larger one); ``normal`` is
     the traffic of which truckers carry a threatened lane's willingness (default: the order, restocking
     included); ``priority`` is a rank per destination (lower first; only for
     the ``priority`` policy); ``targets`` are (lane positions, trucks a day) pairs: what a gateway
@@ -138,6 +175,8 @@ def solve_supply(
     hours = np.fromiter((ln.hours for ln in lanes), dtype=float, count=L)
     normal = orders if normal is None else np.asarray(normal, dtype=float)
     rows = _constraints(problem, lanes, lane_dest, willing, normal, allowed)
+    if let_in is not None and quota is not None:
+        _blockade_rows(rows, lanes, lane_dest, let_in, quota, allowed)
     # destination rows: delivered to each destination pair, as a matrix D (n_dest × L)
     D = csr_array((np.ones(L), (lane_dest, np.arange(L))), shape=(problem.n_dest, L))
     can = (np.asarray(D.sum(axis=1)).ravel() > 0) & (allowed > _TOL)
@@ -303,6 +342,21 @@ def _constraints(problem, lanes, lane_dest, willing, normal, allowed) -> _Rows:
     # blockades and orders: at most what may enter
     add(lane_dest, np.arange(L), np.ones(L), len(allowed), allowed)
     return rows
+
+
+def _blockade_rows(rows: _Rows, lanes, lane_dest, let_in, quota, allowed) -> None:
+    """A blockaded destination's lanes bring at most its quota, each counted at its share
+    (``Σ x / share ≤ quota``): a row only where some lane's share is below what ``allowed`` lets in
+    (an escorted lane raised it), since otherwise ``Σ x ≤ allowed`` already holds it."""
+    share = blockade_shares(lanes, let_in)
+    quota = np.asarray(quota, dtype=float)
+    inside = (share > 0) & (share < 1.0)
+    low = np.zeros(len(quota), dtype=bool)
+    low[lane_dest[inside & (share * quota[lane_dest] < allowed[lane_dest] * (1 - 1e-9))]] = True
+    on = np.flatnonzero(inside & low[lane_dest])
+    if len(on):
+        row_of = np.cumsum(low) - 1
+        rows.add(row_of[lane_dest[on]], on, 1.0 / share[on], int(low.sum()), quota[low])
 
 
 class _Programme:

@@ -252,7 +252,7 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
                             for e in met
                             if not events[e].effect.closed
                         )
-                        out.append(Lane(o, dest, edges, h, willing(r_esc), 1.0 - r_esc, lane_zones, k))
+                        out.append(Lane(o, dest, edges, h, willing(r_esc), 1.0 - r_esc, lane_zones, k, factor))
                         if fb:
                             fb_survival[d, c] = max(fb_survival[d, c], 1.0 - r_esc)
                         else:

@@ -42,7 +42,7 @@ from siege.scenario import Scenario
 from siege.solver.arrays import RoadArrays
 from siege.solver.status import classify
 from siege.supply import stocks as st
-from siege.supply.allocation import residual, share_held, solve_supply, used_capacity
+from siege.supply.allocation import blockade_allowed, blockade_shares, residual, share_held, solve_supply, used_capacity
 from siege.supply.chain import NATIONAL, Chain, build_chain, town_demand
 from siege.supply.lanes import DayRoads, corridor_targets, day_roads, depot_origin, origin_depot, routes_of
 from siege.supply.result import COLUMNS, StockLedger, TimelineResult, summaries
@@ -264,9 +264,20 @@ def _day(s: _Setup, memo: SimulationMemo, day: dt.date, stock, reserve, pulses, 
     # default); a town blockade lets in its share of the normal day's traffic (the town's and its
     # towns' need: a blockade is a quota on trucks, which a backlog of orders does not raise); once a
     # blockade is lifted or a threat ends, a stock refills as fast as roads, gateways and fleets allow
-    allowed = np.where(allowed_share < 1.0, np.minimum(allowed_share * day_need, orders), orders).ravel()
+    # blockade is a declared threat on every truck bound for the town, so escorted lanes are let in at
+    # a larger share (up to the escort's capacity)
+    let_in = allowed_share.ravel()
+    quota = np.where(let_in < 1.0, day_need.ravel(), 0.0)
+    allowed = blockade_allowed([*roads.problem.lanes, *roads.fallback], pair_orders, let_in, quota)
     # the policy, and for priority its ranking: runs under other policies may share this memo
-    fkey = (key, tuple(np.round(pair_orders, 6)), tuple(np.round(allowed, 6)), s.policy, s.rank.tobytes())
+    fkey = (
+        key,
+        tuple(np.round(pair_orders, 6)),
+        tuple(np.round(allowed, 6)),
+        tuple(np.round(quota, 6)),
+        s.policy,
+        s.rank.tobytes(),
+    )
     x = memo.get(
         memo.flows,
         fkey,
@@ -275,6 +286,8 @@ def _day(s: _Setup, memo: SimulationMemo, day: dt.date, stock, reserve, pulses, 
             roads.problem,
             pair_orders,
             allowed=allowed,
+            let_in=let_in,
+            quota=quota,
             policy=s.policy,
             priority=np.repeat(s.rank, C),
             targets=corridor_targets(scenario, roads, s.points, allowed, s.is_root, C),
@@ -307,6 +320,7 @@ def _day(s: _Setup, memo: SimulationMemo, day: dt.date, stock, reserve, pulses, 
         gap,
         wanting,
         allowed - np.where(s.is_root, received, inflow).ravel(),
+        (let_in, quota),
         spare,
         day_used,
     )
@@ -393,11 +407,12 @@ def _depot_shares(s: _Setup, need, orders, received, inflow, stock_eff, gap, fai
     return inflow, arrived, spare
 
 
-def _fall_back(s, memo, roads, fkey, x, lane_dest, pair_orders, gap, wanting, allowed_left, spare, day_used):
+def _fall_back(s, memo, roads, fkey, x, lane_dest, pair_orders, gap, wanting, allowed_left, blockade, spare, day_used):
     """Towns whose supply failed draw on the other depots (what they can spare) and the supply points
     directly, at the extra hours, with what the day's deliveries left of roads, gateways and escorts.
     ``allowed_left``: what each destination may still receive (a blockade's quota less the day's
-    deliveries). Returns the fallback lanes' flows, what each town drew, and what each depot gave."""
+    deliveries); ``blockade``: the share each destination's blockade lets in, and of what traffic.
+    Returns the fallback lanes' flows, what each town drew, and what each depot gave."""
     T, C = s.shape
     n_points, n_depots = len(s.points), len(s.chain.depots)
     x_fb = np.zeros(len(roads.fallback))
@@ -413,6 +428,11 @@ def _fall_back(s, memo, roads, fkey, x, lane_dest, pair_orders, gap, wanting, al
         lane_dest, weights=np.where(w < 1.0 - 1e-12, x / np.maximum(w, 1e-12), 0.0), minlength=T * C
     )
     willing_left = np.maximum(pair_orders - threatened, 0.0)
+    # and a blockade's quota too, each lane counted at its share (escorted lanes at a larger one)
+    let_in, quota = blockade
+    share = blockade_shares(roads.problem.lanes, let_in)
+    counted = np.bincount(lane_dest, weights=np.where(share > 0, x / np.maximum(share, 1e-12), 0.0), minlength=T * C)
+    quota_left = np.where(let_in < 1.0, np.maximum(quota - counted, 0.0), 0.0)
     problem = residual(roads.problem, day_used(), [roads.fallback[k] for k in used])
     origin_cap = problem.origin_capacity.copy()
     depots = s.chain.depots
@@ -427,6 +447,7 @@ def _fall_back(s, memo, roads, fkey, x, lane_dest, pair_orders, gap, wanting, al
             fkey,
             tuple(np.round(gap_orders, 6)),
             tuple(np.round(willing_left, 6)),
+            tuple(np.round(quota_left, 6)),
             tuple(np.round(spare.ravel(), 6)),
         ),
         functools.partial(
@@ -434,6 +455,8 @@ def _fall_back(s, memo, roads, fkey, x, lane_dest, pair_orders, gap, wanting, al
             problem,
             gap_orders,
             allowed=np.clip(allowed_left, 0.0, gap_orders),  # a blockade's quota holds over both calls
+            let_in=let_in,
+            quota=quota_left,
             normal=willing_left,
             policy=s.policy,
             priority=np.repeat(s.rank, C),
