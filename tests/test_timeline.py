@@ -213,6 +213,57 @@ def test_an_escort_into_a_blockaded_town_lets_its_trucks_in_at_the_escorted_shar
     assert later is None or (unescorted is not None and later > unescorted)
 
 
+ESCORT_ROADS = """
+name = "escorted road"
+network = "escort.osm"
+start = 2024-01-01
+end = 2024-01-05
+[[supply]]
+place = "Siby"
+capacity = 1000
+[towns]
+names = ["Fana"]
+[demand.fuel]
+Fana = 10
+[[events]]
+kind = "blockade"
+name = "attacks on the road by Nord"
+segments = [["Siby", "Nord"], ["Nord", "Fana"]]
+start = 2024-01-01
+effect = { risk = 0.4 }
+[[events]]
+kind = "blockade"
+name = "attacks on the road by Sud"
+segments = [["Siby", "Sud"]]
+start = 2024-01-01
+effect = { risk = 0.3 }
+"""
+
+
+def test_trucks_take_the_escorted_road_when_escorted_it_is_the_safer():
+    """escort.osm: two roads from Siby to Fana. By Nord one attack of risk 0.4 (over both its
+    segments, met once: truckers carry 1 − 0.4/0.5 = 20 %), by Sud one of 0.3 (40 %): trucks go by Sud.
+    Escorted, the road by Nord is 0.4 × 0.5 = 0.2 (60 %): the escort draws Fana's trucks onto it, as
+    convoys join an escort, so Fana receives 60 % of its 10 trucks, not the 40 % of the road by Sud."""
+    import tomllib
+
+    from siege.scenario import scenario_from_dict
+
+    def fana(extra: str = ""):
+        raw = tomllib.loads(ESCORT_ROADS + extra)
+        result = simulate(scenario_from_dict(raw, where="escorted road", base=DATA))
+        return value(result, "Fana", "fuel", D(2024, 1, 1), "inflow")  # stocks full: it orders its day
+
+    assert fana() == pytest.approx(4.0)
+    escort = (
+        '[[events]]\nkind = "escort"\nsegments = [["Siby", "Nord"], ["Nord", "Fana"]]\nstart = 2024-01-01\n'
+        'commodities = ["fuel"]\ncapacity_trucks_per_day = {}\n'
+    )
+    assert fana(escort.format(50)) == pytest.approx(6.0)
+    # an escort of 3 trucks a day: 3 escorted (3 / 0.6 of the orders' willingness), the rest by Sud at 40 %
+    assert fana(escort.format(3)) == pytest.approx(3 + 0.4 * (10 - 3 / 0.6), abs=1e-3)
+
+
 def test_an_escort_does_not_open_a_closed_town():
     closed = '[[events]]\nkind = "town_blockade"\nplace = "Bamako"\ncommodities = ["fuel"]\nstart = 2024-01-01\n'
     escort = (

@@ -3,8 +3,10 @@
 A lane runs from an origin (a supply point, a depot) to a (town, commodity) pair along the most
 reliable route at most ``CATCHMENT_FACTOR`` × the fastest (the fastest when none is safer); truckers
 carry ``willing`` of what is ordered through it (``1 − risk / REFUSE_RISK``, each event met once), an
-escort on its road gives an escorted variant. Lanes are built once per state of the roads (the set
-of acting events) and shared by every day in that state.
+escort on its road gives an escorted variant. An escort also draws trucks onto its road: each origin
+is offered, riding with it, the most reliable route with the escorted road taken as safe (at most
+``CATCHMENT_FACTOR`` × the fastest), judged exactly like any lane. Lanes are built once per state of
+the roads (the set of acting events) and shared by every day in that state.
 
 Origins are numbered: supply points first, then one per depot (the lanes to its towns), then one
 per depot and commodity (the lanes of towns falling back on it, whose capacity is what the depot has
@@ -46,6 +48,31 @@ def _route(hours: np.ndarray, fastest: float, found, risky: dict, events):
             candidates.append((-willing(risk), h, edges, met, risk))
     _, h, edges, met, risk = min(candidates, key=lambda t: (t[0], t[1]))
     return h, edges, met, risk
+
+
+def _escorted_route(hours: np.ndarray, fastest: float, edges: np.ndarray, escorted: set[int], risky: dict, events):
+    """The route an escort draws trucks onto (found with the escorted road taken as safe), as
+    :func:`_route` gives one: ``None`` when it does not take the escorted road, is unreachable or is
+    slower than ``CATCHMENT_FACTOR`` × the fastest."""
+    if not np.isfinite(fastest) or not len(edges) or not escorted.intersection(edges.tolist()):
+        return None
+    h = float(hours[edges].sum())
+    if h > fastest * settings.CATCHMENT_FACTOR + 1e-9:
+        return None
+    met = tuple(sorted({e for p in edges.tolist() if p in risky for e in risky[p]}))
+    risk = 1.0 - math.prod(1.0 - events[e].effect.risk for e in met if not events[e].effect.closed)
+    return h, edges, met, risk
+
+
+def _family_graphs(families, graphs: list, hours_of: list, risky: bool, k: int) -> tuple[RouteGraph, RouteGraph]:
+    """Family ``k``'s weighted graphs (fastest, most reliable), built once into ``graphs`` and searched
+    from every origin; ``hours_of[k]`` its hours (a property computed over every edge: once)."""
+    if graphs[k] is None:
+        fastest = RouteGraph.fastest(families[k])
+        # with no threat on the commodity's roads the most reliable route is the fastest
+        graphs[k] = (fastest, RouteGraph.most_reliable(families[k]) if risky else fastest)
+        hours_of[k] = families[k].hours
+    return graphs[k]
 
 
 def _without_river(arrays: RoadArrays) -> RoadArrays:
@@ -146,6 +173,29 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
             edge_positions[e] = {position[x] for x in events[e].edges if x in position}
         return edge_positions[e]
 
+    def zones_of(edges: np.ndarray, o: int, name: str) -> tuple[int, ...]:
+        """The capped zones a lane from origin ``o`` crosses, its origin's own cap for the commodity last."""
+        crossed = tuple(
+            z for z, zs in zone_edges.items() if events[zones[z]].targets(name) and zs.intersection(edges.tolist())
+        )
+        own = tuple(len(zones) + k for k, (j, cap_of, _) in enumerate(point_caps) if j == o and cap_of == name)
+        return crossed + own
+
+    def escorted_lane(k: int, o: int, d: int, c: int, edges, h: float, met, lane_zones, fb: bool, out: list) -> None:
+        """A lane riding with escort ``k``: the events on its escorted road meet risk × its factor."""
+        factor = events[escort_list[k]].param("risk_factor", settings.ESCORT_RISK_FACTOR)
+        covered = {e for e in met if positions_of(e) & escort_edges[k]}
+        r_esc = 1.0 - math.prod(
+            1.0 - events[e].effect.risk * (factor if e in covered else 1.0) for e in met if not events[e].effect.closed
+        )
+        out.append(Lane(o, d * C + c, edges, h, willing(r_esc), 1.0 - r_esc, lane_zones, k, factor))
+        if fb:
+            fb_survival[d, c] = max(fb_survival[d, c], 1.0 - r_esc)
+        else:
+            lane_events.append(met)
+        if not fb and (chain.supplier[d, c] == d or o >= n_points):
+            survival[d, c] = max(survival[d, c], 1.0 - r_esc)
+
     lanes: list[Lane] = []
     fallback: list[Lane] = []
     lane_events: list[tuple[int, ...]] = []
@@ -193,6 +243,13 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
         known = routes.setdefault(state, {})  # (origin node, town node) -> route, in this state
         graphs: list[tuple[RouteGraph, RouteGraph] | None] = [None] * len(families)
         hours_of: list[np.ndarray] = [np.empty(0)] * len(families)
+
+        # escorts on this commodity's roads, each with its own routes (by road: an escort rides with trucks)
+        escorting = [k for k, i in enumerate(escort_list) if events[i].targets(commodity.name) and escort_edges[k]]
+        escorted_known = {
+            k: routes.setdefault(("escorted", state, escort_list[k], events[escort_list[k]]), {}) for k in escorting
+        }
+        escorted_graphs: dict[int, RouteGraph] = {}
         for o, dests in by_origin.items():
             node = (
                 pos[points[o].node]
@@ -202,14 +259,10 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
             targets = [pos[towns[d].node] for d, _ in dests]
             if any((node, t) not in known for t in targets):
                 found_by = []
-                for k, family in enumerate(families):
-                    if graphs[k] is None:  # each family's weighted graphs built once, searched from every origin
-                        fastest = RouteGraph.fastest(family)
-                        # with no threat on the commodity's roads the most reliable route is the fastest
-                        graphs[k] = (fastest, RouteGraph.most_reliable(family) if risky else fastest)
-                        hours_of[k] = family.hours  # a property computed over every edge: once, not per town
-                    fast = graphs[k][0].routes_from([node])
-                    safe = graphs[k][1].routes_from([node]) if risky else fast
+                for k in range(len(families)):
+                    fastest_graph, safest_graph = _family_graphs(families, graphs, hours_of, bool(risky), k)
+                    fast = fastest_graph.routes_from([node])
+                    safe = safest_graph.routes_from([node]) if risky else fast
                     # every target's routes walked at once (the most reliable first, as they are judged)
                     found = [safe.edges_to(targets)] + ([fast.edges_to(targets)] if safe is not fast else [])
                     found_by.append(
@@ -220,17 +273,28 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
                     )
                 for i, t in enumerate(targets):
                     known[(node, t)] = _distinct(f[i] for f in found_by)
+            for k in escorting:
+                ek = escorted_known[k]
+                missing = [t for t in targets if (node, t) not in ek]
+                if not missing:
+                    continue
+                road = families[0]
+                if k not in escorted_graphs:
+                    # the escorted road searched as safe: a search counts an event once per edge, so a
+                    # threat spread over many segments of the escorted road would hide it; the lane
+                    # found is then judged exactly (each event once, × the escort's factor)
+                    risk = road.risk.copy()
+                    risk[list(escort_edges[k])] = 0.0
+                    escorted_graphs[k] = RouteGraph.most_reliable(replace(road, risk=risk))
+                fastest = _family_graphs(families, graphs, hours_of, bool(risky), 0)[0].routes_from([node]).dist
+                found = escorted_graphs[k].routes_from([node]).edges_to(missing)
+                for t, edges in zip(missing, found, strict=True):
+                    ek[(node, t)] = _escorted_route(hours_of[0], fastest[t], edges, escort_edges[k], risky, events)
             for (d, fb), target in zip(dests, targets, strict=True):
                 out = fallback if fb else lanes
                 for h, edges, met, risk in known[(node, target)]:
                     dest = d * C + c
-                    lane_zones = tuple(
-                        z
-                        for z, zs in zone_edges.items()
-                        if events[zones[z]].targets(commodity.name) and zs.intersection(edges.tolist())
-                    ) + tuple(
-                        len(zones) + k for k, (j, name, _) in enumerate(point_caps) if j == o and name == commodity.name
-                    )
+                    lane_zones = zones_of(edges, o, commodity.name)
                     out.append(Lane(o, dest, edges, h, willing(risk), 1.0 - risk, lane_zones))
                     if fb:
                         fb_survival[d, c] = max(fb_survival[d, c], 1.0 - risk)
@@ -241,24 +305,18 @@ def day_roads(scenario, base, chain: Chain, points, road_events, escorts, routes
                         survival[d, c] = max(survival[d, c], 1.0 - risk)
                         hours[d, c] = min(hours[d, c], h)
                     # escorted variants: the events on the escorted road meet risk × the escort's factor
-                    for k, e_idx in enumerate(escort_list):
-                        escort = events[e_idx]
-                        if not escort.targets(commodity.name) or not escort_edges[k].intersection(edges.tolist()):
-                            continue
-                        factor = escort.param("risk_factor", settings.ESCORT_RISK_FACTOR)
-                        covered = {e for e in met if positions_of(e) & escort_edges[k]}
-                        r_esc = 1.0 - math.prod(
-                            1.0 - events[e].effect.risk * (factor if e in covered else 1.0)
-                            for e in met
-                            if not events[e].effect.closed
-                        )
-                        out.append(Lane(o, dest, edges, h, willing(r_esc), 1.0 - r_esc, lane_zones, k, factor))
-                        if fb:
-                            fb_survival[d, c] = max(fb_survival[d, c], 1.0 - r_esc)
-                        else:
-                            lane_events.append(met)
-                        if not fb and (sup[d] == d or o >= n_points):
-                            survival[d, c] = max(survival[d, c], 1.0 - r_esc)
+                    for k in escorting:
+                        if escort_edges[k].intersection(edges.tolist()):
+                            escorted_lane(k, o, d, c, edges, h, met, lane_zones, fb, out)
+                # an escort draws trucks onto its road: the most reliable route with the escorted road
+                # taken as safe, where it differs from the lanes above (tankers from Dakar join the
+                # escorted RN1 rather than detour by Kita)
+                for k in escorting:
+                    route = escorted_known[k].get((node, target))
+                    if route is None or any(np.array_equal(route[1], r[1]) for r in known[(node, target)]):
+                        continue
+                    h, edges, met, _ = route
+                    escorted_lane(k, o, d, c, edges, h, met, zones_of(edges, o, commodity.name), fb, out)
     # a town whose depot has no open lane to it is judged on the lanes it falls back on
     no_depot_lane = ~np.isfinite(hours)
     survival = np.where(no_depot_lane, fb_survival, survival)
