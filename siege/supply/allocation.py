@@ -78,6 +78,11 @@ class SupplyProblem:
     n_dest: int
 
     @functools.cached_property
+    def ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`lane_ends` of its lanes, built once."""
+        return lane_ends(self.lanes)
+
+    @functools.cached_property
     def incidence(self) -> _Incidence:
         """Which lanes use which edges, zones and escorts (each counted once per lane), built once."""
         lanes = self.lanes
@@ -114,8 +119,17 @@ class _Incidence:
     dest: np.ndarray  # per lane
 
 
-def blockade_shares(lanes: Sequence[Lane], let_in: np.ndarray) -> np.ndarray:
-    """The share of a blockaded town's normal traffic each lane may bring (1: no blockade).
+def lane_ends(lanes: Sequence[Lane]) -> tuple[np.ndarray, np.ndarray]:
+    """Each lane's destination and the factor its escort puts on a town blockade (for
+    :func:`blockade_shares`)."""
+    dest = np.fromiter((ln.dest for ln in lanes), dtype=np.int64, count=len(lanes))
+    factor = np.fromiter((ln.ban_factor for ln in lanes), dtype=float, count=len(lanes))
+    return dest, factor
+
+
+def blockade_shares(ends: tuple[np.ndarray, np.ndarray], let_in: np.ndarray) -> np.ndarray:
+    """The share of a blockaded town's normal traffic each lane (``ends``: :func:`lane_ends`) may
+    bring (1: no blockade).
 
     A blockade letting in ``s`` of the traffic reads as a declared threat of risk ``(1 − s) ×
     REFUSE_RISK`` on every truck bound for the town (the willingness rule backwards); a truck riding
@@ -123,21 +137,25 @@ def blockade_shares(lanes: Sequence[Lane], let_in: np.ndarray) -> np.ndarray:
     ``1 − (1 − s) × f`` (a ban letting in 40 % lets an escorted lane in at 70 % with the default
     ``f = 0.5``). A closed blockade (``s = 0``) stays closed to escorted trucks too: only convoys,
     which arrive as pulses, enter it."""
-    dest = np.fromiter((ln.dest for ln in lanes), dtype=np.int64, count=len(lanes))
-    factor = np.fromiter((ln.ban_factor for ln in lanes), dtype=float, count=len(lanes))
+    dest, factor = ends
     s = np.asarray(let_in, dtype=float)[dest]
     return np.where((s > 0) & (s < 1), 1.0 - (1.0 - s) * factor, s)
 
 
-def blockade_allowed(lanes: Sequence[Lane], orders: np.ndarray, let_in: np.ndarray, quota: np.ndarray) -> np.ndarray:
+def blockade_allowed(
+    ends: Sequence[tuple[np.ndarray, np.ndarray]], orders: np.ndarray, let_in: np.ndarray, quota: np.ndarray
+) -> np.ndarray:
     """Most each destination may receive: its orders, and where a blockade lets in a share of its
-    ``quota`` (the normal day's traffic), that share by its best lane (escorted lanes included)."""
+    ``quota`` (the normal day's traffic), that share by its best lane (escorted lanes included; ``ends``:
+    :func:`lane_ends` of each set of lanes)."""
     orders = np.asarray(orders, dtype=float)
     let_in = np.asarray(let_in, dtype=float)
+    if not (let_in < 1.0).any():
+        return orders
     best = let_in.copy()
-    if len(lanes):
-        dest = np.fromiter((ln.dest for ln in lanes), dtype=np.int64, count=len(lanes))
-        np.maximum.at(best, dest, blockade_shares(lanes, let_in))
+    for e in ends:
+        if len(e[0]):
+            np.maximum.at(best, e[0], blockade_shares(e, let_in))
     return np.where(let_in < 1.0, np.minimum(best * np.asarray(quota, dtype=float), orders), orders)
 
 
@@ -176,7 +194,7 @@ def solve_supply(
     normal = orders if normal is None else np.asarray(normal, dtype=float)
     rows = _constraints(problem, lanes, lane_dest, willing, normal, allowed)
     if let_in is not None and quota is not None:
-        _blockade_rows(rows, lanes, lane_dest, let_in, quota, allowed)
+        _blockade_rows(rows, problem.ends, lane_dest, let_in, quota, allowed)
     # destination rows: delivered to each destination pair, as a matrix D (n_dest × L)
     D = csr_array((np.ones(L), (lane_dest, np.arange(L))), shape=(problem.n_dest, L))
     can = (np.asarray(D.sum(axis=1)).ravel() > 0) & (allowed > _TOL)
@@ -344,11 +362,13 @@ def _constraints(problem, lanes, lane_dest, willing, normal, allowed) -> _Rows:
     return rows
 
 
-def _blockade_rows(rows: _Rows, lanes, lane_dest, let_in, quota, allowed) -> None:
+def _blockade_rows(rows: _Rows, ends, lane_dest, let_in, quota, allowed) -> None:
     """A blockaded destination's lanes bring at most its quota, each counted at its share
     (``Σ x / share ≤ quota``): a row only where some lane's share is below what ``allowed`` lets in
     (an escorted lane raised it), since otherwise ``Σ x ≤ allowed`` already holds it."""
-    share = blockade_shares(lanes, let_in)
+    if not (np.asarray(let_in) < 1.0).any():
+        return
+    share = blockade_shares(ends, let_in)
     quota = np.asarray(quota, dtype=float)
     inside = (share > 0) & (share < 1.0)
     low = np.zeros(len(quota), dtype=bool)

@@ -15,6 +15,7 @@ left that day).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 
@@ -24,7 +25,7 @@ from siege import settings
 from siege.scenario import degrade
 from siege.solver.arrays import RoadArrays
 from siege.solver.routes import RouteGraph, fastest_from
-from siege.supply.allocation import Lane, SupplyProblem
+from siege.supply.allocation import Lane, SupplyProblem, lane_ends
 from siege.supply.chain import Chain
 from siege.supply.result import SupplyRoute
 
@@ -125,6 +126,11 @@ class DayRoads:
     #: (town, commodity): best survival and fastest hours on the lanes it falls back on
     fallback_survival: np.ndarray | None = None
     fallback_hours: np.ndarray | None = None
+
+    @functools.cached_property
+    def fallback_ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`~siege.supply.allocation.lane_ends` of the fallback lanes, built once."""
+        return lane_ends(self.fallback)
 
 
 def corridor_targets(scenario, roads: DayRoads, points, allowed: np.ndarray, roots: np.ndarray, C: int):

@@ -42,7 +42,14 @@ from siege.scenario import Scenario
 from siege.solver.arrays import RoadArrays
 from siege.solver.status import classify
 from siege.supply import stocks as st
-from siege.supply.allocation import blockade_allowed, blockade_shares, residual, share_held, solve_supply, used_capacity
+from siege.supply.allocation import (
+    blockade_allowed,
+    blockade_shares,
+    residual,
+    share_held,
+    solve_supply,
+    used_capacity,
+)
 from siege.supply.chain import NATIONAL, Chain, build_chain, town_demand
 from siege.supply.lanes import DayRoads, corridor_targets, day_roads, depot_origin, origin_depot, routes_of
 from siege.supply.result import COLUMNS, StockLedger, TimelineResult, summaries
@@ -268,7 +275,7 @@ def _day(s: _Setup, memo: SimulationMemo, day: dt.date, stock, reserve, pulses, 
     # a larger share (up to the escort's capacity)
     let_in = allowed_share.ravel()
     quota = np.where(let_in < 1.0, day_need.ravel(), 0.0)
-    allowed = blockade_allowed([*roads.problem.lanes, *roads.fallback], pair_orders, let_in, quota)
+    allowed = blockade_allowed((roads.problem.ends, roads.fallback_ends), pair_orders, let_in, quota)
     # the policy, and for priority its ranking: runs under other policies may share this memo
     fkey = (
         key,
@@ -430,7 +437,7 @@ def _fall_back(s, memo, roads, fkey, x, lane_dest, pair_orders, gap, wanting, al
     willing_left = np.maximum(pair_orders - threatened, 0.0)
     # and a blockade's quota too, each lane counted at its share (escorted lanes at a larger one)
     let_in, quota = blockade
-    share = blockade_shares(roads.problem.lanes, let_in)
+    share = blockade_shares(roads.problem.ends, let_in)
     counted = np.bincount(lane_dest, weights=np.where(share > 0, x / np.maximum(share, 1e-12), 0.0), minlength=T * C)
     quota_left = np.where(let_in < 1.0, np.maximum(quota - counted, 0.0), 0.0)
     problem = residual(roads.problem, day_used(), [roads.fallback[k] for k in used])
