@@ -525,3 +525,34 @@ def test_the_written_map_reuses_the_supply_measure_and_says_the_same(corridors, 
         assert names == sorted(p.name for p in fresh.iterdir()) and "map.html" in names
         for name in names:
             assert (shared / name).read_bytes() == (fresh / name).read_bytes(), name
+
+
+def test_the_attack_that_deepens_a_shortage_short_anyway_is_found(tmp_path):
+    """corridors.osm, Kati alone with no stock, blockaded at half its normal day from the start: it is
+    short every day whatever the attacker does. Its direct road from Siby brings that half; closing it sends its
+    trucks through Bamako, where a threat of 0.45 lets truckers carry a tenth of its orders. No short
+    day is added, but Kati receives less: the search finds that closure (before, it stopped with no
+    plan, as on the fuel blockade, where it missed the RN7 cut that adds 56 days short over the period)."""
+    from siege.analyses.interdiction import SupplyDamage, supply_attacks
+
+    text = (
+        f'name = "Kati short anyway"\nnetwork = {str(REPO / "tests" / "data" / "corridors.osm")!r}\n'
+        "start = 2024-01-01\nend = 2024-01-20\ndate = 2024-01-20\n"
+        '[[supply]]\nplace = "Siby"\ncapacity = 1000\n[towns]\nnames = ["Kati"]\n'
+        "[demand.fuel]\nKati = 10\n[stocks]\nfuel_days = 0\n"
+        '[[events]]\nkind = "town_blockade"\nplace = "Kati"\nstart = 2024-01-01\neffect = { capacity_factor = 0.5 }\n'
+        '[[events]]\nkind = "blockade"\nref = "RN3"\nfrom = "Bamako"\nto = "Kati"\nstart = 2024-01-01\n'
+        "effect = { risk = 0.45 }\n"
+    )
+    path = tmp_path / "kati.toml"
+    path.write_text(text, encoding="utf-8")
+    scenario = load_scenario(path)
+    measure = SupplyDamage(scenario, *_arrays_and_segments(scenario), ["Kati"])
+    none = measure.search(frozenset())
+    allowed = np.ones(len(measure.segments), dtype=bool)
+    (attack,) = supply_attacks(measure, 1, allowed=allowed)
+    assert len(attack.segments) == 1
+    closed = measure.search(frozenset(attack.segments))
+    assert closed.score == none.score > 0  # short every day of the window either way
+    assert closed.unserved > none.unserved
+    assert closed.served[0] < none.served[0]

@@ -245,6 +245,9 @@ class Damage:
     served: tuple[float, ...]  # per target: run's served fraction on the evaluation day
     status: tuple[str, ...]  # per target: run's status that day
     lanes: frozenset[int] = frozenset()  # segments the targets' supply used that day (search measure)
+    #: population × (1 − served fraction of the worst commodity), summed over the days measured: what
+    #: breaks the search's ties when a closure deepens a shortage without adding a short day
+    unserved: float = 0.0
 
 
 class SupplyDamage:
@@ -327,7 +330,19 @@ class SupplyDamage:
             score = float(np.clip(1.0 - served, 0.0, 1.0) @ self.people)
             town_days = int((served < 1.0 - settings.SHORT_TOLERANCE).sum())  # one day: targets not fully served
         lanes = frozenset(self._lanes(day.routes)) if with_lanes else frozenset()
-        return Damage(round(score, 1), town_days, tuple(np.round(served, 4).tolist()), status, lanes)
+        if timeline is not None:
+            every = timeline.frame[timeline.frame["town"].isin(self.targets)]
+            worst = (
+                every.groupby(["town", "date"])["served_fraction"]
+                .min()
+                .groupby("town")
+                .apply(lambda x: float(np.clip(1.0 - x, 0.0, 1.0).sum()))
+            )
+            unserved = float(np.array([worst.get(n, 0.0) for n in self.targets]) @ self.people)
+        else:
+            unserved = score
+        served_t = tuple(np.round(served, 4).tolist())
+        return Damage(round(score, 1), town_days, served_t, status, lanes, round(unserved, 1))
 
     def _lanes(self, routes) -> set[int]:
         """Segments of the lanes that carried the targets' supply that day, and those of the depots
@@ -360,6 +375,11 @@ class SupplyAttack:
     method: str
 
 
+def _rank(damage: Damage) -> tuple[float, float]:
+    """How the search orders plans: short person-days, then person-days unserved."""
+    return damage.score, damage.unserved
+
+
 def supply_attacks(
     measure: SupplyDamage,
     budget: int,
@@ -383,15 +403,17 @@ def supply_attacks(
         here = measure.search(plan)
         candidates = sorted(s for s in here.lanes - plan - immune if allowed[s])
         if candidates:
-            best = max(candidates, key=lambda s: (measure.search(plan | {s}).score, -s))
-            if measure.search(plan | {best}).score > here.score:
+            # most short person-days; among equal, the deepest shortage (a target short every day of
+            # the window either way can still lose what it receives)
+            best = max(candidates, key=lambda s: (*_rank(measure.search(plan | {s})), -s))
+            if _rank(measure.search(plan | {best})) > _rank(here):
                 plan = plan | {best}
         method = "greedy on the supply model"
         chosen = plan
         if flow_plan is not None:
             alt = frozenset(flow_plan(b, immune))
             usable = alt and not (alt & immune) and all(allowed[s] for s in alt)
-            if usable and measure.search(alt).score > measure.search(chosen).score:
+            if usable and _rank(measure.search(alt)) > _rank(measure.search(chosen)):
                 chosen, method = alt, "flow-model plan, measured on the supply model"
         damage = measure.final(chosen) if final or b == budget else measure.search(chosen)
         out.append(SupplyAttack(b, tuple(sorted(chosen)), damage, method))
