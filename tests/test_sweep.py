@@ -78,6 +78,22 @@ def test_local_workers_run_their_own_stretch_then_take_the_end_of_the_longest_le
     assert sorted(claimed[0] + claimed[1] + left) == list(range(10)) and left == [2]
 
 
+def test_dask_tasks_keep_a_stretch_of_neighbours_on_each_worker():
+    """Dask's tasks are placed as the local processes' stretches: each worker's tasks are one run of
+    neighbouring variants, in order, shrinking, and together every variant once."""
+    from siege.analyses.sweep import _placed
+
+    specs = list(range(23))
+    placed = _placed(specs, {"tcp://b:2": 1, "tcp://a:1": 1})
+    on = {home: [v for chunk, h in placed if h == home for v in chunk] for home in ("tcp://a:1", "tcp://b:2")}
+    assert on == {"tcp://a:1": list(range(12)), "tcp://b:2": list(range(12, 23))}
+    sizes = [len(chunk) for chunk, home in placed if home == "tcp://a:1"]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > 1 and sizes[-1] == 1
+    # a worker with two threads gets tasks for both
+    two = _placed(specs, {"tcp://a:1": 2})
+    assert [v for chunk, _ in two for v in chunk] == specs and len(two) > len(placed) // 2
+
+
 def test_draws_depend_on_the_seed(serial):
     config, one = serial
     starts = one.table.groupby("variant")["param:events.1.start"].first()

@@ -389,6 +389,19 @@ def _guided(specs: list, workers: int) -> list[list]:
     return tasks
 
 
+def _placed(specs: list, nthreads: dict[str, int]) -> list[tuple[list, str | None]]:
+    """Dask tasks and the worker each is meant for: one stretch of neighbouring variants per worker
+    (as the local processes have), cut into shrinking tasks (see _guided). Without a home per
+    stretch the scheduler deals tasks round the workers and each one solves more days of its own."""
+    homes = sorted(nthreads) or [None]
+    bounds = [round(k * len(specs) / len(homes)) for k in range(len(homes) + 1)]
+    return [
+        (chunk, home)
+        for w, home in enumerate(homes)
+        for chunk in _guided(specs[bounds[w] : bounds[w + 1]], max(1, nthreads.get(home, 1)))
+    ]
+
+
 # ---- local processes: each worker runs a stretch of neighbouring variants from its start, then takes
 # the last variants of the stretch with the most left (work stealing) --------------------------------
 
@@ -554,10 +567,12 @@ def _dask(config: SweepConfig, specs, address: str, progress, no_worker_timeout:
     from distributed import wait
 
     with _dask_client(address) as client:
-        # neighbouring variants together, in tasks that shrink as the sweep goes (see _guided)
-        threads = max(1, sum(client.nthreads().values()))
-        chunks = _guided(_by_values(config, specs), threads)
-        futures = client.map(run_variants, [config] * len(chunks), chunks, pure=False)
+        futures, chunks = [], []
+        for chunk, home in _placed(_by_values(config, specs), client.nthreads()):
+            # loose restriction: the task goes to its stretch's worker, but an idle one may take it
+            where = {"workers": [home], "allow_other_workers": True} if home else {}
+            futures.append(client.submit(run_variants, config, chunk, pure=False, **where))
+            chunks.append(chunk)
         spec_of = {f.key: chunk for f, chunk in zip(futures, chunks, strict=True)}
         pending, results = set(futures), []
         no_workers_since: float | None = None
