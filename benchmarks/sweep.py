@@ -13,7 +13,10 @@ processes' parallel gain), each on one process, two local processes and a 2-work
 after one warm-up sweep in this process (the first load is not counted on any side). The identical and
 varied sweeps are measured ``--repeat`` times, the backends in a rotated order each round, and the
 best of each backend is compared (one run of a sweep varies by a tenth from load alone); the distinct
-sweep, minutes long, once. The last line is one JSON object of the figures.
+sweep, minutes long, once. Before the sweeps, the machine's own ceiling: the same pure-Python task
+(no shared data, nothing to coordinate) in one process and split over two, best of three — what two
+processes gain on this machine at this moment (below 2× where the cores are shared with a neighbour
+or slowed by heat), against which a sweep's ratio reads. The last line is one JSON object of the figures.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import time
 from pathlib import Path
 
@@ -44,6 +48,8 @@ def main() -> None:
     parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "bamako-fuel-blockade-2025.toml")
     args = parser.parse_args()
 
+    ceiling = _ceiling()
+    print(f"the machine's ceiling: one task split over 2 processes runs {ceiling:.2f}x as fast as in one")
     scenario = load_scenario(args.scenario)
     start = scenario.start or dt.date(2025, 9, 1)
     t = time.perf_counter()
@@ -61,7 +67,7 @@ def main() -> None:
     )
     header = f"{'variants':<10}{'backend':<30}{'runs':>6}{'best s':>8}{'range s':>13}{'variants/s':>12}{'ratio':>7}"
     print(header + "  same table")
-    figures: dict[str, float] = {"year_s": round(year, 3)}
+    figures: dict[str, float] = {"parallel_ceiling": round(ceiling, 3), "year_s": round(year, 3)}
     for kind, vary, runs, rounds in (
         ("identical", (), args.runs, args.repeat),
         ("varied", VARIED, args.runs, args.repeat),
@@ -88,6 +94,30 @@ def main() -> None:
             print(f"{kind:<10}{label:<30}{runs:>6}{best:>8.1f}{spread:>13}{rate:>12.2f}{rate / base:>7.2f}  {same}")
             figures[f"{kind}_{key}_variants_per_s"] = round(rate, 3)
     print(json.dumps(figures))
+
+
+def _spin(n: int) -> int:
+    """Pure-Python work (no numpy: no library threads to blur the count)."""
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+def _ceiling(tasks: int = 16, size: int = 1_000_000, rounds: int = 3) -> float:
+    """How much faster ``tasks`` equal pieces of work finish on 2 processes than on one (best of
+    ``rounds`` each)."""
+    one = two = float("inf")
+    with multiprocessing.get_context().Pool(2) as pool:
+        for _ in range(rounds):
+            t = time.perf_counter()
+            for _ in range(tasks):
+                _spin(size)
+            one = min(one, time.perf_counter() - t)
+            t = time.perf_counter()
+            pool.map(_spin, [size] * tasks, chunksize=1)
+            two = min(two, time.perf_counter() - t)
+    return one / two
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
