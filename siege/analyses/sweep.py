@@ -389,12 +389,17 @@ def _guided(specs: list, workers: int) -> list[list]:
     return tasks
 
 
+def _stretch_bounds(count: int, parts: int) -> list[int]:
+    """Where each of ``parts`` equal stretches of ``count`` variants starts, and the end."""
+    return [round(k * count / parts) for k in range(parts + 1)]
+
+
 def _placed(specs: list, nthreads: dict[str, int]) -> list[tuple[list, str | None]]:
     """Dask tasks and the worker each is meant for: one stretch of neighbouring variants per worker
     (as the local processes have), cut into shrinking tasks (see _guided). Without a home per
     stretch the scheduler deals tasks round the workers and each one solves more days of its own."""
     homes = sorted(nthreads) or [None]
-    bounds = [round(k * len(specs) / len(homes)) for k in range(len(homes) + 1)]
+    bounds = _stretch_bounds(len(specs), len(homes))
     return [
         (chunk, home)
         for w, home in enumerate(homes)
@@ -448,7 +453,7 @@ def _local(config: SweepConfig, specs, workers: int, progress) -> list[dict]:
     specs = _by_values(config, specs)
     # one stretch of neighbouring variants per worker; one task per variant, each taking the next
     # variant its worker should run (so a worker runs neighbours and none idles while others work)
-    bounds = [round(k * len(specs) / workers) for k in range(workers + 1)]
+    bounds = _stretch_bounds(len(specs), workers)
     context = multiprocessing.get_context()
     lock = context.Lock()
     starts, ends = context.RawArray("q", bounds[:-1]), context.RawArray("q", bounds[1:])
@@ -567,13 +572,12 @@ def _dask(config: SweepConfig, specs, address: str, progress, no_worker_timeout:
     from distributed import wait
 
     with _dask_client(address) as client:
-        futures, chunks = [], []
+        futures, spec_of = [], {}  # spec_of: task -> its variants
         for chunk, home in _placed(_by_values(config, specs), client.nthreads()):
             # loose restriction: the task goes to its stretch's worker, but an idle one may take it
             where = {"workers": [home], "allow_other_workers": True} if home else {}
-            futures.append(client.submit(run_variants, config, chunk, pure=False, **where))
-            chunks.append(chunk)
-        spec_of = {f.key: chunk for f, chunk in zip(futures, chunks, strict=True)}
+            futures.append(future := client.submit(run_variants, config, chunk, pure=False, **where))
+            spec_of[future.key] = chunk
         pending, results = set(futures), []
         no_workers_since: float | None = None
         while pending:
