@@ -122,6 +122,32 @@ def test_a_click_on_bamako_opens_bamako(browser, nara_run):
     assert p.errors == []
 
 
+def test_the_legend_folds_away_to_uncover_the_towns_under_it(browser, nara_run):
+    p = Page(browser, nara_run / "map.html")
+    names = [t["name"] for t in embedded_data(nara_run / "map.html")["towns"]]
+    legend = p.page.locator(".siege-legend")
+    # on a 1400 x 900 screen the open legend covers towns of the east: what is drawn at their centres
+    under = """([i, x, y]) => document.elementFromPoint(x, y).closest('.siege-legend') !== null"""
+    hidden = []
+    for i in range(len(names)):
+        box = p.page.locator(f"path.siege-town-{i}").bounding_box()
+        if box:
+            centre = [i, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
+            if p.page.evaluate(under, centre):
+                hidden.append(centre)
+    assert hidden, "expected the open legend to cover some towns at this size"
+    assert "besieged" in legend.inner_text()
+    legend.locator("summary", has_text="Legend").click()
+    # folded: the legend's rows are gone, and what is drawn at those towns' centres is the towns
+    assert "besieged" not in legend.inner_text()
+    for i, x, y in hidden:
+        drawn = p.page.evaluate("([x, y]) => document.elementFromPoint(x, y).getAttribute('class') || ''", [x, y])
+        assert f"siege-town-{i}" in drawn.split(), (names[i], drawn)
+    legend.locator("summary").click()
+    assert "besieged" in legend.inner_text()
+    assert p.errors == []
+
+
 def test_popups_never_slide_under_the_title_block(browser, nara_run):
     """A town near the top-left corner opens its popup below the title block, not under it."""
     p = Page(browser, nara_run / "map.html")

@@ -431,63 +431,69 @@
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
       var div = el("div", null, "siege-legend leaflet-control");
-      div.appendChild(el("h4", "Towns"));
+      // folded with one click (its summary): open, it covers the east of the country on a laptop screen
+      var body = el("details"); body.open = true;
+      body.appendChild(el("summary", "Legend"));
+      div.appendChild(body);
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      body.appendChild(el("h4", "Towns"));
       Object.keys(STATUS_COLORS).forEach(function (k) {
         var row = el("div"); var sw = el("span", null, "siege-swatch siege-dot"); sw.style.background = STATUS_COLORS[k];
-        row.appendChild(sw); row.appendChild(document.createTextNode(k)); div.appendChild(row);
+        row.appendChild(sw); row.appendChild(document.createTextNode(k)); body.appendChild(row);
       });
       if (data.probabilities) {
-        div.appendChild(el("h4", "Towns: " + data.probability_label));
+        body.appendChild(el("h4", "Towns: " + data.probability_label));
         P_CLASSES.forEach(function (c) {
           var row = el("div"); var sw = el("span", null, "siege-swatch siege-dot"); sw.style.background = c[1];
-          row.appendChild(sw); row.appendChild(document.createTextNode(c[2])); div.appendChild(row);
+          row.appendChild(sw); row.appendChild(document.createTextNode(c[2])); body.appendChild(row);
         });
       }
-      div.appendChild(el("h4", "Roads"));
+      body.appendChild(el("h4", "Roads"));
       Object.keys(ROAD_COLORS).forEach(function (k) {
         var row = el("div"); var sw = el("span", null, "siege-swatch siege-line"); sw.style.background = ROAD_COLORS[k];
-        row.appendChild(sw); row.appendChild(document.createTextNode(ROAD_LABELS[k])); div.appendChild(row);
+        row.appendChild(sw); row.appendChild(document.createTextNode(ROAD_LABELS[k])); body.appendChild(row);
       });
       var riv = el("div"); var swr = el("span", null, "siege-swatch siege-line"); swr.style.background = "#6fa8dc";
-      riv.appendChild(swr); riv.appendChild(document.createTextNode("river")); div.appendChild(riv);
+      riv.appendChild(swr); riv.appendChild(document.createTextNode("river")); body.appendChild(riv);
       if (data.roads.features.some(function (f) { return f.properties.mode === "river"; })) {
         var nav = el("div"); var swn = el("span", null, "siege-swatch siege-line siege-dotted"); swn.style.background = MODE_OPEN.river;
-        nav.appendChild(swn); nav.appendChild(document.createTextNode("navigable reach (boats; red when closed by low water or an event)")); div.appendChild(nav);
+        nav.appendChild(swn); nav.appendChild(document.createTextNode("navigable reach (boats; red when closed by low water or an event)")); body.appendChild(nav);
       }
       if ((data.airports || []).length) {
         var air = el("div"); air.appendChild(el("span", "✈", "siege-symbol"));
-        air.appendChild(document.createTextNode("airport (flights: layer \"Air legs\")")); div.appendChild(air);
+        air.appendChild(document.createTextNode("airport (flights: layer \"Air legs\")")); body.appendChild(air);
       }
       var est = el("div"); var swe = el("span", null, "siege-swatch siege-line siege-dashed");
-      est.appendChild(swe); est.appendChild(document.createTextNode("length estimated (no published distance)")); div.appendChild(est);
-      div.appendChild(el("div", "width: road class; size of a town: population", "siege-note"));
+      est.appendChild(swe); est.appendChild(document.createTextNode("length estimated (no published distance)")); body.appendChild(est);
+      body.appendChild(el("div", "width: road class; size of a town: population", "siege-note"));
       if (data.cercles && data.cercles.features.length) {
-        div.appendChild(el("h4", "Cercles: access severity (layer off until ticked)"));
+        body.appendChild(el("h4", "Cercles: access severity (layer off until ticked)"));
         var sev = el("div", null, "siege-severity-scale");
         SEVERITY_COLORS.forEach(function (color, k) {
           var sw = el("span", String(k), "siege-swatch siege-severity"); sw.style.background = color; sev.appendChild(sw);
         });
-        div.appendChild(sev);
+        body.appendChild(sev);
       }
-      div.appendChild(el("h4", "Events"));
+      body.appendChild(el("h4", "Events"));
       [["attack", "attack / ambush"], ["blockade", "blockade"], ["control_zone", "control zone"], ["cut", "cut"],
        ["town_blockade", "town blockade"], ["escort", "escort"], ["convoy", "convoy"], ["rationing", "rationing"],
        ["release_reserve", "reserve released"], ["season", "season (rains, low water)"],
        ["road_status", "road status (Logistics Cluster layer)"]].forEach(function (k) {
         var row = el("div"); var sym = el("span", EVENT_SYMBOLS[k[0]], "siege-symbol"); sym.style.color = EVENT_COLORS[k[0]];
-        row.appendChild(sym); row.appendChild(document.createTextNode(k[1])); div.appendChild(row);
+        row.appendChild(sym); row.appendChild(document.createTextNode(k[1])); body.appendChild(row);
       });
-      var sup = el("div"); sup.appendChild(el("span", "⚓", "siege-symbol")); sup.appendChild(document.createTextNode("supply point")); div.appendChild(sup);
+      var sup = el("div"); sup.appendChild(el("span", "⚓", "siege-symbol")); sup.appendChild(document.createTextNode("supply point")); body.appendChild(sup);
       var r = el("div"); var sw1 = el("span", null, "siege-swatch siege-line"); sw1.style.background = "#1f78b4";
-      r.appendChild(sw1); r.appendChild(document.createTextNode("best surviving route")); div.appendChild(r);
+      r.appendChild(sw1); r.appendChild(document.createTextNode("best surviving route")); body.appendChild(r);
       var c = el("div"); var sw2 = el("span", null, "siege-swatch siege-line"); sw2.style.background = "#e7298a";
-      c.appendChild(sw2); c.appendChild(document.createTextNode("chokepoint")); div.appendChild(c);
+      c.appendChild(sw2); c.appendChild(document.createTextNode("chokepoint")); body.appendChild(c);
       if ((data.extra_layers || []).length) {
-        div.appendChild(el("h4", "Analysis"));
+        body.appendChild(el("h4", "Analysis"));
         data.extra_layers.forEach(function (layer) {
           var row = el("div", null, "siege-legend-extra"); var sw = el("span", null, "siege-swatch siege-line");
           sw.style.background = layer.color;
-          row.appendChild(sw); row.appendChild(document.createTextNode(layer.name)); div.appendChild(row);
+          row.appendChild(sw); row.appendChild(document.createTextNode(layer.name)); body.appendChild(row);
         });
       }
       return div;
