@@ -47,7 +47,9 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
     values = highway_values(road_classes)
     roads, waterways = set(values), set(modes.NAVIGABLE_WATERWAYS)
     classes = set(road_classes)
-    keep_tags = set(settings.OSMNX_WAY_TAGS) | set(settings.EXTRA_WAY_TAGS)
+    # the tags kept, looked up one by one: a way's own tags are not walked in Python (each costs an
+    # object), and every way keeps them in this one order
+    keep_tags = tuple(dict.fromkeys([*settings.OSMNX_WAY_TAGS, *settings.EXTRA_WAY_TAGS]))
     # place-tagged nodes stay graph nodes (towns on the road), as osmnx's simplification keeps them
     places: dict[int, dict[str, str]] = {}
 
@@ -86,7 +88,7 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
         way, get = obj, obj.tags.get
         if not (get("highway") in roads or get("route") == "ferry" or get("waterway") in waterways):
             continue  # an aerodrome's outline
-        tags = {t.k: t.v for t in way.tags if t.k in keep_tags}
+        tags = {k: v for k in keep_tags if (v := get(k)) is not None}
         if not kept_way(tags, classes):
             continue  # a waterway no boat is tagged on (finish_graph keeps the roads as read here)
         nds = list(way.nodes)
@@ -94,19 +96,22 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
         locations = [nd.location for nd in nds]
         if way_refs and min(way_refs) < 0:
             raise NegativeIds
-        valid = [loc.valid() for loc in locations]
-        if all(valid):  # the whole way inside the extract: one piece
+        try:  # the whole way inside the extract (a lost node's location raises): one piece
+            way_lons, way_lats = [loc.lon for loc in locations], [loc.lat for loc in locations]
             runs = [range(len(nds))] if len(nds) >= 2 else []
-        else:  # outside a clipped extract: the way is cut at every node it lost
+        except osmium.InvalidLocationError:  # outside a clipped extract: cut at every node it lost
+            valid = [loc.valid() for loc in locations]
             dropped += valid.count(False)
             runs = [r for r in _valid_runs(valid) if len(r) >= 2]
+            way_lons = [loc.lon if ok else 0.0 for loc, ok in zip(locations, valid, strict=True)]
+            way_lats = [loc.lat if ok else 0.0 for loc, ok in zip(locations, valid, strict=True)]
         for run in runs:
             starts.append(len(refs))
             piece_way.append(way.id)
             piece_tags.append(tags)
             refs.extend(way_refs[run.start : run.stop])
-            lons.extend([loc.lon for loc in locations[run.start : run.stop]])
-            lats.extend([loc.lat for loc in locations[run.start : run.stop]])
+            lons.extend(way_lons[run.start : run.stop])
+            lats.extend(way_lats[run.start : run.stop])
     extras.dropped_refs = dropped
     # relations come after the ways in a file: their refs go on the ways' tags now, before ways with the
     # same refs are joined (a way's pieces share one tags dict); none are left for finish_graph to add
@@ -132,14 +137,11 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
     is_node = np.isin(ref_a, keep)
     # edges: each piece cut at its graph nodes
     cut_at = np.flatnonzero(is_node)
-    edge_first, edge_last, edge_piece = [], [], []
+    # (consecutive graph nodes of one piece: a piece's last node and the next piece's first are not)
     piece_of = np.repeat(np.arange(len(start_a)), end_a - start_a)
-    for p0, p1 in zip(cut_at[:-1].tolist(), cut_at[1:].tolist(), strict=True):
-        if piece_of[p0] == piece_of[p1]:
-            edge_first.append(p0)
-            edge_last.append(p1)
-            edge_piece.append(int(piece_of[p0]))
-    first, last = np.array(edge_first), np.array(edge_last)
+    within = piece_of[cut_at[:-1]] == piece_of[cut_at[1:]]
+    first, last = cut_at[:-1][within], cut_at[1:][within]
+    edge_piece = piece_of[first].tolist()
     # lengths: great circle between consecutive points, summed along each edge
     step = great_circle_m(lat_a[:-1], lon_a[:-1], lat_a[1:], lon_a[1:])
     csum = np.r_[0.0, np.cumsum(step)]
@@ -149,6 +151,7 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
     # the points of every edge, first to last: a running index restarted at each edge's first point
     pts = np.arange(int(counts_pts.sum())) - np.repeat(np.cumsum(counts_pts) - counts_pts - first, counts_pts)
     lines = shapely.linestrings(lon_a[pts], lat_a[pts], indices=index)
+    backwards_lines = shapely.reverse(lines)  # for two-way roads' second direction, all in one call
 
     node_ids = ref_a[cut_at]
     node, succ, pred = G._node, G._succ, G._pred  # G.add_nodes_from, filled in directly (see _add_edges)
@@ -157,22 +160,23 @@ def build_graph(path: Path, road_classes: Iterable[str]) -> tuple[nx.MultiDiGrap
             node[n] = {"x": x, "y": y, **places[n]} if n in places else {"x": x, "y": y}
             succ[n], pred[n] = {}, {}
     edges = []
+    starts_at, ends_at, lengths = ref_a[first].tolist(), ref_a[last].tolist(), length.tolist()
     for e, piece in enumerate(edge_piece):
         tags = piece_tags[piece]
-        u, v = int(ref_a[first[e]]), int(ref_a[last[e]])
+        u, v = starts_at[e], ends_at[e]
         one_way = tags.get("oneway") in _ONEWAY or tags.get("junction") == "roundabout"
         backwards = tags.get("oneway") in _REVERSED
         osmid = piece_way[piece]
-        data = {**tags, "osmid": osmid[0] if len(osmid) == 1 else osmid, "length": float(length[e]), "oneway": one_way}
+        data = {**tags, "osmid": osmid[0] if len(osmid) == 1 else osmid, "length": lengths[e], "oneway": one_way}
         line = lines[e]
         if one_way:
             if backwards:
-                edges.append((v, u, {**data, "reversed": True, "geometry": shapely.reverse(line)}))
+                edges.append((v, u, {**data, "reversed": True, "geometry": backwards_lines[e]}))
             else:
                 edges.append((u, v, {**data, "reversed": False, "geometry": line}))
         else:
             edges.append((u, v, {**data, "reversed": False, "geometry": line}))
-            edges.append((v, u, {**data, "reversed": True, "geometry": shapely.reverse(line)}))
+            edges.append((v, u, {**data, "reversed": True, "geometry": backwards_lines[e]}))
     _add_edges(G, edges)
     return G, extras
 
@@ -215,11 +219,13 @@ def _join_ways(ref_a, lon_a, lat_a, start_a, end_a, piece_way, piece_tags, place
     n = len(start_a)
     head, tail = ref_a[start_a], ref_a[end_a - 1]
     ids, counts = np.unique(ref_a, return_counts=True)
-    twice = dict(zip(ids.tolist(), counts.tolist(), strict=True))
+    # how many times each piece's end is used, looked up for the ends only (not every node of the file)
+    end_ids = np.unique(np.concatenate([head, tail]))
+    twice = dict(zip(end_ids.tolist(), counts[np.searchsorted(ids, end_ids)].tolist(), strict=True))
     ends: dict[int, list[tuple[int, str]]] = {}
-    for p in range(n):
-        ends.setdefault(int(head[p]), []).append((p, "head"))
-        ends.setdefault(int(tail[p]), []).append((p, "tail"))
+    for p, (h, t) in enumerate(zip(head.tolist(), tail.tolist(), strict=True)):
+        ends.setdefault(h, []).append((p, "head"))
+        ends.setdefault(t, []).append((p, "tail"))
     keys = [_key(t) for t in piece_tags]
     nxt: dict[int, int] = {}  # piece -> piece that continues it at its tail
     prv: dict[int, int] = {}
