@@ -87,18 +87,12 @@ def main() -> None:
         nodes, ways = generate_pbf(pbf, ways=args.ways)
         print(f"generated {pbf.name}: {nodes:,} nodes, {ways:,} ways, {pbf.stat().st_size / 1e6:.0f} MB")
         figures: dict[str, float] = {"nodes": nodes, "ways": ways, "pbf_mb": pbf.stat().st_size / 1e6}
-        out = subprocess.run([sys.executable, "-c", PASS, str(pbf)], capture_output=True, text=True, env=env)
-        if out.returncode:
-            sys.exit(out.stderr.strip().splitlines()[-1])
-        floor = json.loads(out.stdout.strip().splitlines()[-1])
+        floor = json.loads(_child([sys.executable, "-c", PASS, str(pbf)], env)[0].strip().splitlines()[-1])
         head = f"{'pyosmium pass':<22}{floor['seconds']:>8.1f} s{floor['peak_mb']:>9,.0f} MB"
         print(f"{head}  {floor['ways']:,} road ways (the floor)")
         figures.update(pyosmium_pass_s=floor["seconds"], pyosmium_pass_peak_mb=floor["peak_mb"])
         for label, target in (("first load", "60 s, 1,500 MB"), ("second load (cache)", "2 s, 400 MB")):
-            out = subprocess.run([sys.executable, "-c", LOAD, str(pbf)], capture_output=True, text=True, env=env)
-            if out.returncode:
-                sys.exit(out.stderr.strip().splitlines()[-1])
-            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r = json.loads(_child([sys.executable, "-c", LOAD, str(pbf)], env)[0].strip().splitlines()[-1])
             print(f"{label:<22}{r['seconds']:>8.1f} s{r['peak_mb']:>9,.0f} MB  {r['edges']:,} edges   target {target}")
             figures[f"{label.split()[0]}_load_s"] = r["seconds"]
             figures[f"{label.split()[0]}_load_peak_mb"] = r["peak_mb"]

@@ -127,14 +127,14 @@ def test_the_legend_folds_away_to_uncover_the_towns_under_it(browser, nara_run):
     names = [t["name"] for t in embedded_data(nara_run / "map.html")["towns"]]
     legend = p.page.locator(".siege-legend")
     # on a 1400 x 900 screen the open legend covers towns of the east: what is drawn at their centres
-    under = """([i, x, y]) => document.elementFromPoint(x, y).closest('.siege-legend') !== null"""
+    under = """([x, y]) => document.elementFromPoint(x, y).closest('.siege-legend') !== null"""
     hidden = []
     for i in range(len(names)):
         box = p.page.locator(f"path.siege-town-{i}").bounding_box()
         if box:
-            centre = [i, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
-            if p.page.evaluate(under, centre):
-                hidden.append(centre)
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            if p.page.evaluate(under, [x, y]):
+                hidden.append((i, x, y))
     assert hidden, "expected the open legend to cover some towns at this size"
     assert "besieged" in legend.inner_text()
     legend.locator("summary", has_text="Legend").click()
